@@ -1,0 +1,1 @@
+"""cases: see DESIGN.md. Models arrive with their issues."""

@@ -1,0 +1,2 @@
+from rest_framework import viewsets
+class GridNodeViewSet(viewsets.ViewSet): pass

@@ -1,0 +1,163 @@
+"""What a user may see: the one place that turns (user, permission) into a filter.
+
+Rights are django-guardian object permissions on grid nodes, held through the direct foreign-key
+tables, and hold for the granted node's whole subtree. They are never copied down the tree. This
+module alone reads `tree_id`/`lft`/`rght`:
+
+- grid nodes are filtered by the granted subtrees' ranges;
+- data rows (households, cases, ...) by the ancestor column (`city`, `township`, `cell`, `plot`) that
+  matches the granted node's level, which every row carries from creation.
+
+Everything is also limited to the user's tenant, so a grant can never reach another city. Denied by
+default: no grant, no rows. The grants come from one query and are cached on the user object for the
+rest of the request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+
+from .models import GridNode, GridNodeGroupPermission, GridNodeUserPermission, Level
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from teams.models import User
+
+M = TypeVar("M", bound=Model)
+
+VIEW = "view_gridnode"
+LEVEL_COLUMN = {Level.CITY: "city_id", Level.TOWNSHIP: "township_id", Level.CELL: "cell_id", Level.PLOT: "plot_id"}
+_CACHE_ATTR = "_grid_grants_cache"
+
+
+@dataclass(frozen=True)
+class Grant:
+    node_id: int
+    tree_id: int
+    lft: int
+    rght: int
+    level: int
+
+    def covers(self, node: GridNode) -> bool:
+        return self.tree_id == node.tree_id and self.lft <= node.lft and node.rght <= self.rght
+
+
+def _codename(perm: str) -> str:
+    return perm.rsplit(".", 1)[-1]
+
+
+def is_unrestricted(user: User | AnonymousUser) -> bool:
+    """Platform superusers stand outside every tenant and see all of them."""
+    return bool(user.is_authenticated and user.is_active and user.is_superuser)
+
+
+def grants(user: User | AnonymousUser, perm: str) -> tuple[Grant, ...]:
+    """The outermost granted nodes for `perm`, in the user's tenant (one query, cached per user object)."""
+    if not (user.is_authenticated and user.is_active) or user.tenant_id is None:
+        return ()
+    codename = _codename(perm)
+    cache: dict[str, tuple[Grant, ...]] = user.__dict__.setdefault(_CACHE_ATTR, {})
+    if codename in cache:
+        return cache[codename]
+    direct = GridNodeUserPermission.objects.filter(
+        user_id=user.pk, permission__codename=codename, permission__content_type__app_label="grids"
+    ).values("content_object_id")
+    via_group = GridNodeGroupPermission.objects.filter(
+        group__user=user.pk, permission__codename=codename, permission__content_type__app_label="grids"
+    ).values("content_object_id")
+    rows = (
+        GridNode.objects.filter(tenant_id=user.tenant_id)
+        .filter(Q(pk__in=direct) | Q(pk__in=via_group))
+        .order_by("tree_id", "lft")
+        .values_list("pk", "tree_id", "lft", "rght", "level")
+    )
+    outermost: list[Grant] = []
+    for row in rows:
+        grant = Grant(*row)
+        # Ordered by lft: a grant inside the previous kept one adds nothing.
+        last = outermost[-1] if outermost else None
+        if last and last.tree_id == grant.tree_id and last.lft <= grant.lft and grant.rght <= last.rght:
+            continue
+        outermost.append(grant)
+    cache[codename] = tuple(outermost)
+    return cache[codename]
+
+
+def forget(user: User) -> None:
+    """Drop the cached grants (after a grant or revoke within the same request)."""
+    user.__dict__.pop(_CACHE_ATTR, None)
+
+
+def nodes_filter(user: User | AnonymousUser, perm: str = VIEW) -> Q | None:
+    """The Q for grid nodes in scope, or None when nothing is."""
+    if is_unrestricted(user):
+        return Q()
+    found = grants(user, perm)
+    if not found:
+        return None
+    ranges = Q()
+    for g in found:
+        ranges |= Q(tree_id=g.tree_id, lft__gte=g.lft, rght__lte=g.rght)
+    return Q(tenant_id=user.tenant_id) & ranges
+
+
+def rows_filter(user: User | AnonymousUser, perm: str = VIEW, prefix: str = "") -> Q | None:
+    """The Q for data rows carrying ancestor columns, or None when nothing is in scope."""
+    if is_unrestricted(user):
+        return Q()
+    found = grants(user, perm)
+    if not found:
+        return None
+    by_column: dict[str, list[int]] = {}
+    for g in found:
+        by_column.setdefault(LEVEL_COLUMN[Level(g.level)], []).append(g.node_id)
+    columns = Q()
+    for column, ids in by_column.items():
+        columns |= Q(**{f"{prefix}{column}__in": ids}) if len(ids) > 1 else Q(**{f"{prefix}{column}": ids[0]})
+    return Q(**{f"{prefix}tenant_id": user.tenant_id}) & columns
+
+
+def scope_nodes(user: User | AnonymousUser, perm: str = VIEW, qs: QuerySet[GridNode] | None = None) -> QuerySet[GridNode]:
+    qs = GridNode.objects.all() if qs is None else qs
+    q = nodes_filter(user, perm)
+    return qs.none() if q is None else qs.filter(q)
+
+
+def scope_rows(user: User | AnonymousUser, perm: str, qs: QuerySet[M]) -> QuerySet[M]:
+    """Limit a queryset of a `GridScoped` model to the rows in the user's granted subtrees."""
+    q = rows_filter(user, perm)
+    return qs.none() if q is None else qs.filter(q)
+
+
+def can(user: User | AnonymousUser, perm: str, node: GridNode) -> bool:
+    """May `user` do `perm` at `node`? Answered from the cached grants, without a query per node."""
+    if is_unrestricted(user):
+        return True
+    if node.tenant_id != getattr(user, "tenant_id", None):
+        return False
+    return any(g.covers(node) for g in grants(user, perm))
+
+
+def get_in_scope_or_404(qs: QuerySet[M], **lookup: Any) -> M:
+    """One object from an already scoped queryset; missing and out of scope are the same 404."""
+    try:
+        return qs.get(**lookup)
+    except (qs.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def get_node_or_404(user: User | AnonymousUser, pk: Any, perm: str = VIEW) -> GridNode:
+    return get_in_scope_or_404(scope_nodes(user, perm), pk=pk)
+
+
+def top_nodes(user: User | AnonymousUser, perm: str = VIEW) -> QuerySet[GridNode]:
+    """The outermost nodes the user may see: where their browsing (and breadcrumbs) start."""
+    if is_unrestricted(user):
+        return GridNode.objects.filter(level=0).order_by("tree_id")
+    ids = [g.node_id for g in grants(user, perm)]
+    return GridNode.objects.filter(pk__in=ids).order_by("tree_id", "lft")

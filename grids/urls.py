@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "grids"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("grid/<int:pk>/", views.node_detail, name="node"),
+]

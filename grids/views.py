@@ -1,0 +1,2 @@
+def home(r): pass
+def node_detail(r, pk): pass

@@ -1,0 +1,1 @@
+"""mechanisms: see DESIGN.md. Models arrive with their issues."""

@@ -1,0 +1,1 @@
+"""reports: see DESIGN.md. Models arrive with their issues."""
