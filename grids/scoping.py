@@ -47,7 +47,7 @@ class Grant:
         return self.tree_id == node.tree_id and self.lft <= node.lft and node.rght <= self.rght
 
 
-def _codename(perm: str) -> str:
+def codename(perm: str) -> str:
     return perm.rsplit(".", 1)[-1]
 
 
@@ -60,15 +60,15 @@ def grants(user: User | AnonymousUser, perm: str) -> tuple[Grant, ...]:
     """The outermost granted nodes for `perm`, in the user's tenant (one query, cached per user object)."""
     if not (user.is_authenticated and user.is_active) or user.tenant_id is None:
         return ()
-    codename = _codename(perm)
+    name = codename(perm)
     cache: dict[str, tuple[Grant, ...]] = user.__dict__.setdefault(_CACHE_ATTR, {})
-    if codename in cache:
-        return cache[codename]
+    if name in cache:
+        return cache[name]
     direct = GridNodeUserPermission.objects.filter(
-        user_id=user.pk, permission__codename=codename, permission__content_type__app_label="grids"
+        user_id=user.pk, permission__codename=name, permission__content_type__app_label="grids"
     ).values("content_object_id")
     via_group = GridNodeGroupPermission.objects.filter(
-        group__user=user.pk, permission__codename=codename, permission__content_type__app_label="grids"
+        group__user=user.pk, permission__codename=name, permission__content_type__app_label="grids"
     ).values("content_object_id")
     rows = (
         GridNode.objects.filter(tenant_id=user.tenant_id)
@@ -84,8 +84,8 @@ def grants(user: User | AnonymousUser, perm: str) -> tuple[Grant, ...]:
         if last and last.tree_id == grant.tree_id and last.lft <= grant.lft and grant.rght <= last.rght:
             continue
         outermost.append(grant)
-    cache[codename] = tuple(outermost)
-    return cache[codename]
+    cache[name] = tuple(outermost)
+    return cache[name]
 
 
 def forget(user: User) -> None:
