@@ -1,0 +1,8 @@
+"""The periodic schedule, in one place. `manage.py sync_schedule` writes it into django-celery-beat,
+where an administrator may then edit times; running it again changes nothing it has already written.
+
+Each entry: name -> {"task": dotted task name, "crontab": dict of crontab fields, "kwargs": {...}}.
+Apps add their entries here (times in Asia/Shanghai).
+"""
+
+SCHEDULE: dict[str, dict] = {}
