@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Count, IntegerField, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from .models import GridNode, GridNodeGroupPermission, GridNodeUserPermission, Level
@@ -31,8 +32,14 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound=Model)
 
 VIEW = "view_gridnode"
-LEVEL_COLUMN = {Level.CITY: "city_id", Level.TOWNSHIP: "township_id", Level.CELL: "cell_id", Level.PLOT: "plot_id"}
+LEVEL_COLUMN = {
+    Level.CITY: "city_id",
+    Level.TOWNSHIP: "township_id",
+    Level.CELL: "cell_id",
+    Level.PLOT: "plot_id",
+}
 _CACHE_ATTR = "_grid_grants_cache"
+TREE_ORDER = ("tree_id", "lft")
 
 
 @dataclass(frozen=True)
@@ -122,7 +129,9 @@ def rows_filter(user: User | AnonymousUser, perm: str = VIEW, prefix: str = "") 
     return Q(**{f"{prefix}tenant_id": user.tenant_id}) & columns
 
 
-def scope_nodes(user: User | AnonymousUser, perm: str = VIEW, qs: QuerySet[GridNode] | None = None) -> QuerySet[GridNode]:
+def scope_nodes(
+    user: User | AnonymousUser, perm: str = VIEW, qs: QuerySet[GridNode] | None = None
+) -> QuerySet[GridNode]:
     qs = GridNode.objects.all() if qs is None else qs
     q = nodes_filter(user, perm)
     return qs.none() if q is None else qs.filter(q)
@@ -161,3 +170,30 @@ def top_nodes(user: User | AnonymousUser, perm: str = VIEW) -> QuerySet[GridNode
         return GridNode.objects.filter(level=0).order_by("tree_id")
     ids = [g.node_id for g in grants(user, perm)]
     return GridNode.objects.filter(pk__in=ids).order_by("tree_id", "lft")
+
+
+# --- tree ranges for reads (the only place outside grids.tree that knows the columns) ------------
+
+
+def ancestors_q(node: GridNode) -> Q:
+    """Strict ancestors of `node`."""
+    return Q(tree_id=node.tree_id, lft__lt=node.lft, rght__gt=node.rght)
+
+
+def descendants_q(node: GridNode) -> Q:
+    """`node` and everything below it."""
+    return Q(tree_id=node.tree_id, lft__gte=node.lft, rght__lte=node.rght)
+
+
+def descendants_at(level: int) -> Coalesce:
+    """Per outer node: how many nodes at `level` lie below it (a correlated COUNT on the range index)."""
+    inner = (
+        GridNode.objects.filter(
+            tree_id=OuterRef("tree_id"), lft__gt=OuterRef("lft"), rght__lt=OuterRef("rght"), level=level
+        )
+        .order_by()
+        .values("tree_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(inner, output_field=IntegerField()), 0)

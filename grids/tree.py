@@ -120,6 +120,15 @@ def _save_new(node: GridNode) -> None:
         raise
 
 
+def check_node(*, tenant_id: int, level: int, node: GridNode, exclude_pk: int | None = None) -> None:
+    """Everything a form can check before a write: kind against level, fields, boundary, free code.
+
+    The write itself checks again under the lock (and the database constraints have the last word).
+    """
+    _validate(node, level)
+    _check_code_free(tenant_id, node.code, exclude_pk=exclude_pk)
+
+
 def _check_code_free(tenant_id: int, code: str, exclude_pk: int | None = None) -> None:
     qs = GridNode.objects.filter(tenant_id=tenant_id, code=code)
     if exclude_pk:
@@ -131,7 +140,9 @@ def _check_code_free(tenant_id: int, code: str, exclude_pk: int | None = None) -
 # --- tenants and nodes -----------------------------------------------------------------------------
 
 
-def tenant_create(*, name: str, code: str, city_name: str | None = None, time_zone: str = "Asia/Shanghai") -> Tenant:
+def tenant_create(
+    *, name: str, code: str, city_name: str | None = None, time_zone: str = "Asia/Shanghai"
+) -> Tenant:
     """A new city and its root grid; the global lock keeps two new roots from sharing a tree_id."""
     with transaction.atomic():
         lock_global()
@@ -206,7 +217,9 @@ def node_update(*, node: GridNode, **changes: Any) -> GridNode:
             with transaction.atomic():
                 fresh.save(update_fields=[f for f in _EDITABLE if f in changes])
         except IntegrityError as exc:
-            raise ValidationError({"code": [_("Code %s is already used in this city.") % fresh.code]}) from exc
+            raise ValidationError(
+                {"code": [_("Code %s is already used in this city.") % fresh.code]}
+            ) from exc
     return fresh
 
 
@@ -233,9 +246,13 @@ def node_move(*, node: GridNode, new_parent: GridNode) -> GridNode:
 def _follow_grid(moved: GridNode) -> None:
     """Rewrite the ancestor columns of registry rows below `moved` after a move."""
     ancestors = {a.level: a.pk for a in moved.get_ancestors()}
-    own_column = {Level.TOWNSHIP: "township_id", Level.CELL: "cell_id", Level.PLOT: "plot_id"}[Level(moved.level)]
+    own_column = {Level.TOWNSHIP: "township_id", Level.CELL: "cell_id", Level.PLOT: "plot_id"}[
+        Level(moved.level)
+    ]
     updates = {
-        name: ancestors[lvl] for lvl, name in ((Level.TOWNSHIP, "township_id"), (Level.CELL, "cell_id")) if lvl in ancestors
+        name: ancestors[lvl]
+        for lvl, name in ((Level.TOWNSHIP, "township_id"), (Level.CELL, "cell_id"))
+        if lvl in ancestors
     }
     if not updates:
         return
@@ -286,7 +303,11 @@ def subtree_bulk_create(*, parent: GridNode, specs: Sequence[NodeSpec], batch_si
         codes = [s.code for s in _walk(specs)]
         if len(set(codes)) != len(codes):
             raise ValidationError({"code": [_("The same code appears twice in the new grid.")]})
-        taken = list(GridNode.objects.filter(tenant_id=fresh.tenant_id, code__in=codes).values_list("code", flat=True)[:5])
+        taken = list(
+            GridNode.objects.filter(tenant_id=fresh.tenant_id, code__in=codes).values_list("code", flat=True)[
+                :5
+            ]
+        )
         if taken:
             raise ValidationError({"code": [_("Codes already used in this city: %s") % ", ".join(taken)]})
         start = fresh.rght
@@ -334,7 +355,9 @@ def tree_is_valid(tenant: Tenant | int) -> bool:
     """True when the stored lft/rght/level of the tenant's tree equal a rebuild from parent links."""
     tenant_id = tenant if isinstance(tenant, int) else tenant.pk
     rows = list(
-        GridNode.objects.filter(tenant_id=tenant_id).values_list("pk", "parent_id", "tree_id", "lft", "rght", "level")
+        GridNode.objects.filter(tenant_id=tenant_id).values_list(
+            "pk", "parent_id", "tree_id", "lft", "rght", "level"
+        )
     )
     roots = [r for r in rows if r[1] is None]
     if len(roots) != 1:
@@ -356,4 +379,6 @@ def tree_is_valid(tenant: Tenant | int) -> bool:
 
     walk(roots[0], 1, 0)
     other_trees = GridNode.objects.filter(tree_id=roots[0][2]).exclude(tenant_id=tenant_id).exists()
-    return not other_trees and len(expected) == len(rows) and all(expected[r[0]] == tuple(r[2:]) for r in rows)
+    return (
+        not other_trees and len(expected) == len(rows) and all(expected[r[0]] == tuple(r[2:]) for r in rows)
+    )

@@ -1,2 +1,35 @@
-def home(r): pass
-def node_detail(r, pk): pass
+"""Grid pages: from the user's home node down. Thin: selectors in, template out."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from ruian_grid.scoped import scoped_view
+
+from . import selectors
+
+
+@scoped_view
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    node = selectors.home_node(actor=request.user)
+    if node is None:
+        return render(request, "grids/no_grid.html", status=403)
+    return redirect("grids:node", pk=node.pk)
+
+
+@scoped_view
+@login_required
+def node_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A node: its kind, code, breadcrumbs down from the user's top node, children with counts."""
+    node = selectors.node_get(actor=request.user, pk=pk)
+    children = list(selectors.node_children(actor=request.user, node=node))
+    context = {
+        "node": node,
+        "ancestors": list(selectors.node_ancestors(actor=request.user, node=node)),
+        "children": children,
+        "household_count": selectors.household_count(node=node),
+    }
+    return render(request, "grids/node.html", context)

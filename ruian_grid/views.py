@@ -32,7 +32,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database and the broker answer; 503 naming the part that does not."""
     checks = {"database": _database_ok(), "broker": _broker_ok()}
     failing = sorted(name for name, ok in checks.items() if not ok)
-    body = {"status": "ok" if not failing else "unavailable", "checks": {k: "ok" if v else "down" for k, v in checks.items()}}
+    body = {
+        "status": "ok" if not failing else "unavailable",
+        "checks": {k: "ok" if v else "down" for k, v in checks.items()},
+    }
     if failing:
         body["failing"] = failing
     return JsonResponse(body, status=200 if not failing else 503)

@@ -1,0 +1,97 @@
+"""Reads of the grid, already scoped and already carrying what their pages need.
+
+Counts of descendants come from the tree ranges (`scoping.descendants_at`, one correlated subquery
+per kind of count), never from loading the nodes, so a page costs the same number of queries for a plot as for the city.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from . import scoping
+from .models import GridNode, Household, Level
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from teams.models import User
+
+    AnyUser = User | AnonymousUser
+
+
+def _households_below(column: str) -> Subquery:
+    inner = (
+        Household.objects.filter(**{column: OuterRef("pk")})
+        .order_by()
+        .values(column)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(inner, output_field=IntegerField()), 0)
+
+
+HOUSEHOLD_COLUMN = {Level.CITY: "city", Level.TOWNSHIP: "township", Level.CELL: "cell", Level.PLOT: "plot"}
+
+
+def with_counts(qs: QuerySet[GridNode], level: int | None) -> QuerySet[GridNode]:
+    """Annotate cell, plot and household counts below each node.
+
+    The household count uses the ancestor column for `level` (all nodes in `qs` at that level);
+    with `level` None (mixed levels) it is left out.
+    """
+    qs = qs.annotate(
+        cell_count=scoping.descendants_at(Level.CELL), plot_count=scoping.descendants_at(Level.PLOT)
+    )
+    if level is not None:
+        qs = qs.annotate(household_count=_households_below(HOUSEHOLD_COLUMN[Level(level)]))
+    return qs
+
+
+def node_list(*, actor: AnyUser) -> QuerySet[GridNode]:
+    return (
+        scoping.scope_nodes(actor)
+        .select_related("parent", "responsible", "tenant")
+        .order_by(*scoping.TREE_ORDER)
+    )
+
+
+def node_get(*, actor: AnyUser, pk: object, perm: str = scoping.VIEW) -> GridNode:
+    qs = scoping.scope_nodes(actor, perm).select_related("parent", "responsible", "tenant")
+    node = scoping.get_in_scope_or_404(with_counts(qs, None), pk=pk)
+    return node
+
+
+def node_children(*, actor: AnyUser, node: GridNode) -> QuerySet[GridNode]:
+    """The children of a node the actor may see, with their counts."""
+    qs = (
+        scoping.scope_nodes(actor)
+        .filter(parent=node)
+        .select_related("responsible")
+        .order_by(*scoping.TREE_ORDER)
+    )
+    return with_counts(qs, node.level + 1)
+
+
+def node_ancestors(*, actor: AnyUser, node: GridNode) -> QuerySet[GridNode]:
+    """The node's ancestors the actor may see, top down (breadcrumbs stop at the actor's home)."""
+    return scoping.scope_nodes(actor).filter(scoping.ancestors_q(node)).order_by(*scoping.TREE_ORDER)
+
+
+def household_count(*, node: GridNode) -> int:
+    """Households below one node, from its ancestor column (one aggregate query)."""
+    return Household.objects.filter(
+        tenant_id=node.tenant_id, **{HOUSEHOLD_COLUMN[Level(node.level)]: node.pk}
+    ).count()
+
+
+def home_node(*, actor: AnyUser) -> GridNode | None:
+    """Where an actor's browsing starts: their home node if they may see it, else their first grant."""
+    home_id = getattr(actor, "home_node_id", None)
+    if home_id is not None:
+        node = scoping.scope_nodes(actor).filter(pk=home_id).first()
+        if node is not None:
+            return node
+    return scoping.top_nodes(actor).first()

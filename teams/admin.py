@@ -1,0 +1,70 @@
+"""Organisations and their people in /admin/, limited to the signed-in user's city.
+
+A city administrator (manage_grid at the city grid) edits every unit of the city; a township
+administrator the offices at or below their township. The User admin is registered elsewhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from grids.models import GridNode
+from ruian_grid.admin_base import ScopedModelAdmin
+
+from . import selectors
+from .models import Membership, Organisation
+
+
+def _anchor(org: Organisation) -> GridNode | None:
+    """The grid node whose grants decide about an organisation: its own, or the city for departments."""
+    if org.node_id:
+        return org.node
+    return GridNode.objects.filter(tenant_id=org.tenant_id, level=0).first()
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["user"]
+    fields = ["user", "role"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(ScopedModelAdmin):
+    list_display = ["name", "code", "kind", "node", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "code"]
+    raw_id_fields = ["node"]
+    inlines = [MembershipInline]
+
+    def scoped_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return selectors.organisations_visible(request.user)
+
+    def node_of(self, obj: Any) -> GridNode | None:
+        return _anchor(obj)
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [] if request.user.is_superuser else ["tenant"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change and not request.user.is_superuser:
+            obj.tenant_id = request.user.tenant_id
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Membership)
+class MembershipAdmin(ScopedModelAdmin):
+    list_display = ["user", "organisation", "role", "joined_at"]
+    list_filter = ["role", "organisation__kind"]
+    search_fields = ["user__username", "user__full_name", "organisation__name"]
+    autocomplete_fields = ["user", "organisation"]
+
+    def scoped_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return selectors.memberships_visible(request.user)
+
+    def node_of(self, obj: Any) -> GridNode | None:
+        return _anchor(obj.organisation)

@@ -1,0 +1,22 @@
+"""Reads of people, already scoped."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import QuerySet
+
+from grids import scoping
+
+from .models import User
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+
+def user_list(*, actor: User | AnonymousUser, perm: str = "manage_grid") -> QuerySet[User]:
+    """Users whose home node lies where `actor` holds `perm` (platform superusers: everyone)."""
+    qs = User.objects.select_related("tenant", "home_node").order_by("username")
+    if scoping.is_unrestricted(actor):
+        return qs
+    return qs.filter(tenant_id=actor.tenant_id, home_node__in=scoping.scope_nodes(actor, perm).values("pk"))
