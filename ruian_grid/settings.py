@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_htmx",
     "django_celery_beat",
+    "ruian_grid",  # project-wide commands (seed_demo, sync_schedule); no models
     "grids",
     "teams",
     "cases",
@@ -191,3 +192,28 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Registry personal data (grids/registry/crypto.py) -------------------------------------------
+# ID numbers and phones are encrypted at rest. REGISTRY_ENCRYPTION_KEYS is a comma-separated list of
+# "<key id>:<base64 of 32+ random bytes>"; the first encrypts, the rest only decrypt (rotation: put the
+# new key first and keep the old ones). REGISTRY_HASH_KEY is a separate base64 key for the keyed hash
+# that exact search uses. REGISTRY_CIPHER is "aes-gcm" or "sm4-gcm". Production must set the keys: the
+# insecure defaults below exist only when DEBUG is on (settings_test.py sets its own test keys).
+_REGISTRY_DEV_KEYS = ["dev:ZGV2LW9ubHktcmVnaXN0cnkta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE="]
+_REGISTRY_DEV_HASH_KEY = "ZGV2LW9ubHktcmVnaXN0cnktaGFzaC1rZXktbm90LWZvci1wcm9kdWN0aW9u"
+REGISTRY_CIPHER = env.str("REGISTRY_CIPHER", default="aes-gcm")
+REGISTRY_ENCRYPTION_KEYS = (
+    env.list("REGISTRY_ENCRYPTION_KEYS")
+    if not DEBUG
+    else env.list("REGISTRY_ENCRYPTION_KEYS", default=_REGISTRY_DEV_KEYS)
+)
+REGISTRY_HASH_KEY = (
+    env.str("REGISTRY_HASH_KEY")
+    if not DEBUG
+    else env.str("REGISTRY_HASH_KEY", default=_REGISTRY_DEV_HASH_KEY)
+)
+REGISTRY_HASH_ALGORITHM = env.str("REGISTRY_HASH_ALGORITHM", default="sha256")
+REGISTRY_IMPORT_MAX_BYTES = env.int("REGISTRY_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+REGISTRY_IMPORT_BATCH = env.int("REGISTRY_IMPORT_BATCH", default=2000)
+# The registry's tasks live in grids/registry/tasks.py, which autodiscovery (grids.tasks) does not reach.
+CELERY_IMPORTS = ["grids.registry.tasks"]

@@ -5,6 +5,12 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-only-not-secret")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+# Registry personal-data keys for tests only (base64 of fixed test strings; never used elsewhere).
+os.environ.setdefault(
+    "REGISTRY_ENCRYPTION_KEYS",
+    "t2:dGVzdC1vbmx5LXJlZ2lzdHJ5LWtleS10d28tMzItYnl0ZXMh,t1:dGVzdC1vbmx5LXJlZ2lzdHJ5LWtleS1vbmUtMzItYnl0ZXMh",
+)
+os.environ.setdefault("REGISTRY_HASH_KEY", "dGVzdC1vbmx5LXJlZ2lzdHJ5LWhhc2gta2V5LTMyLWJ5dGVzIQ==")
 
 from .settings import *  # noqa: E402, F403
 from .settings import STORAGES, VAR_DIR  # noqa: E402

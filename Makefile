@@ -1,0 +1,68 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+APT_PACKAGES := chromium fonts-wqy-microhei gettext
+
+.PHONY: run test lint format bench system-deps messages migrate seed worker clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	touch $(STAMP)
+
+# Debian packages the browser tests and translations need (chromium, a CJK font, msgfmt).
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \
+	fi
+
+messages: $(STAMP)
+	$(PY) manage.py compilemessages --ignore=.venv -v0
+
+migrate: $(STAMP)
+	DEBUG=1 $(PY) manage.py migrate --noinput -v0
+	DEBUG=1 $(PY) manage.py sync_schedule
+
+seed: migrate
+	DEBUG=1 $(PY) manage.py seed_demo
+
+# The product with the demo city on the embedded default: SQLite and a broker on a local SQLite file.
+run: system-deps messages seed
+	@echo ""
+	@echo "Ruian Grid: http://$(HOST):$(PORT)/   (admin: /admin/, API: /api/v1/, docs: /api/docs/)"
+	@echo "Sign in with a demo user above (password ruian-demo-2026)."
+	@echo ""
+	DEBUG=1 $(VENV)/bin/celery -A ruian_grid worker -B --concurrency 1 --loglevel INFO & \
+	  worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+	  DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# The whole suite. DATABASE_URL chooses the database (SQLite in memory when unset).
+test: system-deps messages lint
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+	SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" ALLOWED_HOSTS=grid.example.org \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+	$(VENV)/bin/pytest -n 2 --dist loadfile -q
+
+# Slow measurements, printed; never part of `make test`.
+bench: $(STAMP)
+	$(PY) bench/grid_tree.py
+
+clean:
+	rm -rf $(VENV) var staticfiles

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RuianGridConfig(AppConfig):
+    name = "ruian_grid"
+    verbose_name = "Ruian Grid"
