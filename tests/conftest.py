@@ -77,7 +77,9 @@ def _child(parent: GridNode, kind: str, code: str, name: str) -> GridNode:
 
 
 def _user(username: str, node: GridNode, role: str, full_name: str) -> User:
-    return user_create(actor=None, username=username, home_node=node, role=role, password=PASSWORD, full_name=full_name)
+    return user_create(
+        actor=None, username=username, home_node=node, role=role, password=PASSWORD, full_name=full_name
+    )
 
 
 def build_cast() -> Cast:
