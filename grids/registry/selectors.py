@@ -1,0 +1,121 @@
+"""Every read of the registry: scoped through `grids.scoping`, carrying its select_related, so no
+caller filters by hand or runs a query per row."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, QuerySet
+
+from grids import scoping
+from grids.models import GridNode, Level
+
+from .models import (
+    Building,
+    Dwelling,
+    Household,
+    ImportJob,
+    Organisation,
+    PersonalDataAccess,
+    Resident,
+    Status,
+    age_band_expression,
+)
+from .services import id_hash, phone_hash
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from teams.models import User
+
+    Actor = User | AnonymousUser
+
+VIEW = "view_gridnode"
+MANAGE = "manage_registry"
+_ID_LIKE = re.compile(r"^[\dXx\s-]{15,22}$")
+_PHONE_LIKE = re.compile(r"^\+?[\d\s-]{11,16}$")
+
+
+def plots_for(actor: Actor, perm: str = VIEW) -> QuerySet[GridNode]:
+    return (
+        scoping.scope_nodes(actor, perm)
+        .filter(level=Level.PLOT)
+        .select_related("parent")
+        .order_by("tree_id", "lft")
+    )
+
+
+def buildings_for(actor: Actor, perm: str = VIEW) -> QuerySet[Building]:
+    return scoping.scope_rows(actor, perm, Building.objects.select_related("plot", "cell"))
+
+
+def dwellings_for(actor: Actor, perm: str = VIEW) -> QuerySet[Dwelling]:
+    return scoping.scope_rows(actor, perm, Dwelling.objects.select_related("building", "plot"))
+
+
+def households_for(actor: Actor, perm: str = VIEW) -> QuerySet[Household]:
+    qs = Household.objects.select_related("plot", "cell", "dwelling__building").annotate(
+        resident_count=Count("residents", filter=Q(residents__status=Status.ACTIVE))
+    )
+    return scoping.scope_rows(actor, perm, qs)
+
+
+def residents_for(actor: Actor, perm: str = VIEW) -> QuerySet[Resident]:
+    qs = Resident.objects.select_related("household", "plot", "cell").annotate(age_band=age_band_expression())
+    return scoping.scope_rows(actor, perm, qs)
+
+
+def organisations_for(actor: Actor, perm: str = VIEW) -> QuerySet[Organisation]:
+    return scoping.scope_rows(actor, perm, Organisation.objects.select_related("plot", "building"))
+
+
+def access_log_for(actor: Actor) -> QuerySet[PersonalDataAccess]:
+    """The reveal log, read by those who manage the grid above it (the city reads all of its own)."""
+    return scoping.scope_rows(
+        actor, "manage_grid", PersonalDataAccess.objects.select_related("actor", "resident", "plot")
+    )
+
+
+def import_jobs_for(actor: Actor) -> QuerySet[ImportJob]:
+    """An uploader's own imports (their refused-row files carry the numbers they uploaded)."""
+    if not actor.is_authenticated or actor.tenant_id is None:
+        return ImportJob.objects.none()
+    return ImportJob.objects.filter(tenant_id=actor.tenant_id, actor_id=actor.pk)
+
+
+def search_residents(actor: Actor, text: str, perm: str = VIEW) -> QuerySet[Resident]:
+    """Residents in scope matching a name, an address, a phone or an ID number.
+
+    A number is matched on its keyed hash (exact), never by decrypting the table.
+    """
+    text = (text or "").strip()
+    qs = residents_for(actor, perm)
+    if not text:
+        return qs.none()
+    if _ID_LIKE.match(text):
+        for id_type in ("resident_id", "other"):
+            try:
+                return qs.filter(id_number_hash=id_hash(id_type, text))
+            except ValidationError:
+                continue
+        return qs.none()
+    if _PHONE_LIKE.match(text):
+        try:
+            return qs.filter(phone_hash=phone_hash(text))
+        except ValidationError:
+            return qs.none()
+    return qs.filter(Q(name__icontains=text) | Q(household__address__icontains=text))
+
+
+def household_counts(actor: Actor, level: int = Level.TOWNSHIP) -> dict[int, int]:
+    """Active households per grid node of `level` in scope: one aggregate query."""
+    column = scoping.LEVEL_COLUMN[Level(level)]
+    rows = (
+        scoping.scope_rows(actor, VIEW, Household.objects.filter(status=Status.ACTIVE))
+        .values(column)
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row[column]: row["n"] for row in rows}

@@ -1,0 +1,20 @@
+"""Thin Celery wrappers over the registry's services: ids in, one call, acks_late."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+from . import importing
+
+
+@shared_task(
+    name="registry.import",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def registry_import(job_id: int) -> None:
+    """Run one uploaded workbook's import (the job row names the stored file; no data in the message)."""
+    importing.run_import(job_id)
