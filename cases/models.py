@@ -1,1 +1,486 @@
-"""cases: see DESIGN.md. Models arrive with their issues."""
+"""Cases: disputes, hazards, petitions, incidents and requests, handled by tier with deadlines.
+
+Rows only; every change goes through `cases.services` (the state machine lives there), every read
+through `cases.selectors`. A case keeps the grid it was recorded in (`FOLLOWS_GRID = False`).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from grids.models import GridNode, GridScoped, Level, Tenant
+from teams.models import Organisation
+
+
+class CaseKind(models.TextChoices):
+    DISPUTE = "dispute", _("dispute")
+    HAZARD = "hazard", _("safety hazard")
+    PETITION = "petition", _("petition")
+    INCIDENT = "incident", _("public-security incident")
+    REQUEST = "request", _("resident request")
+
+
+class SubKind(models.TextChoices):
+    # disputes
+    NEIGHBOUR = "neighbour", _("neighbour dispute")
+    FAMILY = "family", _("family dispute")
+    LAND = "land", _("land or property dispute")
+    LABOUR = "labour", _("labour dispute")
+    # hazards
+    PRODUCTION_SAFETY = "production_safety", _("production safety")
+    FIRE = "fire", _("fire")
+    TRAFFIC = "traffic", _("traffic")
+    PUBLIC_ORDER = "public_order", _("public order")
+    # incidents
+    BURGLARY = "burglary", _("burglary")
+    EBIKE_THEFT = "ebike_theft", _("theft of an electric bike")
+    THEFT = "theft", _("theft")
+    FIGHT = "fight", _("fight")
+    FRAUD = "fraud", _("fraud")
+    # any kind
+    MASS_INCIDENT = "mass_incident", _("mass incident")
+    OTHER = "other", _("other")
+
+
+KIND_SUBKINDS: dict[str, tuple[str, ...]] = {
+    CaseKind.DISPUTE: (SubKind.NEIGHBOUR, SubKind.FAMILY, SubKind.LAND, SubKind.LABOUR, SubKind.OTHER),
+    CaseKind.HAZARD: (
+        SubKind.PRODUCTION_SAFETY,
+        SubKind.FIRE,
+        SubKind.TRAFFIC,
+        SubKind.PUBLIC_ORDER,
+        SubKind.OTHER,
+    ),
+    CaseKind.PETITION: (SubKind.MASS_INCIDENT, SubKind.OTHER),
+    CaseKind.INCIDENT: (
+        SubKind.BURGLARY,
+        SubKind.EBIKE_THEFT,
+        SubKind.THEFT,
+        SubKind.FIGHT,
+        SubKind.FRAUD,
+        SubKind.MASS_INCIDENT,
+        SubKind.OTHER,
+    ),
+    CaseKind.REQUEST: (SubKind.OTHER,),
+}
+
+
+class Source(models.TextChoices):
+    VISIT = "visit", _("visit")
+    PATROL = "patrol", _("patrol")
+    HOTLINE = "hotline", _("hotline")
+    WALK_IN = "walk_in", _("walk-in")
+    DEPARTMENT = "department", _("department")
+    WARNING = "warning", _("warning follow-up")
+
+
+class Severity(models.TextChoices):
+    GENERAL = "general", _("general")
+    MAJOR = "major", _("major")
+    CRITICAL = "critical", _("critical")
+
+
+class Tier(models.TextChoices):
+    """The platform handling a case; its value order matches the grid level of the tier's node."""
+
+    CELL = "cell", _("cell")
+    TOWNSHIP = "township", _("township")
+    CITY = "city", _("city")
+
+
+TIER_LEVEL: dict[str, int] = {Tier.CITY: Level.CITY, Tier.TOWNSHIP: Level.TOWNSHIP, Tier.CELL: Level.CELL}
+TIER_ABOVE: dict[str, str] = {Tier.CELL: Tier.TOWNSHIP, Tier.TOWNSHIP: Tier.CITY}
+
+
+class Status(models.TextChoices):
+    REGISTERED = "registered", _("registered")
+    DISPATCHED = "dispatched", _("dispatched")
+    IN_HAND = "in_hand", _("in hand")
+    PAUSED = "paused", _("paused (waiting on residents)")
+    DISPUTED = "disputed", _("responsibility disputed")
+    RESOLVED = "resolved", _("resolution submitted")
+    CLOSED = "closed", _("closed")
+    MERGED = "merged", _("merged into another case")
+
+
+OPEN_STATUSES = (
+    Status.REGISTERED,
+    Status.DISPATCHED,
+    Status.IN_HAND,
+    Status.PAUSED,
+    Status.DISPUTED,
+    Status.RESOLVED,
+)
+# Statuses whose deadline clock runs (paused and disputed time is counted apart).
+TIMED_STATUSES = (Status.REGISTERED, Status.DISPATCHED, Status.IN_HAND, Status.RESOLVED)
+
+
+class Step(models.TextChoices):
+    ACCEPTANCE = "acceptance", _("acceptance")
+    HANDLING = "handling", _("handling")
+    VERIFICATION = "verification", _("verification")
+
+
+STATUS_STEP: dict[str, str] = {
+    Status.REGISTERED: Step.ACCEPTANCE,
+    Status.DISPATCHED: Step.ACCEPTANCE,
+    Status.IN_HAND: Step.HANDLING,
+    Status.PAUSED: Step.HANDLING,
+    Status.RESOLVED: Step.VERIFICATION,
+}
+
+
+class Satisfaction(models.TextChoices):
+    SATISFIED = "satisfied", _("satisfied")
+    BASICALLY = "basically", _("basically satisfied")
+    UNSATISFIED = "unsatisfied", _("unsatisfied")
+    UNREACHABLE = "unreachable", _("could not be reached")
+
+
+class AlertLevel(models.IntegerChoices):
+    NONE = 0, _("on time")
+    YELLOW = 1, _("yellow: deadline near")
+    RED = 2, _("red: overdue")
+
+
+class Case(GridScoped):
+    FOLLOWS_GRID = False
+
+    node = models.ForeignKey(
+        GridNode, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded at")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=CaseKind.choices)
+    sub_kind = models.CharField(_("sub-kind"), max_length=24, choices=SubKind.choices, default=SubKind.OTHER)
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    source_ref = models.CharField(
+        _("source reference"), max_length=64, blank=True, help_text=_("e.g. the visit it was raised from")
+    )
+    severity = models.CharField(
+        _("severity"), max_length=10, choices=Severity.choices, default=Severity.GENERAL
+    )
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    parties = models.JSONField(_("parties"), default=list, blank=True)
+
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.REGISTERED)
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    responsible_org = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("responsible unit"),
+    )
+    responsible_person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("responsible person"),
+    )
+    dispatched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("dispatched by"),
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("merged into"),
+    )
+
+    # The deadline of the current step (computed on the city's working calendar).
+    step_started_at = models.DateTimeField(_("step started at"), null=True, blank=True)
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    yellow_at = models.DateTimeField(_("yellow warning at"), null=True, blank=True)
+    red_at = models.DateTimeField(_("red warning at"), null=True, blank=True)
+    deadline_seq = models.PositiveIntegerField(_("deadline number"), default=0)
+    alert_level = models.PositiveSmallIntegerField(_("warning"), choices=AlertLevel.choices, default=0)
+
+    # Extension (granted time) and pauses (waiting on the residents) are counted apart.
+    extension_minutes = models.PositiveIntegerField(_("extension granted (working minutes)"), default=0)
+    extension_requested_minutes = models.PositiveIntegerField(_("extension requested"), null=True, blank=True)
+    extension_reason = models.TextField(_("extension reason"), blank=True)
+    paused_at = models.DateTimeField(_("paused at"), null=True, blank=True)
+    pause_reason = models.CharField(_("pause reason"), max_length=200, blank=True)
+    paused_seconds = models.PositiveBigIntegerField(_("time paused (seconds)"), default=0)
+
+    # A unit disputing its responsibility (推诿 made visible): the tier above decides.
+    disputed_at = models.DateTimeField(_("disputed at"), null=True, blank=True)
+    dispute_reason = models.TextField(_("dispute reason"), blank=True)
+    dispute_seconds = models.PositiveBigIntegerField(_("time in dispute (seconds)"), default=0)
+
+    resolution = models.TextField(_("resolution"), blank=True)
+    satisfaction = models.CharField(
+        _("satisfaction"), max_length=12, choices=Satisfaction.choices, blank=True
+    )
+    callback_note = models.TextField(_("call-back note"), blank=True)
+
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # One per tier's list, each ordered by newest first (keyset pagination walks them).
+            models.Index(
+                F("tenant"), F("city"), F("created_at").desc(), F("id").desc(), name="cases_by_city"
+            ),
+            models.Index(
+                F("tenant"), F("township"), F("created_at").desc(), F("id").desc(), name="cases_by_township"
+            ),
+            models.Index(
+                F("tenant"), F("cell"), F("created_at").desc(), F("id").desc(), name="cases_by_cell"
+            ),
+            models.Index(
+                F("tenant"), F("plot"), F("created_at").desc(), F("id").desc(), name="cases_by_plot"
+            ),
+            models.Index(
+                F("responsible_org"), F("created_at").desc(), F("id").desc(), name="cases_by_responsible_org"
+            ),
+            models.Index(
+                F("responsible_person"),
+                F("created_at").desc(),
+                F("id").desc(),
+                name="cases_by_responsible_person",
+            ),
+            models.Index(F("reporter"), F("created_at").desc(), F("id").desc(), name="cases_by_reporter"),
+            # The deadline sweep: open cases whose next warning is due.
+            models.Index(
+                fields=["tenant", "yellow_at"],
+                name="cases_deadline_watch",
+                condition=Q(alert_level__lt=2, yellow_at__isnull=False),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="merged", merged_into__isnull=False)
+                | Q(~Q(status="merged"), merged_into__isnull=True),
+                name="cases_merged_iff_target",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["dispatched", "in_hand", "paused", "resolved"])
+                | Q(responsible_org__isnull=False),
+                name="cases_handled_has_unit",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="cases_version_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    @property
+    def number(self) -> str:
+        local = timezone.localtime(self.created_at) if self.created_at else None
+        return f"{local:%Y%m%d}-{self.pk}" if local else f"-{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def step(self) -> str:
+        return STATUS_STEP.get(self.status, "")
+
+    def is_overdue(self, now: datetime.datetime | None = None) -> bool:
+        moment = now or timezone.now()
+        return bool(self.due_at and self.status in TIMED_STATUSES and self.due_at < moment)
+
+
+class PartStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    DONE = "done", _("done")
+
+
+class CasePart(models.Model):
+    """An assisting department's part (协办) of a jointly handled case, with its own deadline.
+
+    The lead unit (主办) is the case's responsible unit; the case closes only when every part is done.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant"))
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="parts", verbose_name=_("case"))
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="case_parts", verbose_name=_("assisting unit")
+    )
+    task = models.CharField(_("its part"), max_length=200)
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=PartStatus.choices, default=PartStatus.OPEN)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    done_note = models.TextField(_("report"), blank=True)
+
+    class Meta:
+        verbose_name = _("assisting part")
+        verbose_name_plural = _("assisting parts")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "organisation"], name="cases_part_one_per_unit"),
+        ]
+        indexes = [models.Index(fields=["organisation", "status"], name="cases_part_by_org")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation}: {self.task}"
+
+
+class CaseEvent(models.Model):
+    """One line of a case's timeline (工作痕迹). Append-only: a PostgreSQL trigger refuses UPDATE/DELETE."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant"))
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", verbose_name=_("case"))
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    action = models.CharField(_("action"), max_length=32)
+    from_status = models.CharField(_("from"), max_length=12, blank=True)
+    to_status = models.CharField(_("to"), max_length=12, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    due_at = models.DateTimeField(_("deadline at that moment"), null=True, blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline entries")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["case", "at"], name="cases_event_by_case")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+def attachment_path(instance: CaseAttachment, filename: str) -> str:
+    now = timezone.now()
+    return f"cases/{instance.tenant_id}/{now:%Y/%m}/{instance.case_id}-{filename}"
+
+
+class CaseAttachment(models.Model):
+    """A photo or document of a case, stored through Django's storage API, served by a scoped view."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant"))
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="attachments", verbose_name=_("case")
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=255)
+    name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DeadlineAlert(models.Model):
+    """A yellow or red warning raised once per deadline: the unique constraint makes a rerun a no-op."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="alerts")
+    deadline_seq = models.PositiveIntegerField()
+    level = models.PositiveSmallIntegerField(choices=AlertLevel.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("deadline warning")
+        verbose_name_plural = _("deadline warnings")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "deadline_seq", "level"], name="cases_alert_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} #{self.deadline_seq} {self.get_level_display()}"
+
+
+class LimitUnit(models.TextChoices):
+    WORKING_DAYS = "days", _("working days")
+    WORKING_HOURS = "hours", _("working hours")
+
+
+class TimePolicy(models.Model):
+    """A time limit for one step, optionally narrowed to a kind, severity and tier (blank = any).
+
+    The most specific matching row wins; the city edits them in the admin.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant"))
+    step = models.CharField(_("step"), max_length=12, choices=Step.choices)
+    kind = models.CharField(_("kind"), max_length=16, choices=CaseKind.choices, blank=True)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, blank=True)
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, blank=True)
+    limit = models.PositiveIntegerField(_("limit"))
+    unit = models.CharField(
+        _("unit"), max_length=5, choices=LimitUnit.choices, default=LimitUnit.WORKING_DAYS
+    )
+    yellow_percent = models.PositiveSmallIntegerField(_("yellow at (% of limit)"), default=80)
+    red_percent = models.PositiveSmallIntegerField(_("red at (% of limit)"), default=100)
+
+    class Meta:
+        verbose_name = _("time limit")
+        verbose_name_plural = _("time limits")
+        ordering = ["tenant", "step", "kind", "severity", "tier"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "step", "kind", "severity", "tier"], name="cases_policy_one_per_key"
+            ),
+            models.CheckConstraint(condition=Q(limit__gt=0), name="cases_policy_limit_positive"),
+            models.CheckConstraint(
+                condition=Q(yellow_percent__gt=0, yellow_percent__lte=F("red_percent")),
+                name="cases_policy_yellow_before_red",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_step_display()} {self.kind or '*'}/{self.severity or '*'}/{self.tier or '*'}"
+
+
+class CalendarDay(models.Model):
+    """An exception to Monday-to-Friday: a public holiday, or a make-up working day (调休)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant"))
+    date = models.DateField(_("date"))
+    is_working = models.BooleanField(_("working day"), help_text=_("On for a make-up working day (调休)"))
+    name = models.CharField(_("name"), max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["tenant", "date"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "date"], name="cases_calendar_one_per_date")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"

@@ -217,3 +217,23 @@ REGISTRY_IMPORT_MAX_BYTES = env.int("REGISTRY_IMPORT_MAX_BYTES", default=50 * 10
 REGISTRY_IMPORT_BATCH = env.int("REGISTRY_IMPORT_BATCH", default=2000)
 # The registry's tasks live in grids/registry/tasks.py, which autodiscovery (grids.tasks) does not reach.
 CELERY_IMPORTS = ["grids.registry.tasks"]
+
+# --- cases: attachments (owned by the cases app) ---------------------------------------------------
+# Photos and documents of cases go through Django's storage API: local disk under MEDIA_ROOT by
+# default; S3-compatible object storage when CASES_S3_BUCKET is set (django-storages). Either way
+# they are served only through the scoped view /cases/<id>/files/<id>/, never from a public URL.
+CASES_ATTACHMENT_MAX_BYTES = env.int("CASES_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+if env.str("CASES_S3_BUCKET", default=""):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("CASES_S3_BUCKET"),
+            "endpoint_url": env.str("CASES_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("CASES_S3_REGION", default="") or None,
+            "access_key": env.str("CASES_S3_ACCESS_KEY", default="") or None,
+            "secret_key": env.str("CASES_S3_SECRET_KEY", default="") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }

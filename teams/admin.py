@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from grids.models import GridNode
 from ruian_grid.admin_base import ScopedModelAdmin
 
-from . import selectors
+from . import organisations as selectors
 from .models import Membership, Organisation
 
 
@@ -29,7 +29,7 @@ def _anchor(org: Organisation) -> GridNode | None:
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 1
-    autocomplete_fields = ["user"]
+    raw_id_fields = ["user"]
     fields = ["user", "role"]
 
 
@@ -61,7 +61,7 @@ class MembershipAdmin(ScopedModelAdmin):
     list_display = ["user", "organisation", "role", "joined_at"]
     list_filter = ["role", "organisation__kind"]
     search_fields = ["user__username", "user__full_name", "organisation__name"]
-    autocomplete_fields = ["user", "organisation"]
+    raw_id_fields = ["user", "organisation"]
 
     def scoped_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return selectors.memberships_visible(request.user)

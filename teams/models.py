@@ -10,7 +10,12 @@ class User(AbstractUser):
     """A person who signs in. Belongs to one tenant; the home node decides where their pages start."""
 
     tenant = models.ForeignKey(
-        "grids.Tenant", on_delete=models.PROTECT, null=True, blank=True, related_name="users", verbose_name=_("tenant")
+        "grids.Tenant",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        verbose_name=_("tenant"),
     )
     home_node = models.ForeignKey(
         "grids.GridNode",
@@ -28,9 +33,83 @@ class User(AbstractUser):
         constraints = [
             # Only platform superusers live outside every tenant.
             models.CheckConstraint(
-                condition=Q(tenant__isnull=False) | Q(is_superuser=True), name="teams_user_tenant_unless_superuser"
+                condition=Q(tenant__isnull=False) | Q(is_superuser=True),
+                name="teams_user_tenant_unless_superuser",
             ),
         ]
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+
+class OrganisationKind(models.TextChoices):
+    DEPARTMENT = "department", _("member department")
+    TOWNSHIP_OFFICE = "township_office", _("township office")
+    CELL_OFFICE = "cell_office", _("cell governance office")
+
+
+class Organisation(models.Model):
+    """A responsible unit: a member department of the committee, a township office or a cell office.
+
+    Cases are sent to organisations; their members handle them. Offices stand at a grid node (their
+    township or cell); departments serve the whole city and stand at none.
+    """
+
+    tenant = models.ForeignKey(
+        "grids.Tenant", on_delete=models.PROTECT, related_name="organisations", verbose_name=_("tenant")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=OrganisationKind.choices)
+    code = models.CharField(_("code"), max_length=48)
+    name = models.CharField(_("name"), max_length=100)
+    node = models.ForeignKey(
+        "grids.GridNode",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="organisations",
+        verbose_name=_("grid node served"),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    members = models.ManyToManyField(
+        User, through="Membership", related_name="organisations", verbose_name=_("members")
+    )
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["tenant", "kind", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "code"], name="teams_org_code_unique_in_tenant"),
+            models.CheckConstraint(
+                condition=Q(kind="department") | Q(node__isnull=False), name="teams_org_office_has_node"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MembershipRole(models.TextChoices):
+    HEAD = "head", _("head")
+    MEMBER = "member", _("member")
+
+
+class Membership(models.Model):
+    """A person working in an organisation (a person may work in several)."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("organisation")
+    )
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user"))
+    role = models.CharField(_("role"), max_length=10, choices=MembershipRole.choices, default=MembershipRole.MEMBER)
+    joined_at = models.DateTimeField(_("joined at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "user"], name="teams_membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organisation}"

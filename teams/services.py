@@ -41,3 +41,48 @@ def user_create(
         user.save()
         grant_assign(actor=actor, user=user, perms=ROLE_PERMS[role], node=home_node)
     return user
+
+
+# --- organisations (responsible units) -----------------------------------------------------------
+
+from .models import Membership, Organisation  # noqa: E402
+from .organisations import forget_organisations  # noqa: E402
+
+
+def organisation_create(
+    *,
+    actor: User | None,
+    tenant_id: int,
+    kind: str,
+    code: str,
+    name: str,
+    node: GridNode | None = None,
+) -> Organisation:
+    """A responsible unit of a city. Offices stand at their grid node; departments at none."""
+    from grids import scoping
+
+    if node is not None and node.tenant_id != tenant_id:
+        raise ValidationError({"node": [_("The grid node belongs to another city.")]})
+    if actor is not None and not scoping.is_unrestricted(actor):
+        anchor = node or GridNode.objects.get(tenant_id=tenant_id, level=0)
+        if actor.tenant_id != tenant_id or not scoping.can(actor, "manage_grid", anchor):
+            raise ValidationError(_("You may not create organisations here."))
+    with transaction.atomic():
+        org = Organisation(tenant_id=tenant_id, kind=kind, code=code, name=name, node=node)
+        org.full_clean()
+        org.save()
+    return org
+
+
+def membership_add(
+    *, actor: User | None, organisation: Organisation, user: User, role: str = "member"
+) -> Membership:
+    """Put a person into an organisation; adding them twice changes nothing."""
+    if user.tenant_id != organisation.tenant_id:
+        raise ValidationError({"user": [_("The person belongs to another city.")]})
+    with transaction.atomic():
+        membership, _created = Membership.objects.get_or_create(
+            organisation=organisation, user=user, defaults={"role": role}
+        )
+    forget_organisations(user)
+    return membership

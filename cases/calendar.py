@@ -1,0 +1,86 @@
+"""Working time on a city's calendar, in the city's time zone (Asia/Shanghai).
+
+A working day is Monday to Friday unless the city lists it as a holiday, plus the weekend days it
+lists as make-up working days (调休). Working hours are WORKDAY_START to WORKDAY_END; a limit in
+working days counts WORKDAY_MINUTES per day, so "2 working days" from Friday 10:00 ends Tuesday
+10:00 (over a plain weekend).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from .models import CalendarDay, LimitUnit
+
+WORKDAY_START = dt.time(8, 30)
+WORKDAY_END = dt.time(17, 30)
+WORKDAY_MINUTES = (WORKDAY_END.hour * 60 + WORKDAY_END.minute) - (
+    WORKDAY_START.hour * 60 + WORKDAY_START.minute
+)
+_MAX_DAYS = 3660  # ten years: no limit in the policy table can reach this
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    tz: ZoneInfo
+    exceptions: dict[dt.date, bool]
+
+    def is_working_day(self, day: dt.date) -> bool:
+        if day in self.exceptions:
+            return self.exceptions[day]
+        return day.weekday() < 5
+
+    def _window(self, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+        return (
+            dt.datetime.combine(day, WORKDAY_START, tzinfo=self.tz),
+            dt.datetime.combine(day, WORKDAY_END, tzinfo=self.tz),
+        )
+
+    def add(self, start: dt.datetime, minutes: int) -> dt.datetime:
+        """The moment `minutes` working minutes after `start`."""
+        if minutes < 0:
+            raise ValueError("minutes must not be negative")
+        moment = start.astimezone(self.tz)
+        left = dt.timedelta(minutes=minutes)
+        day = moment.date()
+        for _i in range(_MAX_DAYS):
+            if self.is_working_day(day):
+                opens, closes = self._window(day)
+                begin = max(moment, opens)
+                if begin < closes:
+                    available = closes - begin
+                    if left <= available:
+                        return begin + left
+                    left -= available
+            day += dt.timedelta(days=1)
+        raise ValueError("limit too far in the future")
+
+    def minutes_between(self, start: dt.datetime, end: dt.datetime) -> int:
+        """Working minutes from `start` to `end` (0 when end is not after start)."""
+        a, b = start.astimezone(self.tz), end.astimezone(self.tz)
+        if b <= a:
+            return 0
+        total = dt.timedelta()
+        day = a.date()
+        while day <= b.date():
+            if self.is_working_day(day):
+                opens, closes = self._window(day)
+                lo, hi = max(a, opens), min(b, closes)
+                if hi > lo:
+                    total += hi - lo
+            day += dt.timedelta(days=1)
+        return int(total.total_seconds() // 60)
+
+
+def load(tenant_id: int, time_zone: str, around: dt.datetime) -> WorkCalendar:
+    """The tenant's calendar exceptions from shortly before `around` onwards (one query)."""
+    tz = ZoneInfo(time_zone)
+    first = around.astimezone(tz).date() - dt.timedelta(days=400)
+    rows = CalendarDay.objects.filter(tenant_id=tenant_id, date__gte=first).values_list("date", "is_working")
+    return WorkCalendar(tz=tz, exceptions=dict(rows))
+
+
+def limit_minutes(limit: int, unit: str) -> int:
+    return limit * (WORKDAY_MINUTES if unit == LimitUnit.WORKING_DAYS else 60)

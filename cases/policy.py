@@ -1,0 +1,64 @@
+"""Deadlines from the city's time-limit policy and its working calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from . import calendar
+from .models import Case, LimitUnit, Step, TimePolicy
+
+# Used when the city has written no matching row: (limit, unit, yellow %, red %).
+DEFAULT_LIMITS: dict[str, tuple[int, str, int, int]] = {
+    Step.ACCEPTANCE: (1, LimitUnit.WORKING_DAYS, 80, 100),
+    Step.HANDLING: (5, LimitUnit.WORKING_DAYS, 80, 100),
+    Step.VERIFICATION: (2, LimitUnit.WORKING_DAYS, 80, 100),
+}
+
+
+@dataclass(frozen=True)
+class Limit:
+    minutes: int
+    yellow_percent: int
+    red_percent: int
+    source: str  # "policy #id" or "default"
+
+
+@dataclass(frozen=True)
+class Deadline:
+    due_at: dt.datetime
+    yellow_at: dt.datetime
+    red_at: dt.datetime
+    minutes: int
+
+
+def limit_for(case: Case, step: str) -> Limit:
+    """The most specific policy row for (step, kind, severity, tier); blanks match anything (one query)."""
+    rows = list(
+        TimePolicy.objects.filter(
+            tenant_id=case.tenant_id,
+            step=step,
+            kind__in=["", case.kind],
+            severity__in=["", case.severity],
+            tier__in=["", case.tier],
+        )
+    )
+    if rows:
+        best = max(rows, key=lambda r: (bool(r.kind), bool(r.severity), bool(r.tier)))
+        return Limit(
+            calendar.limit_minutes(best.limit, best.unit),
+            best.yellow_percent,
+            best.red_percent,
+            f"policy #{best.pk}",
+        )
+    limit, unit, yellow, red = DEFAULT_LIMITS[step]
+    return Limit(calendar.limit_minutes(limit, unit), yellow, red, "default")
+
+
+def deadline_from(cal: calendar.WorkCalendar, start: dt.datetime, limit: Limit) -> Deadline:
+    return Deadline(
+        due_at=cal.add(start, limit.minutes),
+        yellow_at=cal.add(start, limit.minutes * limit.yellow_percent // 100),
+        red_at=cal.add(start, limit.minutes * limit.red_percent // 100),
+        minutes=limit.minutes,
+    )

@@ -1,0 +1,238 @@
+"""Every read of cases, already scoped: grid grants over the ancestor columns, or the department's cases.
+
+A user sees the cases under the nodes where they hold `view_gridnode` (ancestor columns, one
+indexed filter), plus the cases sent to an organisation they work in (as responsible or assisting
+unit) anywhere in their city. Always AND their tenant.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from grids import scoping
+from grids.models import GridNode, Level
+from teams.models import Organisation, User
+from teams.organisations import organisation_ids_of, organisations_visible
+
+from .models import (
+    TIMED_STATUSES,
+    CalendarDay,
+    Case,
+    CaseAttachment,
+    CaseEvent,
+    CasePart,
+    TimePolicy,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+VIEW = scoping.VIEW
+LIST_FIELDS = (
+    "id",
+    "tenant_id",
+    "city_id",
+    "township_id",
+    "cell_id",
+    "plot_id",
+    "node__name",
+    "kind",
+    "sub_kind",
+    "severity",
+    "title",
+    "status",
+    "tier",
+    "responsible_org__name",
+    "responsible_person__full_name",
+    "responsible_person__username",
+    "due_at",
+    "alert_level",
+    "created_at",
+    "version",
+)
+_LEVEL_COLUMN = {
+    Level.CITY: "city_id",
+    Level.TOWNSHIP: "township_id",
+    Level.CELL: "cell_id",
+    Level.PLOT: "plot_id",
+}
+
+
+def visibility(user: User | AnonymousUser) -> Q | None:
+    """The Q for cases the user may see, or None when they may see none."""
+    if scoping.is_unrestricted(user):
+        return Q()
+    if not (user.is_authenticated and user.is_active) or user.tenant_id is None:
+        return None
+    grid = scoping.rows_filter(user, VIEW)
+    org_ids = organisation_ids_of(user)
+    if org_ids:
+        by_unit = Q(responsible_org_id__in=sorted(org_ids)) | Q(
+            pk__in=CasePart.objects.filter(organisation_id__in=sorted(org_ids)).values("case_id")
+        )
+        combined = by_unit if grid is None else (grid | by_unit)
+    elif grid is None:
+        return None
+    else:
+        combined = grid
+    return Q(tenant_id=user.tenant_id) & combined
+
+
+def cases_visible(user: User | AnonymousUser) -> QuerySet[Case]:
+    q = visibility(user)
+    qs = Case.objects.all()
+    return qs.none() if q is None else qs.filter(q)
+
+
+def case_list(
+    user: User | AnonymousUser,
+    *,
+    view: str = "all",
+    kind: str = "",
+    status: str = "",
+    node: GridNode | None = None,
+    due_before: dt.date | None = None,
+    overdue: bool = False,
+    open_only: bool = False,
+) -> QuerySet[Case]:
+    """The case list of one of the three views (mine, my unit's, all in scope), filtered, newest first."""
+    qs = cases_visible(user)
+    if view == "mine":
+        qs = qs.filter(Q(responsible_person_id=user.pk) | Q(reporter_id=user.pk))
+    elif view == "unit":
+        org_ids = sorted(organisation_ids_of(user))
+        qs = qs.filter(
+            Q(responsible_org_id__in=org_ids)
+            | Q(pk__in=CasePart.objects.filter(organisation_id__in=org_ids).values("case_id"))
+        )
+    if kind:
+        qs = qs.filter(kind=kind)
+    if status:
+        qs = qs.filter(status=status)
+    if node is not None:
+        qs = qs.filter(**{_LEVEL_COLUMN[Level(node.level)]: node.pk})
+    if due_before:
+        qs = qs.filter(due_at__date__lte=due_before)
+    if overdue:
+        qs = qs.filter(status__in=TIMED_STATUSES, due_at__lt=timezone.now())
+    if open_only:
+        qs = qs.exclude(status__in=["closed", "merged"])
+    return qs.select_related("node", "responsible_org", "responsible_person").order_by("-created_at", "-id")
+
+
+def case_detail_queryset(user: User | AnonymousUser) -> QuerySet[Case]:
+    """Cases in scope with everything the case page shows (one query each for parts and attachments)."""
+    return (
+        cases_visible(user)
+        .select_related(
+            "node", "responsible_org", "responsible_person", "reporter", "dispatched_by", "merged_into"
+        )
+        .prefetch_related(
+            Prefetch(
+                "parts", queryset=CasePart.objects.select_related("organisation", "done_by").order_by("id")
+            ),
+            Prefetch(
+                "attachments", queryset=CaseAttachment.objects.select_related("uploaded_by").order_by("id")
+            ),
+        )
+    )
+
+
+def case_get(user: User | AnonymousUser, pk: Any) -> Case:
+    """One case in scope, or the same 404 for missing and not yours."""
+    return scoping.get_in_scope_or_404(case_detail_queryset(user), pk=pk)
+
+
+def case_timeline(case: Case) -> QuerySet[CaseEvent]:
+    """The timeline of a case the caller has already fetched in scope."""
+    return (
+        CaseEvent.objects.filter(case_id=case.pk, tenant_id=case.tenant_id)
+        .select_related("actor")
+        .order_by("at", "id")
+    )
+
+
+def attachment_get(user: User | AnonymousUser, case_pk: Any, pk: Any) -> CaseAttachment:
+    case = scoping.get_in_scope_or_404(cases_visible(user), pk=case_pk)
+    return scoping.get_in_scope_or_404(CaseAttachment.objects.filter(case_id=case.pk), pk=pk)
+
+
+def node_for_filter(user: User | AnonymousUser, pk: Any) -> GridNode | None:
+    """A grid node of the user's city to narrow a list by (the list stays limited to what they see)."""
+    qs = (
+        GridNode.objects.all()
+        if scoping.is_unrestricted(user)
+        else GridNode.objects.filter(tenant_id=getattr(user, "tenant_id", None))
+    )
+    try:
+        return qs.get(pk=pk)
+    except (GridNode.DoesNotExist, ValueError, TypeError):
+        return None
+
+
+def recordable_nodes(user: User | AnonymousUser) -> QuerySet[GridNode]:
+    """Grid nodes where the user may record cases, in tree order."""
+    return scoping.scope_nodes(user, "record_case").order_by("tree_id", "lft")
+
+
+def unit_choices(user: User | AnonymousUser) -> QuerySet[Organisation]:
+    """Active units of the user's city a case can be sent to."""
+    return organisations_visible(user).filter(is_active=True)
+
+
+def unit_get(user: User | AnonymousUser, pk: Any) -> Organisation | None:
+    try:
+        return unit_choices(user).get(pk=pk)
+    except (Organisation.DoesNotExist, ValueError, TypeError):
+        return None
+
+
+def person_get(user: User | AnonymousUser, pk: Any) -> User | None:
+    """A person of the user's city (membership of the chosen unit is checked by the service)."""
+    if pk in (None, ""):
+        return None
+    qs = (
+        User.objects.all()
+        if scoping.is_unrestricted(user)
+        else User.objects.filter(tenant_id=getattr(user, "tenant_id", None))
+    )
+    try:
+        return qs.get(pk=pk, is_active=True)
+    except (User.DoesNotExist, ValueError, TypeError):
+        return None
+
+
+def unit_people(user: User | AnonymousUser) -> QuerySet[User]:
+    """People working in the user's city's units (for choosing a responsible person)."""
+    if scoping.is_unrestricted(user):
+        return User.objects.filter(memberships__isnull=False).distinct().order_by("username")
+    return (
+        User.objects.filter(
+            memberships__organisation__tenant_id=getattr(user, "tenant_id", None), is_active=True
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+def merge_target_get(user: User | AnonymousUser, pk: Any) -> Case | None:
+    try:
+        return cases_visible(user).get(pk=pk)
+    except (Case.DoesNotExist, ValueError, TypeError):
+        return None
+
+
+def policies_visible(user: User | AnonymousUser) -> QuerySet[TimePolicy]:
+    if scoping.is_unrestricted(user):
+        return TimePolicy.objects.all()
+    return TimePolicy.objects.filter(tenant_id=getattr(user, "tenant_id", None))
+
+
+def calendar_days_visible(user: User | AnonymousUser) -> QuerySet[CalendarDay]:
+    if scoping.is_unrestricted(user):
+        return CalendarDay.objects.all()
+    return CalendarDay.objects.filter(tenant_id=getattr(user, "tenant_id", None))

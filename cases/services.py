@@ -1,0 +1,830 @@
+"""Every change to a case: one function per use case, one transaction, one timeline entry each.
+
+Transitions follow the table in `cases.rules`. Two people acting on one case at once: each change
+is a conditional UPDATE on the case's `version` column, so exactly one wins and the other gets
+`CaseConflict` (a 409 in the API) with nothing written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import mimetypes
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F, Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from grids import scoping
+from grids.models import GridNode, Level, Tenant
+from teams.models import Membership, Organisation
+
+from . import calendar, policy, rules
+from .models import (
+    KIND_SUBKINDS,
+    STATUS_STEP,
+    TIER_ABOVE,
+    TIMED_STATUSES,
+    AlertLevel,
+    Case,
+    CaseAttachment,
+    CaseEvent,
+    CaseKind,
+    CasePart,
+    DeadlineAlert,
+    LimitUnit,
+    PartStatus,
+    Satisfaction,
+    Severity,
+    Source,
+    Status,
+    Tier,
+)
+
+if TYPE_CHECKING:
+    from teams.models import User
+
+log = logging.getLogger(__name__)
+
+RECORD_CASE = "record_case"
+LEVEL_TIER = {
+    Level.CITY: Tier.CITY,
+    Level.TOWNSHIP: Tier.TOWNSHIP,
+    Level.CELL: Tier.CELL,
+    Level.PLOT: Tier.CELL,
+}
+_PHONE = re.compile(r"^[0-9+\- ]{3,20}$")
+
+
+class CaseConflict(Exception):
+    """The case changed under the caller, or the action is not possible in its current state."""
+
+    def __init__(self, message: str, *, version: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.version = version
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+
+def _calendar_for(case: Case, now: dt.datetime) -> calendar.WorkCalendar:
+    tz_name = Tenant.objects.filter(pk=case.tenant_id).values_list("time_zone", flat=True).first()
+    return calendar.load(case.tenant_id, tz_name or settings.TIME_ZONE, now)
+
+
+def _start_deadline(case: Case, now: dt.datetime, changed: dict[str, Any]) -> None:
+    """A new deadline for the case's current step, from the policy and the working calendar."""
+    step = STATUS_STEP.get(case.status)
+    if not step or case.status not in TIMED_STATUSES:
+        _clear_deadline(case, changed)
+        return
+    limit = policy.limit_for(case, step)
+    deadline = policy.deadline_from(_calendar_for(case, now), now, limit)
+    _set(
+        case,
+        changed,
+        step_started_at=now,
+        due_at=deadline.due_at,
+        yellow_at=deadline.yellow_at,
+        red_at=deadline.red_at,
+        deadline_seq=case.deadline_seq + 1,
+        alert_level=AlertLevel.NONE,
+    )
+
+
+def _explicit_deadline(case: Case, now: dt.datetime, due_at: dt.datetime, changed: dict[str, Any]) -> None:
+    """A deadline the dispatcher set by hand; warnings at the default 80 % / 100 % of the span."""
+    span = due_at - now
+    _set(
+        case,
+        changed,
+        step_started_at=now,
+        due_at=due_at,
+        yellow_at=now + span * 0.8,
+        red_at=due_at,
+        deadline_seq=case.deadline_seq + 1,
+        alert_level=AlertLevel.NONE,
+    )
+
+
+def _clear_deadline(case: Case, changed: dict[str, Any]) -> None:
+    _set(case, changed, due_at=None, yellow_at=None, red_at=None, step_started_at=None)
+
+
+def _set(case: Case, changed: dict[str, Any], **values: Any) -> None:
+    for name, value in values.items():
+        setattr(case, name, value)
+        changed[name] = value
+
+
+def _event(
+    *,
+    case: Case,
+    actor: User | None,
+    action: str,
+    from_status: str,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    at: dt.datetime | None = None,
+) -> CaseEvent:
+    event = CaseEvent.objects.create(
+        tenant_id=case.tenant_id,
+        case=case,
+        actor=actor,
+        action=action,
+        from_status=from_status,
+        to_status=case.status,
+        note=note,
+        due_at=case.due_at,
+        data=data or {},
+        at=at or timezone.now(),
+    )
+    transaction.on_commit(lambda: _notify(event.pk))
+    return event
+
+
+def _notify(event_id: int) -> None:
+    from . import tasks
+
+    tasks.case_event_notify.delay(event_id)
+
+
+def _member(org: Organisation, person: User | None) -> None:
+    if person is not None and not Membership.objects.filter(organisation=org, user=person).exists():
+        raise ValidationError(
+            {
+                "responsible_person": [
+                    _("%(person)s does not work in %(unit)s.") % {"person": person, "unit": org}
+                ]
+            }
+        )
+
+
+def _check_unit(case: Case, org: Organisation | None, field_name: str = "responsible_org") -> Organisation:
+    if org is None:
+        raise ValidationError({field_name: [_("Choose a responsible unit.")]})
+    if org.tenant_id != case.tenant_id or not org.is_active:
+        raise ValidationError({field_name: [_("No such active unit in this city.")]})
+    return org
+
+
+def _future(due_at: dt.datetime | None, now: dt.datetime, field_name: str = "due_at") -> dt.datetime | None:
+    if due_at is None:
+        return None
+    if timezone.is_naive(due_at):
+        raise ValidationError({field_name: [_("Give the deadline with its time zone.")]})
+    if due_at <= now:
+        raise ValidationError({field_name: [_("The deadline must lie in the future.")]})
+    return due_at
+
+
+def _reason(text: str, field_name: str = "reason") -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({field_name: [_("Give a reason.")]})
+    return text
+
+
+@dataclass
+class _Step:
+    case: Case
+    actor: User | None
+    now: dt.datetime
+    changed: dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    restart_deadline: bool = False
+    keep_deadline: bool = False
+
+    def set(self, **values: Any) -> None:
+        _set(self.case, self.changed, **values)
+
+
+def _load_for_update(case_id: int) -> Case:
+    return (
+        Case.objects.select_related("node", "responsible_org")
+        .prefetch_related(Prefetch("parts", queryset=CasePart.objects.order_by("id")))
+        .get(pk=case_id)
+    )
+
+
+@contextmanager
+def _transition(actor: User, case: Case, name: str, version: int | None) -> Iterator[_Step]:
+    """Check state, role and version; let the caller change the case; write it conditionally + timeline."""
+    transition = rules.TRANSITIONS[name]
+    expected = case.version if version is None else version
+    with transaction.atomic():
+        fresh = _load_for_update(case.pk)
+        user_roles = rules.roles(actor, fresh, rules.open_part_orgs(fresh))
+        if not transition.who & user_roles:
+            raise PermissionDenied(_("You may not “%(action)s” this case.") % {"action": transition.label})
+        if fresh.version != expected:
+            raise CaseConflict(
+                _("Someone else changed this case meanwhile (version %(now)s, you saw %(seen)s). Reload it.")
+                % {"now": fresh.version, "seen": expected},
+                version=fresh.version,
+            )
+        why = rules.refusal(transition, fresh, user_roles)
+        if why:
+            raise CaseConflict(why, version=fresh.version)
+        from_status = fresh.status
+        step = _Step(case=fresh, actor=actor, now=timezone.now())
+        yield step
+        if transition.target is not None:
+            step.set(status=transition.target)
+        if step.keep_deadline:
+            pass
+        elif (transition.target is not None and transition.target != from_status) or step.restart_deadline:
+            if fresh.status in (Status.PAUSED,):
+                pass  # the deadline freezes; `case_resume` moves it on by the paused working time
+            elif fresh.status in TIMED_STATUSES:
+                if "due_at" not in step.changed:
+                    _start_deadline(fresh, step.now, step.changed)
+            else:
+                _clear_deadline(fresh, step.changed)
+        step.set(updated_at=step.now)
+        rows = Case.objects.filter(pk=fresh.pk, version=expected).update(
+            version=F("version") + 1, **step.changed
+        )
+        if rows != 1:
+            raise CaseConflict(_("Someone else changed this case meanwhile. Reload it."))
+        fresh.version = expected + 1
+        _event(
+            case=fresh,
+            actor=actor,
+            action=name,
+            from_status=from_status,
+            note=step.note,
+            data=step.data,
+            at=step.now,
+        )
+    case.__dict__.update({k: v for k, v in fresh.__dict__.items() if not k.startswith("_")})
+    case.version = fresh.version
+
+
+# --- recording ------------------------------------------------------------------------------------
+
+
+def _clean_parties(parties: Any) -> list[dict[str, str]]:
+    if parties in (None, ""):
+        return []
+    if not isinstance(parties, list) or len(parties) > 50:
+        raise ValidationError({"parties": [_("Parties are a list of at most 50 people.")]})
+    cleaned = []
+    for item in parties:
+        if not isinstance(item, dict):
+            raise ValidationError(
+                {"parties": [_("Each party has a name, and optionally a role and a phone.")]}
+            )
+        name = str(item.get("name", "")).strip()
+        role = str(item.get("role", "")).strip()
+        phone = str(item.get("phone", "")).strip()
+        if not name or len(name) > 50 or len(role) > 50:
+            raise ValidationError({"parties": [_("Each party needs a name of at most 50 characters.")]})
+        if phone and not _PHONE.match(phone):
+            raise ValidationError({"parties": [_("“%s” is not a phone number.") % phone]})
+        cleaned.append({"name": name, "role": role, "phone": phone})
+    return cleaned
+
+
+def case_record(
+    *,
+    actor: User,
+    node: GridNode,
+    kind: str,
+    title: str,
+    source: str,
+    sub_kind: str = "other",
+    severity: str = Severity.GENERAL,
+    description: str = "",
+    address: str = "",
+    parties: Sequence[dict[str, str]] | None = None,
+    source_ref: str = "",
+) -> Case:
+    """Record a case at a grid node in the actor's `record_case` scope; its acceptance clock starts."""
+    if not scoping.can(actor, RECORD_CASE, node):
+        raise ValidationError({"node": [_("You may not record cases at this grid node.")]})
+    errors: dict[str, list[str]] = {}
+    if kind not in CaseKind.values:
+        errors["kind"] = [_("Unknown kind.")]
+    elif sub_kind not in KIND_SUBKINDS[kind]:
+        errors["sub_kind"] = [_("This sub-kind does not belong to the kind.")]
+    if source not in Source.values:
+        errors["source"] = [_("Unknown source.")]
+    if severity not in Severity.values:
+        errors["severity"] = [_("Unknown severity.")]
+    if not (title or "").strip():
+        errors["title"] = [_("Give the case a title.")]
+    if errors:
+        raise ValidationError(errors)
+    cleaned_parties = _clean_parties(parties)
+    now = timezone.now()
+    with transaction.atomic():
+        ancestors = dict(node.get_ancestors(include_self=True).values_list("level", "pk"))
+        case = Case(
+            tenant_id=node.tenant_id,
+            city_id=ancestors[Level.CITY],
+            township_id=ancestors.get(Level.TOWNSHIP),
+            cell_id=ancestors.get(Level.CELL),
+            plot_id=ancestors.get(Level.PLOT),
+            node=node,
+            kind=kind,
+            sub_kind=sub_kind,
+            source=source,
+            source_ref=source_ref,
+            severity=severity,
+            title=title.strip(),
+            description=description,
+            address=address,
+            parties=cleaned_parties,
+            tier=LEVEL_TIER[Level(node.level)],
+            status=Status.REGISTERED,
+            reporter=actor,
+            created_at=now,
+            updated_at=now,
+        )
+        changed: dict[str, Any] = {}
+        _start_deadline(case, now, changed)
+        case.full_clean(exclude=["tenant", "city", "township", "cell", "plot", "node", "reporter"])
+        case.save()
+        _event(
+            case=case,
+            actor=actor,
+            action="record",
+            from_status="",
+            note=description[:500],
+            at=now,
+            data={"node": node.name, "kind": kind, "severity": severity, "source": source},
+        )
+    return case
+
+
+# --- the transitions ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssistSpec:
+    organisation: Organisation
+    task: str
+    due_at: dt.datetime | None = None
+
+
+def case_dispatch(
+    *,
+    actor: User,
+    case: Case,
+    responsible_org: Organisation | None,
+    responsible_person: User | None = None,
+    due_at: dt.datetime | None = None,
+    assists: Sequence[AssistSpec] = (),
+    note: str = "",
+    version: int | None = None,
+) -> Case:
+    """Send the case to a responsible unit (and person), with a deadline; joint cases name assisting units."""
+    with _transition(actor, case, "dispatch", version) as step:
+        org = _check_unit(step.case, responsible_org)
+        _member(org, responsible_person)
+        explicit = _future(due_at, step.now)
+        seen = {org.pk}
+        parts = []
+        for spec in assists:
+            assist = _check_unit(step.case, spec.organisation, "assists")
+            if assist.pk in seen:
+                raise ValidationError({"assists": [_("Each unit takes one part, and the lead unit none.")]})
+            seen.add(assist.pk)
+            if not (spec.task or "").strip():
+                raise ValidationError({"assists": [_("Describe each assisting unit's part.")]})
+            parts.append(
+                CasePart(
+                    tenant_id=step.case.tenant_id,
+                    case=step.case,
+                    organisation=assist,
+                    task=spec.task.strip()[:200],
+                    due_at=_future(spec.due_at, step.now, "assists"),
+                )
+            )
+        step.set(responsible_org=org, responsible_person=responsible_person, dispatched_by=actor)
+        if explicit:
+            step.set(status=Status.DISPATCHED)
+            _explicit_deadline(step.case, step.now, explicit, step.changed)
+        CasePart.objects.bulk_create(parts)
+        step.note = note
+        step.data = {
+            "unit": org.name,
+            "person": str(responsible_person or ""),
+            "assists": [p.organisation.name for p in parts],
+        }
+    return case
+
+
+def case_accept(*, actor: User, case: Case, note: str = "", version: int | None = None) -> Case:
+    with _transition(actor, case, "accept", version) as step:
+        if step.case.responsible_person_id is None:
+            step.set(responsible_person=actor)
+        step.note = note
+    return case
+
+
+def case_return(*, actor: User, case: Case, reason: str, version: int | None = None) -> Case:
+    with _transition(actor, case, "return", version) as step:
+        step.note = _reason(reason)
+        step.data = {"unit": str(step.case.responsible_org)}
+        step.set(responsible_org=None, responsible_person=None)
+    return case
+
+
+def case_dispute(*, actor: User, case: Case, reason: str, version: int | None = None) -> Case:
+    with _transition(actor, case, "dispute", version) as step:
+        step.note = _reason(reason)
+        step.set(disputed_at=step.now, dispute_reason=step.note)
+        step.data = {"unit": str(step.case.responsible_org)}
+    return case
+
+
+def case_decide(
+    *,
+    actor: User,
+    case: Case,
+    responsible_org: Organisation | None,
+    responsible_person: User | None = None,
+    reason: str,
+    version: int | None = None,
+) -> Case:
+    """The tier above settles a dispute: the same unit or another one; the dispute's duration is kept."""
+    with _transition(actor, case, "decide", version) as step:
+        org = _check_unit(step.case, responsible_org)
+        _member(org, responsible_person)
+        step.note = _reason(reason)
+        took = int((step.now - step.case.disputed_at).total_seconds()) if step.case.disputed_at else 0
+        step.data = {
+            "unit": org.name,
+            "previous_unit": str(step.case.responsible_org),
+            "dispute_seconds": took,
+        }
+        step.set(
+            responsible_org=org,
+            responsible_person=responsible_person,
+            disputed_at=None,
+            dispute_seconds=step.case.dispute_seconds + took,
+            dispatched_by=actor,
+        )
+    return case
+
+
+def case_transfer(
+    *,
+    actor: User,
+    case: Case,
+    responsible_org: Organisation | None,
+    responsible_person: User | None = None,
+    reason: str,
+    version: int | None = None,
+) -> Case:
+    with _transition(actor, case, "transfer", version) as step:
+        org = _check_unit(step.case, responsible_org)
+        if org.pk == step.case.responsible_org_id:
+            raise ValidationError({"responsible_org": [_("The case is already with this unit.")]})
+        _member(org, responsible_person)
+        step.note = _reason(reason)
+        step.data = {"unit": org.name, "previous_unit": str(step.case.responsible_org)}
+        step.set(responsible_org=org, responsible_person=responsible_person, dispatched_by=actor)
+        step.restart_deadline = True
+    return case
+
+
+def case_escalate(*, actor: User, case: Case, reason: str, version: int | None = None) -> Case:
+    """Report to the tier above (上报): it becomes that tier's case to dispatch."""
+    with _transition(actor, case, "escalate", version) as step:
+        step.note = _reason(reason)
+        above = TIER_ABOVE[step.case.tier]
+        step.data = {
+            "from_tier": step.case.tier,
+            "to_tier": str(above),
+            "unit": str(step.case.responsible_org or ""),
+        }
+        step.set(tier=above, responsible_org=None, responsible_person=None)
+        step.restart_deadline = True
+    return case
+
+
+def case_request_extension(
+    *, actor: User, case: Case, amount: int, unit: str, reason: str, version: int | None = None
+) -> Case:
+    if unit not in LimitUnit.values or not isinstance(amount, int) or not 0 < amount <= 1000:
+        raise ValidationError({"amount": [_("Ask for 1 to 1000 working days or hours.")]})
+    with _transition(actor, case, "request_extension", version) as step:
+        step.note = _reason(reason)
+        minutes = calendar.limit_minutes(amount, unit)
+        step.set(extension_requested_minutes=minutes, extension_reason=step.note)
+        step.data = {"amount": amount, "unit": unit, "minutes": minutes}
+        step.keep_deadline = True
+    return case
+
+
+def case_approve_extension(*, actor: User, case: Case, note: str = "", version: int | None = None) -> Case:
+    with _transition(actor, case, "approve_extension", version) as step:
+        c = step.case
+        minutes = c.extension_requested_minutes or 0
+        cal = _calendar_for(c, step.now)
+        base = c.due_at or step.now
+        step.set(
+            due_at=cal.add(base, minutes),
+            yellow_at=cal.add(c.yellow_at or base, minutes),
+            red_at=cal.add(c.red_at or base, minutes),
+            extension_minutes=c.extension_minutes + minutes,
+            extension_requested_minutes=None,
+            deadline_seq=c.deadline_seq + 1,
+            alert_level=AlertLevel.NONE,
+        )
+        step.note = note
+        step.data = {"minutes": minutes}
+        step.keep_deadline = True
+    return case
+
+
+def case_deny_extension(*, actor: User, case: Case, reason: str, version: int | None = None) -> Case:
+    with _transition(actor, case, "deny_extension", version) as step:
+        step.note = _reason(reason)
+        step.data = {"minutes": step.case.extension_requested_minutes}
+        step.set(extension_requested_minutes=None)
+        step.keep_deadline = True
+    return case
+
+
+def case_pause(*, actor: User, case: Case, reason: str, version: int | None = None) -> Case:
+    """Stop the clock while waiting on the residents; the deadline moves on by the paused working time."""
+    with _transition(actor, case, "pause", version) as step:
+        step.note = _reason(reason)
+        step.set(paused_at=step.now, pause_reason=step.note[:200])
+        step.keep_deadline = True
+    return case
+
+
+def case_resume(*, actor: User, case: Case, note: str = "", version: int | None = None) -> Case:
+    with _transition(actor, case, "resume", version) as step:
+        c = step.case
+        paused_at = c.paused_at or step.now
+        cal = _calendar_for(c, step.now)
+
+        def shifted(moment: dt.datetime | None) -> dt.datetime | None:
+            return None if moment is None else cal.add(step.now, cal.minutes_between(paused_at, moment))
+
+        seconds = int((step.now - paused_at).total_seconds())
+        step.set(
+            due_at=shifted(c.due_at),
+            yellow_at=shifted(c.yellow_at),
+            red_at=shifted(c.red_at),
+            paused_at=None,
+            pause_reason="",
+            paused_seconds=c.paused_seconds + seconds,
+        )
+        step.note = note
+        step.data = {"paused_seconds": seconds}
+        step.keep_deadline = True
+    return case
+
+
+def case_submit(*, actor: User, case: Case, resolution: str, version: int | None = None) -> Case:
+    with _transition(actor, case, "submit", version) as step:
+        step.set(resolution=_reason(resolution, "resolution"))
+        step.note = step.case.resolution
+    return case
+
+
+def case_reject(*, actor: User, case: Case, reason: str, version: int | None = None) -> Case:
+    with _transition(actor, case, "reject", version) as step:
+        step.note = _reason(reason)
+    return case
+
+
+def case_close(
+    *, actor: User, case: Case, satisfaction: str, callback_note: str = "", version: int | None = None
+) -> Case:
+    """Verify after the call-back to the residents (回访) and close."""
+    if satisfaction not in Satisfaction.values:
+        raise ValidationError({"satisfaction": [_("Record the residents' satisfaction from the call-back.")]})
+    with _transition(actor, case, "close", version) as step:
+        step.set(satisfaction=satisfaction, callback_note=callback_note, closed_at=step.now)
+        step.note = callback_note
+        step.data = {"satisfaction": satisfaction}
+    return case
+
+
+def case_reopen(*, actor: User, case: Case, reason: str, version: int | None = None) -> Case:
+    with _transition(actor, case, "reopen", version) as step:
+        step.note = _reason(reason)
+        step.set(closed_at=None, satisfaction="")
+    return case
+
+
+def case_merge(*, actor: User, case: Case, into: Case, note: str = "", version: int | None = None) -> Case:
+    """Mark the case a duplicate of `into`; the target's timeline records it too."""
+    with _transition(actor, case, "merge", version) as step:
+        if into.pk == step.case.pk or into.tenant_id != step.case.tenant_id:
+            raise ValidationError({"into": [_("Choose another case of this city.")]})
+        target = Case.objects.get(pk=into.pk)
+        if not target.is_open or not rules.is_manager(actor, target):
+            raise ValidationError({"into": [_("The case to merge into must be open and in your hands.")]})
+        step.set(merged_into=target)
+        step.note = note
+        step.data = {"into": target.pk}
+        _event(
+            case=target,
+            actor=actor,
+            action="merged_in",
+            from_status=target.status,
+            note=note,
+            data={"from": step.case.pk},
+            at=step.now,
+        )
+    return case
+
+
+def part_complete(*, actor: User, case: Case, note: str) -> CasePart:
+    """An assisting unit reports its part done (a conditional UPDATE: done once, by one person)."""
+    transition = rules.TRANSITIONS["complete_part"]
+    with transaction.atomic():
+        fresh = _load_for_update(case.pk)
+        from teams.organisations import organisation_ids_of
+
+        mine = [
+            p
+            for p in fresh.parts.all()
+            if p.status == PartStatus.OPEN and p.organisation_id in organisation_ids_of(actor)
+        ]
+        if not mine or actor.tenant_id != fresh.tenant_id:
+            raise PermissionDenied(_("Your unit has no open part in this case."))
+        why = rules.refusal(transition, fresh, frozenset({rules.ASSIST}))
+        if why:
+            raise CaseConflict(why, version=fresh.version)
+        part = mine[0]
+        now = timezone.now()
+        text = _reason(note, "note")
+        rows = CasePart.objects.filter(pk=part.pk, status=PartStatus.OPEN).update(
+            status=PartStatus.DONE, done_at=now, done_by=actor, done_note=text
+        )
+        if rows != 1:
+            raise CaseConflict(_("This part was reported done meanwhile."))
+        _event(
+            case=fresh,
+            actor=actor,
+            action="complete_part",
+            from_status=fresh.status,
+            note=text,
+            data={"unit": str(part.organisation_id)},
+            at=now,
+        )
+    part.refresh_from_db()
+    return part
+
+
+# --- attachments ----------------------------------------------------------------------------------
+
+# Extension -> (accepted content types, leading bytes any of which the file must start with).
+_ZIP = (b"PK\x03\x04",)
+_OLE = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)
+ALLOWED_FILES: dict[str, tuple[str, tuple[bytes, ...]]] = {
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    ".gif": ("image/gif", (b"GIF87a", b"GIF89a")),
+    ".webp": ("image/webp", (b"RIFF",)),
+    ".pdf": ("application/pdf", (b"%PDF-",)),
+    ".doc": ("application/msword", _OLE),
+    ".xls": ("application/vnd.ms-excel", _OLE),
+    ".ppt": ("application/vnd.ms-powerpoint", _OLE),
+    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", _ZIP),
+    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _ZIP),
+    ".pptx": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", _ZIP),
+}
+
+
+def _may_contribute(actor: User, case: Case) -> bool:
+    if rules.roles(actor, case, rules.open_part_orgs(case)):
+        return True
+    return scoping.can(actor, RECORD_CASE, case.node)
+
+
+def attachment_check(upload: UploadedFile) -> tuple[str, str]:
+    """(safe file name, content type) of an acceptable upload, else ValidationError."""
+    name = (upload.name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1].strip()[:150]
+    ext = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
+    limit = settings.CASES_ATTACHMENT_MAX_BYTES
+    if ext not in ALLOWED_FILES:
+        raise ValidationError({"file": [_("Only images (JPEG, PNG, GIF, WebP), PDF and office documents.")]})
+    if upload.size is None or upload.size > limit:
+        raise ValidationError(
+            {"file": [_("The file is larger than %(mb)s MB.") % {"mb": limit // (1024 * 1024)}]}
+        )
+    if upload.size == 0:
+        raise ValidationError({"file": [_("The file is empty.")]})
+    content_type, magics = ALLOWED_FILES[ext]
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    if not any(head.startswith(m) for m in magics) or (ext == ".webp" and head[8:12] != b"WEBP"):
+        raise ValidationError({"file": [_("The file's content does not match its type %s.") % ext]})
+    return name, content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def case_attach(*, actor: User, case: Case, upload: UploadedFile) -> CaseAttachment:
+    """Store a photo or document with the case (through the default storage) and note it on the timeline."""
+    if case.status == Status.MERGED or not _may_contribute(actor, case):
+        raise PermissionDenied(_("You may not add files to this case."))
+    name, content_type = attachment_check(upload)
+    with transaction.atomic():
+        attachment = CaseAttachment(
+            tenant_id=case.tenant_id,
+            case=case,
+            name=name,
+            content_type=content_type,
+            size=upload.size,
+            uploaded_by=actor,
+        )
+        attachment.file.save(name, upload, save=False)
+        stored = attachment.file.name
+        try:
+            attachment.save()
+            _event(
+                case=case,
+                actor=actor,
+                action="attach",
+                from_status=case.status,
+                note=name,
+                data={"attachment": attachment.pk, "size": upload.size, "type": content_type},
+            )
+        except Exception:
+            attachment.file.storage.delete(stored)
+            raise
+    return attachment
+
+
+# --- deadlines ------------------------------------------------------------------------------------
+
+
+def deadline_alerts_raise(*, tenant_id: int, now: dt.datetime | None = None, batch: int = 500) -> int:
+    """Raise the yellow and red warnings that are due for one city; a second run raises none.
+
+    A red warning is also the report to the tier above for supervision (督办). Returns how many
+    warnings were raised.
+    """
+    now = now or timezone.now()
+    raised = 0
+    candidates = list(
+        Case.objects.filter(
+            tenant_id=tenant_id, alert_level__lt=AlertLevel.RED, yellow_at__lte=now, status__in=TIMED_STATUSES
+        )
+        .order_by("yellow_at")
+        .values_list("pk", "deadline_seq", "alert_level", "red_at")[:batch]
+    )
+    for pk, seq, current, red_at in candidates:
+        level = AlertLevel.RED if red_at is not None and red_at <= now else AlertLevel.YELLOW
+        if level <= current:
+            continue
+        try:
+            with transaction.atomic():
+                DeadlineAlert.objects.create(
+                    tenant_id=tenant_id, case_id=pk, deadline_seq=seq, level=level, created_at=now
+                )
+                # Only if the case still has that deadline; a transition meanwhile started a new one.
+                rows = Case.objects.filter(pk=pk, deadline_seq=seq, alert_level__lt=level).update(
+                    alert_level=level
+                )
+                if rows != 1:
+                    raise _Stale
+                case = Case.objects.get(pk=pk)
+                if level == AlertLevel.RED:
+                    note = _("Overdue: reported to the tier above for supervision.")
+                else:
+                    note = _("The deadline is near.")
+                _event(
+                    case=case,
+                    actor=None,
+                    action="deadline_red" if level == AlertLevel.RED else "deadline_yellow",
+                    from_status=case.status,
+                    note=note,
+                    data={"deadline_seq": seq},
+                    at=now,
+                )
+            raised += 1
+        except (IntegrityError, _Stale):
+            continue
+    return raised
+
+
+class _Stale(Exception):
+    pass
+
+
+def tenant_ids_with_deadlines() -> list[int]:
+    return list(Tenant.objects.order_by("pk").values_list("pk", flat=True))
