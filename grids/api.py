@@ -122,6 +122,11 @@ class GridNodeViewSet(ScopedModelViewSet):
         node.household_count = selectors.household_count(node=node)
         return Response(GridNodeSerializer(node).data)
 
+    def _fresh(self, node: GridNode) -> dict[str, Any]:
+        """The node as stored after a tree write (which moved lft/rght under the cached grants)."""
+        scoping.forget(self.request.user)
+        return GridNodeSerializer(selectors.node_get(actor=self.request.user, pk=node.pk)).data
+
     def _require(self, perm: str, node: GridNode) -> None:
         if not scoping.can(self.request.user, perm, node):
             raise PermissionDenied(_("You may not change the grid here."))
@@ -145,7 +150,7 @@ class GridNodeViewSet(ScopedModelViewSet):
                 responsible_id=_responsible_id(request.user, v.get("responsible")),
                 tenant_id=request.user.tenant_id,
             )
-        return Response(GridNodeSerializer(selectors.node_get(actor=request.user, pk=node.pk)).data, status=201)
+        return Response(self._fresh(node), status=201)
 
     @extend_schema(request=GridNodeUpdateSerializer, responses={200: GridNodeSerializer})
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -158,7 +163,7 @@ class GridNodeViewSet(ScopedModelViewSet):
             changes["responsible_id"] = _responsible_id(request.user, changes.pop("responsible"))
         with service_errors_as_400():
             tree.node_update(node=node, **changes)
-        return Response(GridNodeSerializer(selectors.node_get(actor=request.user, pk=node.pk)).data)
+        return Response(self._fresh(node))
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.partial_update(request, *args, **kwargs)
@@ -184,7 +189,7 @@ class GridNodeViewSet(ScopedModelViewSet):
         self._require("manage_grid", target)
         with service_errors_as_400():
             tree.node_move(node=node, new_parent=target)
-        return Response(GridNodeSerializer(selectors.node_get(actor=request.user, pk=node.pk)).data)
+        return Response(self._fresh(node))
 
     @extend_schema(responses={200: GridNodeSerializer(many=True)})
     @action(detail=True, methods=["get"])
@@ -199,4 +204,6 @@ class GridNodeViewSet(ScopedModelViewSet):
     def ancestors(self, request: Request, pk: str | None = None) -> Response:
         """The node's ancestors that the user may see, from the top down."""
         node = self.get_object()
-        return Response(GridNodeSerializer(selectors.node_ancestors(actor=request.user, node=node), many=True).data)
+        return Response(
+            GridNodeSerializer(selectors.node_ancestors(actor=request.user, node=node), many=True).data
+        )
