@@ -527,7 +527,9 @@ class ResidentImporter(Importer):
                     if household.plot_id not in self.plot_ids:
                         raise RowError(_("This household number belongs to a grid outside yours."))
                     if household.plot_id != p["plot"].pk:
-                        raise RowError(_("This household is registered in another plot; move it on its page first."))
+                        raise RowError(
+                            _("This household is registered in another plot; move it on its page first.")
+                        )
                     values = {
                         **self.places[p["plot"].pk],
                         "address": d.get("address", "") or household.address,

@@ -7,6 +7,8 @@ there is one). Uniqueness rests on the database's constraints, never on a check-
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -97,21 +99,14 @@ def _save(obj: Any, *, actor: User, reason: str = "", update_fields: list[str] |
         obj.save(update_fields=[*update_fields, "updated_at"])
 
 
-def _unique(error: dict[str, list[str]]):
-    """Context for an insert whose duplicate the database refuses: a form error, not a 500."""
-
-    class _Guard:
-        def __enter__(self) -> None:
-            self._sid = transaction.savepoint()
-
-        def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
-            if exc_type is not None and issubclass(exc_type, IntegrityError):
-                transaction.savepoint_rollback(self._sid)
-                raise ValidationError(error) from exc
-            transaction.savepoint_commit(self._sid)
-            return False
-
-    return _Guard()
+@contextmanager
+def _unique(error: dict[str, list[str]]) -> Iterator[None]:
+    """An insert whose duplicate the database refuses becomes a form error, not a 500."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:
+        raise ValidationError(error) from exc
 
 
 # --- personal numbers -----------------------------------------------------------------------------

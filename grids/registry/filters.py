@@ -1,0 +1,122 @@
+"""List filters shared by the API, the pages and the exports (so an export carries the list's filters).
+
+They narrow an already scoped queryset; they never decide access. Personal numbers are not filters
+(they would travel in URLs): number search is a POST (`selectors.search_residents`).
+"""
+
+from __future__ import annotations
+
+import django_filters as df
+from django.db.models import F, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    AgeBand,
+    Building,
+    BuildingKind,
+    Dwelling,
+    Household,
+    Organisation,
+    OrganisationKind,
+    PersonalDataAccess,
+    PopulationType,
+    Resident,
+    Sex,
+    Status,
+    Tag,
+    age_band_filter,
+)
+
+
+class _GridFilters(df.FilterSet):
+    plot = df.NumberFilter(field_name="plot_id", label=_("plot"))
+    cell = df.NumberFilter(field_name="cell_id", label=_("cell"))
+    township = df.NumberFilter(field_name="township_id", label=_("township"))
+    status = df.ChoiceFilter(choices=Status.choices, label=_("status"))
+
+
+class HouseholdFilter(_GridFilters):
+    tag = df.TypedChoiceFilter(choices=Tag.choices, coerce=int, method="filter_tag", label=_("tag"))
+    q = df.CharFilter(method="filter_q", label=_("number or address"))
+
+    class Meta:
+        model = Household
+        fields = ["plot", "cell", "township", "status", "tag", "q"]
+
+    def filter_tag(self, qs: QuerySet[Household], name: str, value: int) -> QuerySet[Household]:
+        return qs.alias(_tag=F("tags").bitand(value)).filter(_tag=value) if value else qs
+
+    def filter_q(self, qs: QuerySet[Household], name: str, value: str) -> QuerySet[Household]:
+        return qs.filter(Q(number__icontains=value) | Q(address__icontains=value)) if value else qs
+
+
+class ResidentFilter(_GridFilters):
+    household = df.NumberFilter(field_name="household_id", label=_("household"))
+    population_type = df.ChoiceFilter(choices=PopulationType.choices, label=_("population type"))
+    sex = df.ChoiceFilter(choices=Sex.choices, label=_("sex"))
+    age_band = df.ChoiceFilter(choices=AgeBand.choices, method="filter_age_band", label=_("age band"))
+    name = df.CharFilter(field_name="name", lookup_expr="icontains", label=_("name"))
+
+    class Meta:
+        model = Resident
+        fields = [
+            "plot",
+            "cell",
+            "township",
+            "status",
+            "household",
+            "population_type",
+            "sex",
+            "age_band",
+            "name",
+        ]
+
+    def filter_age_band(self, qs: QuerySet[Resident], name: str, value: str) -> QuerySet[Resident]:
+        return qs.filter(age_band_filter(value)) if value else qs
+
+
+class BuildingFilter(_GridFilters):
+    kind = df.ChoiceFilter(choices=BuildingKind.choices, label=_("kind"))
+    q = df.CharFilter(method="filter_q", label=_("code or name"))
+
+    class Meta:
+        model = Building
+        fields = ["plot", "cell", "township", "status", "kind", "q"]
+
+    def filter_q(self, qs: QuerySet[Building], name: str, value: str) -> QuerySet[Building]:
+        return qs.filter(Q(code__icontains=value) | Q(name__icontains=value)) if value else qs
+
+
+class DwellingFilter(_GridFilters):
+    building = df.NumberFilter(field_name="building_id", label=_("building"))
+
+    class Meta:
+        model = Dwelling
+        fields = ["plot", "cell", "township", "status", "building"]
+
+
+class OrganisationFilter(_GridFilters):
+    kind = df.ChoiceFilter(choices=OrganisationKind.choices, label=_("kind"))
+    q = df.CharFilter(method="filter_q", label=_("name, code or address"))
+
+    class Meta:
+        model = Organisation
+        fields = ["plot", "cell", "township", "status", "kind", "q"]
+
+    def filter_q(self, qs: QuerySet[Organisation], name: str, value: str) -> QuerySet[Organisation]:
+        if not value:
+            return qs
+        return qs.filter(
+            Q(name__icontains=value) | Q(credit_code__iexact=value) | Q(address__icontains=value)
+        )
+
+
+class AccessLogFilter(df.FilterSet):
+    actor = df.NumberFilter(field_name="actor_id", label=_("who"))
+    resident = df.NumberFilter(field_name="resident_id", label=_("whose"))
+    since = df.DateFilter(field_name="created_at", lookup_expr="date__gte", label=_("from"))
+    until = df.DateFilter(field_name="created_at", lookup_expr="date__lte", label=_("to"))
+
+    class Meta:
+        model = PersonalDataAccess
+        fields = ["actor", "resident", "since", "until"]
