@@ -26,7 +26,7 @@ system-deps:
 	fi
 
 messages: $(STAMP)
-	$(PY) manage.py compilemessages --ignore=.venv -v0
+	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v0
 
 migrate: $(STAMP)
 	DEBUG=1 $(PY) manage.py migrate --noinput -v0

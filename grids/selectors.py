@@ -65,7 +65,9 @@ def node_get(*, actor: AnyUser, pk: object, perm: str = scoping.VIEW) -> GridNod
 
 
 def node_children(*, actor: AnyUser, node: GridNode) -> QuerySet[GridNode]:
-    """The children of a node the actor may see, with their counts."""
+    """The children of a node the actor may see, with their counts (plots have none)."""
+    if node.level >= Level.PLOT:
+        return GridNode.objects.none()
     qs = (
         scoping.scope_nodes(actor)
         .filter(parent=node)
