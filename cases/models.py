@@ -304,6 +304,10 @@ class Case(GridScoped):
     def step(self) -> str:
         return STATUS_STEP.get(self.status, "")
 
+    @property
+    def step_label(self) -> str:
+        return str(Step(self.step).label) if self.step else ""
+
     def is_overdue(self, now: datetime.datetime | None = None) -> bool:
         moment = now or timezone.now()
         return bool(self.due_at and self.status in TIMED_STATUSES and self.due_at < moment)
@@ -347,6 +351,33 @@ class CasePart(models.Model):
         return f"{self.organisation}: {self.task}"
 
 
+EVENT_LABELS: dict[str, object] = {
+    "record": _("Recorded"),
+    "dispatch": _("Dispatch"),
+    "accept": _("Accept"),
+    "return": _("Return"),
+    "dispute": _("Dispute responsibility"),
+    "decide": _("Decide the dispute"),
+    "transfer": _("Transfer"),
+    "escalate": _("Escalate"),
+    "request_extension": _("Request an extension"),
+    "approve_extension": _("Approve the extension"),
+    "deny_extension": _("Deny the extension"),
+    "pause": _("Pause"),
+    "resume": _("Resume"),
+    "complete_part": _("Report our part done"),
+    "submit": _("Submit resolution"),
+    "reject": _("Send back to handling"),
+    "close": _("Verify and close"),
+    "reopen": _("Reopen"),
+    "merge": _("Merge into another case"),
+    "merged_in": _("A duplicate was merged in"),
+    "attach": _("File added"),
+    "deadline_yellow": _("Yellow warning"),
+    "deadline_red": _("Red warning: overdue"),
+}
+
+
 class CaseEvent(models.Model):
     """One line of a case's timeline (工作痕迹). Append-only: a PostgreSQL trigger refuses UPDATE/DELETE."""
 
@@ -376,6 +407,18 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def label(self) -> object:
+        return EVENT_LABELS.get(self.action, self.action)
+
+    @property
+    def from_label(self) -> str:
+        return str(Status(self.from_status).label) if self.from_status in Status.values else ""
+
+    @property
+    def to_label(self) -> str:
+        return str(Status(self.to_status).label) if self.to_status in Status.values else ""
 
 
 def attachment_path(instance: CaseAttachment, filename: str) -> str:

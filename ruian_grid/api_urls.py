@@ -4,10 +4,22 @@ from django.urls import include, path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from cases.api import CaseViewSet, UnitViewSet
 from grids.api import GridNodeViewSet
+from grids.registry import api as registry_api
 
 router = DefaultRouter()
 router.register("grids", GridNodeViewSet, basename="grid")
+router.register("cases", CaseViewSet, basename="case")
+router.register("units", UnitViewSet, basename="unit")
+# The grid database (grids/registry).
+router.register("registry/households", registry_api.HouseholdViewSet, basename="registry-household")
+router.register("registry/residents", registry_api.ResidentViewSet, basename="registry-resident")
+router.register("registry/buildings", registry_api.BuildingViewSet, basename="registry-building")
+router.register("registry/dwellings", registry_api.DwellingViewSet, basename="registry-dwelling")
+router.register("registry/units", registry_api.OrganisationViewSet, basename="registry-unit")
+router.register("registry/access-log", registry_api.AccessLogViewSet, basename="registry-access")
+router.register("registry/imports", registry_api.ImportJobViewSet, basename="registry-import")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),

@@ -5,4 +5,7 @@ Each entry: name -> {"task": dotted task name, "crontab": dict of crontab fields
 Apps add their entries here (times in Asia/Shanghai).
 """
 
-SCHEDULE: dict[str, dict] = {}
+SCHEDULE: dict[str, dict] = {
+    # cases: yellow/red deadline warnings and overdue supervision, every ten minutes.
+    "cases-deadline-sweep": {"task": "cases.deadline_sweep", "crontab": {"minute": "*/10"}, "kwargs": {}},
+}

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class TeamsConfig(AppConfig):
     name = "teams"
     verbose_name = _("Teams")
+
+    def ready(self) -> None:
+        from . import user_admin  # noqa: F401  (registers the scoped User admin)

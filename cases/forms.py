@@ -1,0 +1,193 @@
+"""Page forms: they check the shape of the input; `cases.actions` and the services decide the rest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from teams.models import User
+
+from . import selectors
+from .models import CaseKind, LimitUnit, Satisfaction, Severity, Source, Status, SubKind
+
+
+class CaseRecordForm(forms.Form):
+    node = forms.ModelChoiceField(queryset=None, label=_("Grid"))
+    kind = forms.ChoiceField(choices=CaseKind.choices, label=_("Kind"))
+    sub_kind = forms.ChoiceField(choices=SubKind.choices, label=_("Sub-kind"), initial=SubKind.OTHER)
+    source = forms.ChoiceField(choices=Source.choices, label=_("Source"))
+    source_ref = forms.CharField(max_length=64, required=False, label=_("Source reference"))
+    severity = forms.ChoiceField(choices=Severity.choices, label=_("Severity"), initial=Severity.GENERAL)
+    title = forms.CharField(max_length=200, label=_("Title"))
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, label=_("Description")
+    )
+    address = forms.CharField(max_length=200, required=False, label=_("Address"))
+    parties = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        label=_("Parties"),
+        help_text=_("One per line: name, role, phone"),
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["node"].queryset = selectors.recordable_nodes(user)
+
+    def clean_parties(self) -> list[dict[str, str]]:
+        people = []
+        for line in self.cleaned_data["parties"].splitlines():
+            bits = [b.strip() for b in line.replace("，", ",").split(",")]
+            if bits and bits[0]:
+                people.append(
+                    {"name": bits[0], "role": bits[1] if len(bits) > 1 else "", "phone": ",".join(bits[2:])}
+                )
+        return people
+
+
+class _ActionForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "responsible_org" in self.fields:
+            self.fields["responsible_org"].queryset = selectors.unit_choices(user)
+        if "responsible_person" in self.fields:
+            self.fields["responsible_person"].queryset = selectors.unit_people(user)
+        if "assists" in self.fields:
+            self.fields["assists"].queryset = selectors.unit_choices(user)
+
+    def to_data(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data.pop("version", None)
+        for name in ("responsible_org", "responsible_person"):
+            if name in data:
+                data[name] = data[name].pk if data[name] is not None else None
+        if "assists" in data:
+            task = data.pop("assist_task", "") or ""
+            data["assists"] = [{"organisation": org.pk, "task": task} for org in data["assists"]]
+        return data
+
+
+def _reason_field() -> forms.CharField:
+    return forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label=_("Reason"))
+
+
+def _note_field() -> forms.CharField:
+    return forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, label=_("Note"))
+
+
+def _unit_field() -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(queryset=None, label=_("Responsible unit"))
+
+
+def _person_field() -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(queryset=None, required=False, label=_("Responsible person"))
+
+
+class DispatchForm(_ActionForm):
+    responsible_org = _unit_field()
+    responsible_person = _person_field()
+    due_at = forms.DateTimeField(
+        required=False,
+        label=_("Deadline (empty: from the time-limit policy)"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    assists = forms.ModelMultipleChoiceField(queryset=None, required=False, label=_("Assisting units"))
+    assist_task = forms.CharField(max_length=200, required=False, label=_("Their part"))
+    note = _note_field()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("assists") and not (data.get("assist_task") or "").strip():
+            self.add_error("assist_task", _("Describe the assisting units' part."))
+        return data
+
+
+class ReasonForm(_ActionForm):
+    reason = _reason_field()
+
+
+class NoteForm(_ActionForm):
+    note = _note_field()
+
+
+class ReassignForm(_ActionForm):
+    responsible_org = _unit_field()
+    responsible_person = _person_field()
+    reason = _reason_field()
+
+
+class ExtensionForm(_ActionForm):
+    amount = forms.IntegerField(min_value=1, max_value=1000, label=_("How much more time"))
+    unit = forms.ChoiceField(choices=LimitUnit.choices, label=_("Unit"))
+    reason = _reason_field()
+
+
+class SubmitForm(_ActionForm):
+    resolution = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label=_("Resolution"))
+
+
+class CloseForm(_ActionForm):
+    satisfaction = forms.ChoiceField(
+        choices=Satisfaction.choices, label=_("Residents' satisfaction (call-back)")
+    )
+    callback_note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, label=_("Call-back note")
+    )
+
+
+class MergeForm(_ActionForm):
+    into = forms.IntegerField(min_value=1, label=_("Number of the case to merge into"))
+    note = _note_field()
+
+
+class PartDoneForm(_ActionForm):
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label=_("What your unit did"))
+
+
+ACTION_FORMS: dict[str, type[_ActionForm]] = {
+    "dispatch": DispatchForm,
+    "accept": NoteForm,
+    "return": ReasonForm,
+    "dispute": ReasonForm,
+    "decide": ReassignForm,
+    "transfer": ReassignForm,
+    "escalate": ReasonForm,
+    "request_extension": ExtensionForm,
+    "approve_extension": NoteForm,
+    "deny_extension": ReasonForm,
+    "pause": ReasonForm,
+    "resume": NoteForm,
+    "complete_part": PartDoneForm,
+    "submit": SubmitForm,
+    "reject": ReasonForm,
+    "close": CloseForm,
+    "reopen": ReasonForm,
+    "merge": MergeForm,
+}
+
+
+class CaseFilterForm(forms.Form):
+    view = forms.ChoiceField(
+        choices=[("all", _("All in scope")), ("mine", _("My cases")), ("unit", _("My unit's cases"))],
+        required=False,
+        label=_("Show"),
+    )
+    kind = forms.ChoiceField(
+        choices=[("", _("any kind")), *CaseKind.choices], required=False, label=_("Kind")
+    )
+    status = forms.ChoiceField(
+        choices=[("", _("any status")), *Status.choices], required=False, label=_("Status")
+    )
+    node = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    due_before = forms.DateField(
+        required=False, label=_("Due by"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    overdue = forms.BooleanField(required=False, label=_("Overdue only"))
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=_("Photo or document"))

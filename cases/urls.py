@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "cases"
+urlpatterns = [
+    path("", views.case_list, name="list"),
+    path("new/", views.case_new, name="new"),
+    path("<int:pk>/", views.case_detail, name="detail"),
+    path("<int:pk>/do/<slug:action>/", views.case_act, name="act"),
+    path("<int:pk>/files/", views.case_upload, name="upload"),
+    path("<int:pk>/files/<int:attachment_pk>/", views.case_file, name="file"),
+]

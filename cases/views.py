@@ -1,0 +1,188 @@
+"""Case pages: lists per tier, recording, the case page with its timeline and actions, files.
+
+Thin: every read is a `cases.selectors` call, every change a `cases.actions`/`cases.services` call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from ruian_grid.scoped import scoped_view
+
+from . import actions, rules, selectors, services
+from .forms import ACTION_FORMS, CaseFilterForm, CaseRecordForm, UploadForm
+from .models import Case
+
+PAGE_SIZE = 30
+
+
+def _errors(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+def _cursor(case: Case) -> str:
+    return f"{case.created_at.isoformat()}|{case.pk}"
+
+
+def _after(qs: Any, cursor: str) -> Any:
+    """Keyset: the rows after (created_at, id) in newest-first order."""
+    stamp, _sep, pk = cursor.partition("|")
+    moment = parse_datetime(stamp) if stamp else None
+    if moment is None or not pk.isdigit():
+        return qs
+    return qs.filter(Q(created_at__lt=moment) | Q(created_at=moment, pk__lt=int(pk)))
+
+
+@scoped_view
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    form = CaseFilterForm(request.GET or None)
+    values: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
+    node = selectors.node_for_filter(request.user, values["node"]) if values.get("node") else None
+    qs = selectors.case_list(
+        request.user,
+        view=values.get("view") or "all",
+        kind=values.get("kind") or "",
+        status=values.get("status") or "",
+        node=node,
+        due_before=values.get("due_before"),
+        overdue=bool(values.get("overdue")),
+    )
+    cursor = request.GET.get("after", "")
+    if cursor:
+        qs = _after(qs, cursor)
+    rows = list(qs[: PAGE_SIZE + 1])
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    query = request.GET.copy()
+    query.pop("after", None)
+    if more:
+        query["after"] = _cursor(rows[-1])
+    template = "cases/_rows.html" if request.htmx else "cases/list.html"
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "cases": rows,
+            "next_query": query.urlencode() if more else "",
+            "now": dt.datetime.now(dt.UTC),
+            "node": node,
+        },
+    )
+
+
+@scoped_view
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_new(request: HttpRequest) -> HttpResponse:
+    form = CaseRecordForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        values = dict(form.cleaned_data)
+        node = values.pop("node")
+        try:
+            case = services.case_record(actor=request.user, node=node, **values)
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            messages.success(request, _("Case %s recorded.") % case.number)
+            return redirect("cases:detail", pk=case.pk)
+    return render(request, "cases/new.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@scoped_view
+@login_required
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = selectors.case_get(request.user, pk)
+    offered = rules.available(request.user, case)
+    forms = [
+        (t, ACTION_FORMS[t.name](user=request.user, initial={"version": case.version}, prefix=t.name))
+        for t in offered
+    ]
+    return render(
+        request,
+        "cases/detail.html",
+        {
+            "case": case,
+            "timeline": selectors.case_timeline(case),
+            "action_forms": forms,
+            "upload_form": UploadForm(),
+            "overdue": case.is_overdue(),
+        },
+    )
+
+
+@scoped_view
+@login_required
+@require_POST
+def case_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    case = selectors.case_get(request.user, pk)
+    if action not in ACTION_FORMS:
+        raise Http404
+    form = ACTION_FORMS[action](request.POST, user=request.user, prefix=action)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("cases:detail", pk=case.pk)
+    try:
+        actions.perform(
+            actor=request.user,
+            case=case,
+            action=action,
+            data=form.to_data(),
+            version=form.cleaned_data["version"],
+        )
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+        return redirect("cases:detail", pk=case.pk)
+    except services.CaseConflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Done: %s.") % rules.TRANSITIONS[action].label)
+    return redirect("cases:detail", pk=case.pk)
+
+
+@scoped_view
+@login_required
+@require_POST
+def case_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    case = selectors.case_get(request.user, pk)
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Choose a file."))
+        return redirect("cases:detail", pk=case.pk)
+    try:
+        services.case_attach(actor=request.user, case=case, upload=form.cleaned_data["file"])
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _errors(exc) if isinstance(exc, ValidationError) else str(exc))
+    else:
+        messages.success(request, _("File added."))
+    return redirect("cases:detail", pk=case.pk)
+
+
+@scoped_view
+@login_required
+def case_file(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:
+    """The only way to a case's file: through the case's scope, never a public URL."""
+    attachment = selectors.attachment_get(request.user, pk, attachment_pk)
+    handle = attachment.file.storage.open(attachment.file.name, "rb")
+    inline = attachment.content_type.startswith("image/") or attachment.content_type == "application/pdf"
+    response = FileResponse(
+        handle, as_attachment=not inline, filename=attachment.name, content_type=attachment.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
