@@ -1,0 +1,182 @@
+"""Registry pages: scope (refusal, then the entitled user), no-store, forms that refuse bad numbers."""
+
+from __future__ import annotations
+
+from django.test import Client
+from django.urls import reverse
+
+from grids.registry.models import Household, ImportJob, PersonalDataAccess, Resident
+from grids.registry.synthetic import mobile, resident_id
+
+from ..conftest import PASSWORD
+from .conftest import resident_row, upload, xlsx
+
+
+def login(user) -> Client:
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def test_every_registry_page_is_scoped_and_sign_in_only():
+    from django.urls import get_resolver
+
+    from grids.registry import urls
+
+    for pattern in urls.urlpatterns:
+        assert getattr(pattern.callback, "scoped", False), pattern.name
+    assert get_resolver().resolve("/registry/").url_name == "index"
+    response = Client().get("/registry/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_index_lists_plots_in_scope_with_household_counts(cast, people, django_assert_max_num_queries):
+    client = login(cast.township_a_staff)
+    # session, user, grants, plot count, plot page, household counts by plot
+    with django_assert_max_num_queries(7):
+        response = client.get("/registry/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "九三村第一片" in body and "林北村第一片" not in body
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_plot_page_refuses_another_township_then_shows_it_to_its_own_staff(cast, people, django_assert_max_num_queries):
+    url = reverse("registry:plot", args=[cast.plot_a1.pk])
+    assert login(cast.township_b_staff).get(url).status_code == 404
+    client = login(cast.township_a_staff)
+    # session, user, grants (view), plot, count, households page, grants (manage)
+    with django_assert_max_num_queries(8):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert "JS-0001" in response.content.decode()
+
+
+def test_household_page_shows_residents_masked_and_history(cast, people):
+    url = reverse("registry:household", args=[people.h1.pk])
+    assert login(cast.other_tenant_admin).get(url).status_code == 404
+    response = login(cast.village_member).get(url)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "林阿婆" in body and people.r1.id_number_masked in body
+    assert resident_id(1001) not in body and mobile(1001) not in body
+    assert "独居老人" in body or "elderly living alone" in body
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_add_resident_page_refuses_a_bad_check_digit_and_writes_nothing(cast, people):
+    url = reverse("registry:resident_new", args=[people.h2.pk])
+    good = resident_id(77)
+    bad = good[:-1] + ("0" if good[-1] != "0" else "1")
+    assert login(cast.township_b_staff).post(url, {"name": "x", "id_number": good}).status_code == 404
+    client = login(cast.village_member)
+    form = {"name": "陈小红", "id_type": "resident_id", "id_number": bad, "phone": "", "population_type": "migrant", "relation": "child"}
+    response = client.post(url, form)
+    assert response.status_code == 200
+    assert "errorlist" in response.content.decode()  # the typed value comes back so a typo can be fixed
+    assert not Resident.objects.filter(name="陈小红").exists()
+    response = client.post(url, {**form, "id_number": good, "phone": "12345"})
+    assert response.status_code == 200 and not Resident.objects.filter(name="陈小红").exists()
+    response = client.post(url, {**form, "id_number": good, "phone": mobile(77)})
+    assert response.status_code == 302
+    resident = Resident.objects.get(name="陈小红")
+    assert resident.population_type == "migrant" and resident.household == people.h2
+
+
+def test_reveal_page_needs_the_right_then_logs_and_is_not_cached(cast, people):
+    url = reverse("registry:resident_reveal", args=[people.r1.pk])
+    refused = login(cast.township_a_staff).post(url, {"reason": "核对身份信息"}, HTTP_HX_REQUEST="true")
+    assert refused.status_code == 403 and resident_id(1001) not in refused.content.decode()
+    assert PersonalDataAccess.objects.count() == 0
+    assert login(cast.city_admin).get(url).status_code == 405
+    response = login(cast.city_admin).post(url, {"reason": "核对身份信息"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert resident_id(1001) in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+    assert PersonalDataAccess.objects.get().reason == "核对身份信息"
+
+
+def test_search_page_posts_numbers_and_finds_within_scope(cast, people):
+    url = reverse("registry:search")
+    outside = login(cast.township_a_staff).post(url, {"q": resident_id(1003)})
+    assert "张小芳" not in outside.content.decode()
+    inside = login(cast.township_b_staff).post(url, {"q": resident_id(1003)})
+    assert "张小芳" in inside.content.decode()
+    assert resident_id(1003) not in inside.content.decode().replace(f'value="{resident_id(1003)}"', "")
+
+
+def test_household_create_and_move_pages(cast):
+    client = login(cast.township_a_staff)
+    response = client.post(
+        reverse("registry:household_new"), {"plot": cast.plot_b1.pk, "number": "X-1", "address": "a"}
+    )
+    assert response.status_code == 200 and not Household.objects.exists()
+    response = client.post(
+        reverse("registry:household_new"), {"plot": cast.plot_a1.pk, "number": "X-1", "address": "a", "tags": ["1", "8"]}
+    )
+    assert response.status_code == 302
+    household = Household.objects.get()
+    assert household.tags == 9
+    response = client.post(reverse("registry:household_move", args=[household.pk]), {"plot": cast.plot_a3.pk})
+    assert response.status_code == 302
+    household.refresh_from_db()
+    assert household.cell_id == cast.cell_a2.pk
+
+
+def test_import_page_refuses_non_xlsx_and_wrong_headers_with_a_clear_answer(cast):
+    client = login(cast.township_a_staff)
+    url = reverse("registry:imports")
+    response = client.post(url, {"kind": "residents", "file": upload(b"name,id\n", "people.csv")})
+    assert response.status_code == 200 and ".xlsx" in response.content.decode()
+    response = client.post(url, {"kind": "residents", "file": upload(xlsx([["a", "b"]], header=["姓名", "电话"]))})
+    assert response.status_code == 200 and "片格编码" in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_import_page_runs_and_reports_progress_and_refused_rows(cast, django_capture_on_commit_callbacks):
+    client = login(cast.township_a_staff)
+    rows = [resident_row(cast.plot_a1.code, "JS-1", 1), resident_row(cast.plot_b1.code, "LB-1", 2)]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("registry:imports"), {"kind": "residents", "file": upload(xlsx(rows))})
+    assert response.status_code == 302
+    job = ImportJob.objects.get()
+    progress = client.get(reverse("registry:import", args=[job.pk]), HTTP_HX_REQUEST="true")
+    assert progress.status_code == 200 and "hx-trigger" not in progress.content.decode()
+    job.refresh_from_db()
+    assert (job.added, job.refused) == (1, 1)
+    assert login(cast.township_b_staff).get(reverse("registry:import_refused", args=[job.pk])).status_code == 404
+    refused = client.get(reverse("registry:import_refused", args=[job.pk]))
+    assert refused.status_code == 200
+
+
+def test_template_download_has_chinese_headers_and_the_users_plots(cast):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    response = login(cast.village_member).get(reverse("registry:import_template", args=["residents"]))
+    workbook = load_workbook(BytesIO(b"".join(response.streaming_content if response.streaming else [response.content])))
+    assert [c.value for c in workbook["数据"][1]][:2] == ["片格编码*", "户号*"]
+    plot_codes = [row[0] for row in workbook["片格"].iter_rows(min_row=2, values_only=True)]
+    assert sorted(plot_codes) == sorted([cast.plot_a1.code, cast.plot_a2.code])
+
+
+def test_lists_export_with_their_filters(cast, people, django_assert_max_num_queries):
+    client = login(cast.city_admin)
+    # session, user, grants, residents with their household and plot
+    with django_assert_max_num_queries(5):
+        response = client.get(reverse("registry:residents"), {"township": cast.township_b.pk, "export": "xlsx"})
+    assert response.status_code == 200
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(BytesIO(response.content)).active.iter_rows(min_row=2, values_only=True))
+    assert [r[2] for r in rows] == ["张小芳"]
+    assert resident_id(1003) not in str(rows)
+
+
+def test_access_log_page_for_the_city(cast, people):
+    login(cast.city_admin).post(reverse("registry:resident_reveal", args=[people.r2.pk]), {"reason": "调解纠纷需要"})
+    assert "调解纠纷需要" not in login(cast.village_member).get(reverse("registry:access_log")).content.decode()
+    assert "调解纠纷需要" in login(cast.city_admin).get(reverse("registry:access_log")).content.decode()
