@@ -16,5 +16,6 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("api/v1/", include("ruian_grid.api_urls")),
     path("cases/", include("cases.urls")),
+    path("registry/", include("grids.registry.urls")),
     path("", include("grids.urls")),
 ]
