@@ -1,0 +1,56 @@
+"""/healthz: 200 when the database and broker answer, 503 naming the failing part."""
+
+import os
+from unittest import mock
+
+import pytest
+from django.db import DatabaseError
+
+from ruian_grid import celery as celery_module
+
+REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def broker(settings):
+    """Point the Celery app at a broker URL for one test."""
+
+    def use(url):
+        celery_module.app.conf.broker_url = url
+
+    original = celery_module.app.conf.broker_url
+    yield use
+    celery_module.app.conf.broker_url = original
+
+
+def test_ok_with_a_real_redis_broker(client, db, broker):
+    broker(REDIS)
+    response = client.get("/healthz")
+    assert response.status_code == 200, response.json()
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
+
+
+def test_ok_with_the_embedded_broker(client, db, broker, tmp_path):
+    broker(f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}")
+    assert client.get("/healthz").status_code == 200
+
+
+def test_broker_down_is_503_naming_the_broker(client, db, broker):
+    broker("redis://127.0.0.1:1/0")  # nothing listens on port 1
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["failing"] == ["broker"]
+    assert response.json()["checks"]["database"] == "ok"
+
+
+def test_database_down_is_503_naming_the_database(client, db, broker):
+    broker(REDIS)
+    with mock.patch("ruian_grid.views.connection.cursor", side_effect=DatabaseError("down")):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["failing"] == ["database"]
+
+
+def test_healthz_is_not_cached(client, db, broker):
+    broker(REDIS)
+    assert "no-cache" in client.get("/healthz")["Cache-Control"]

@@ -1,0 +1,86 @@
+"""seed_demo: the Ruian demo city with its counts, a second city, demo users; idempotent."""
+
+import random
+from io import StringIO
+
+from django.core.management import call_command
+from django.db.models import Count
+
+from grids import scoping, tree
+from grids.models import GridNode, Household, Kind, Tenant
+from ruian_grid import demo
+from teams.models import User
+
+
+def test_seed_demo_builds_the_cities_and_a_second_run_changes_nothing(db, client):
+    """One seeding (it takes seconds) checked from every side, then seeded again."""
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    ruian_has_the_four_levels_in_their_published_counts()
+    households_are_about_150_a_plot_in_the_sample_townships()
+    demo_users_sign_in_at_each_tier_and_the_second_city_is_apart(out.getvalue(), client)
+    second_run_changes_nothing()
+
+
+def ruian_has_the_four_levels_in_their_published_counts():
+    ruian = Tenant.objects.get(code="330381")
+    kinds = dict(
+        GridNode.objects.filter(tenant=ruian)
+        .order_by()
+        .values("kind")
+        .annotate(n=Count("pk"))
+        .values_list("kind", "n")
+    )
+    assert kinds[Kind.CITY] == 1
+    assert (kinds[Kind.STREET], kinds[Kind.TOWN], kinds[Kind.DEVZONE]) == (6, 31, 1)
+    assert (kinds[Kind.VILLAGE], kinds[Kind.COMMUNITY], kinds[Kind.ENTERPRISE]) == (910, 28, 196)
+    assert 2500 <= kinds[Kind.PLOT] <= 2700
+    assert tree.tree_is_valid(ruian)
+    # Names from the programme's reports, at their places.
+    assert GridNode.objects.get(tenant=ruian, code="330381127").name == "马屿镇"
+    assert GridNode.objects.get(tenant=ruian, name="九三村").parent.name == "上望街道"
+    assert set(
+        GridNode.objects.filter(
+            tenant=ruian, parent__name="林垟镇", name__in=["林北村", "林西村"]
+        ).values_list("name", flat=True)
+    ) == {"林北村", "林西村"}
+    # Every plot has a named responsible person.
+    assert not GridNode.objects.filter(tenant=ruian, kind=Kind.PLOT, responsible__isnull=True).exists()
+
+
+def households_are_about_150_a_plot_in_the_sample_townships():
+    ruian = Tenant.objects.get(code="330381")
+    shangwang = GridNode.objects.get(tenant=ruian, name="上望街道")
+    plots = GridNode.objects.filter(scoping.descendants_q(shangwang), kind=Kind.PLOT).count()
+    households = Household.objects.filter(township=shangwang).count()
+    assert 120 <= households / plots <= 180
+    assert not Household.objects.filter(township__name="塘下镇").exists()  # only the sample by default
+
+
+def second_run_changes_nothing():
+    counts = (GridNode.objects.count(), Household.objects.count(), User.objects.count())
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert (GridNode.objects.count(), Household.objects.count(), User.objects.count()) == counts
+    assert "Households added: 0" in out.getvalue()
+
+
+def test_the_plan_is_deterministic():
+    first = demo._ruian_specs(random.Random(1), lambda code: 0)
+    second = demo._ruian_specs(random.Random(1), lambda code: 0)
+    assert [(t.code, t.name, [(c.code, c.name) for c in t.children]) for t in first] == [
+        (t.code, t.name, [(c.code, c.name) for c in t.children]) for t in second
+    ]
+
+
+def demo_users_sign_in_at_each_tier_and_the_second_city_is_apart(seeded, client):
+    assert "city_admin" in seeded and demo.DEMO_PASSWORD in seeded
+    for username in ("city_admin", "shangwang_staff", "jiusan_member", "pingyang_admin"):
+        assert client.login(username=username, password=demo.DEMO_PASSWORD), username
+    jiusan = User.objects.get(username="jiusan_member")
+    assert set(scoping.scope_nodes(jiusan).values_list("level", flat=True)) == {2, 3}
+    pingyang_admin = User.objects.get(username="pingyang_admin")
+    assert not scoping.scope_nodes(pingyang_admin).filter(tenant__code="330381").exists()
+    assert (
+        scoping.scope_nodes(pingyang_admin).count() == GridNode.objects.filter(tenant__code="330326").count()
+    )
