@@ -175,6 +175,19 @@ def _check_unit(case: Case, org: Organisation | None, field_name: str = "respons
         raise ValidationError({field_name: [_("Choose a responsible unit.")]})
     if org.tenant_id != case.tenant_id or not org.is_active:
         raise ValidationError({field_name: [_("No such active unit in this city.")]})
+    if org.node_id is not None:
+        # An office serves its own grid: the case must lie at or below the office's node.
+        level = GridNode.objects.filter(pk=org.node_id).values_list("level", flat=True).first()
+        column = {
+            Level.CITY: "city_id",
+            Level.TOWNSHIP: "township_id",
+            Level.CELL: "cell_id",
+            Level.PLOT: "plot_id",
+        }
+        if level is None or getattr(case, column[Level(level)]) != org.node_id:
+            raise ValidationError(
+                {field_name: [_("%(unit)s serves another grid than this case's.") % {"unit": org}]}
+            )
     return org
 
 

@@ -5,8 +5,9 @@ from django.db import migrations
 FORWARD = """
 CREATE OR REPLACE FUNCTION cases_event_append_only() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'the case timeline is append-only: % refused on cases_caseevent', TG_OP
-        USING ERRCODE = 'insufficient_privilege';
+    RAISE EXCEPTION USING
+        MESSAGE = 'the case timeline is append-only: ' || TG_OP || ' refused on cases_caseevent',
+        ERRCODE = 'insufficient_privilege';
 END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER cases_event_append_only

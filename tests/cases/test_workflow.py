@@ -298,3 +298,12 @@ def test_actions_offered_match_roles(cast, units, dispatched):
     assert actions(cast.township_a_staff, dispatched) == {"transfer", "escalate", "merge"}
     assert actions(cast.township_b_staff, dispatched) == set()
     assert actions(cast.other_tenant_admin, dispatched) == set()
+
+
+def test_office_serves_only_its_own_grid(cast, units):
+    case_b = record(cast, node=cast.plot_b1, actor=cast.township_b_staff)
+    with pytest.raises(ValidationError) as exc:
+        services.case_dispatch(actor=cast.city_admin, case=case_b, responsible_org=units.shangwang_office)
+    assert "responsible_org" in exc.value.message_dict
+    case_a = record(cast)
+    assert services.case_dispatch(actor=cast.city_admin, case=case_a, responsible_org=units.shangwang_office).pk
