@@ -15,7 +15,9 @@ from grids.registry.importing import COLUMNS
 from grids.registry.synthetic import mobile, resident_id
 
 
-def xlsx(rows: Sequence[Sequence[Any]], header: Sequence[str] | None = None, kind: str = "residents") -> bytes:
+def xlsx(
+    rows: Sequence[Sequence[Any]], header: Sequence[str] | None = None, kind: str = "residents"
+) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.append(list(header) if header is not None else [c.header for c in COLUMNS[kind]])
@@ -27,7 +29,9 @@ def xlsx(rows: Sequence[Sequence[Any]], header: Sequence[str] | None = None, kin
 
 
 def upload(data: bytes, name: str = "登记表.xlsx") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return SimpleUploadedFile(
+        name, data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
 
 
 def resident_row(plot_code: str, household: str, n: int, **overrides: Any) -> list[Any]:
@@ -53,11 +57,18 @@ def resident_row(plot_code: str, household: str, n: int, **overrides: Any) -> li
 def people(cast):
     """Two households in plot_a1 (Shangwang/Jiusan) and one in plot_b1 (Tangxia), with residents."""
     actor = cast.city_admin
-    h1 = services.household_create(actor=actor, plot=cast.plot_a1, number="JS-0001", address="九三村1号", tags=1)
+    h1 = services.household_create(
+        actor=actor, plot=cast.plot_a1, number="JS-0001", address="九三村1号", tags=1
+    )
     h2 = services.household_create(actor=actor, plot=cast.plot_a1, number="JS-0002", address="九三村2号")
     h3 = services.household_create(actor=actor, plot=cast.plot_b1, number="LB-0001", address="林北村1号")
     r1 = services.resident_create(
-        actor=actor, household=h1, name="林阿婆", id_number=resident_id(1001), phone=mobile(1001), relation="head"
+        actor=actor,
+        household=h1,
+        name="林阿婆",
+        id_number=resident_id(1001),
+        phone=mobile(1001),
+        relation="head",
     )
     r2 = services.resident_create(actor=actor, household=h2, name="陈大明", id_number=resident_id(1002))
     r3 = services.resident_create(

@@ -102,7 +102,9 @@ def test_village_member_creates_household_and_resident_in_own_plot_only(cast):
     assert resident_id(5) not in resident.id_number_enc
     assert resident.history.get().history_user == cast.village_member
     duplicate = client.post(
-        f"{API}/residents/", {"household": household.pk, "name": "又一个", "id_number": resident_id(5)}, format="json"
+        f"{API}/residents/",
+        {"household": household.pk, "name": "又一个", "id_number": resident_id(5)},
+        format="json",
     )
     assert duplicate.status_code == 400
 
@@ -129,18 +131,24 @@ def test_search_by_id_number_matches_on_hash_within_scope(cast, people):
     assert outside.status_code == 200 and outside.json()["count"] == 0
     inside = client_for(cast.township_b_staff).post(f"{API}/residents/search/", {"q": number}, format="json")
     assert [r["name"] for r in inside.json()["results"]] == ["张小芳"]
-    by_phone = client_for(cast.township_b_staff).post(f"{API}/residents/search/", {"q": mobile(1003)}, format="json")
+    by_phone = client_for(cast.township_b_staff).post(
+        f"{API}/residents/search/", {"q": mobile(1003)}, format="json"
+    )
     assert by_phone.json()["count"] == 1
     by_name = client_for(cast.city_admin).post(f"{API}/residents/search/", {"q": "林阿"}, format="json")
     assert by_name.json()["count"] == 1
 
 
 def test_access_log_is_read_by_the_city_not_by_village_members(cast, people):
-    client_for(cast.city_admin).post(f"{API}/residents/{people.r1.pk}/reveal/", {"reason": "核对身份"}, format="json")
+    client_for(cast.city_admin).post(
+        f"{API}/residents/{people.r1.pk}/reveal/", {"reason": "核对身份"}, format="json"
+    )
     assert client_for(cast.village_member).get(f"{API}/access-log/").json()["count"] == 0
     body = client_for(cast.city_admin).get(f"{API}/access-log/").json()
     assert body["count"] == 1 and body["results"][0]["reason"] == "核对身份"
-    assert client_for(cast.city_admin).delete(f"{API}/access-log/{body['results'][0]['id']}/").status_code == 405
+    assert (
+        client_for(cast.city_admin).delete(f"{API}/access-log/{body['results'][0]['id']}/").status_code == 405
+    )
 
 
 def test_export_households_within_scope(cast, people, django_assert_max_num_queries):

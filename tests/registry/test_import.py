@@ -1,7 +1,9 @@
 import pytest
+from django.core.exceptions import ValidationError
 
 from grids.registry import importing, services
-from grids.registry.models import Household, ImportJob, ImportStatus, Resident
+from grids.registry.models import Household, ImportJob, ImportStatus, Organisation, Resident
+from grids.registry.synthetic import credit_code, mobile, resident_id
 
 from .conftest import resident_row, upload, xlsx
 
@@ -14,11 +16,19 @@ def _run(actor, data, capture, kind="residents", name="登记表.xlsx"):
 
 
 @pytest.mark.django_db(transaction=False)
-def test_import_adds_households_and_residents_then_reupload_changes_nothing(cast, django_capture_on_commit_callbacks):
+def test_import_adds_households_and_residents_then_reupload_changes_nothing(
+    cast, django_capture_on_commit_callbacks
+):
     rows = [resident_row(cast.plot_a1.code, f"JS-{n // 3:04d}", n) for n in range(30)]
     data = xlsx(rows)
     job = _run(cast.township_a_staff, data, django_capture_on_commit_callbacks)
-    assert (job.status, job.added, job.updated, job.unchanged, job.refused) == (ImportStatus.DONE, 30, 0, 0, 0)
+    assert (job.status, job.added, job.updated, job.unchanged, job.refused) == (
+        ImportStatus.DONE,
+        30,
+        0,
+        0,
+        0,
+    )
     assert Household.objects.count() == 10
     assert Resident.objects.count() == 30
     history = Resident.history.count()
@@ -26,3 +36,154 @@ def test_import_adds_households_and_residents_then_reupload_changes_nothing(cast
     assert (again.added, again.updated, again.unchanged, again.refused) == (0, 0, 30, 0)
     assert Resident.history.count() == history
     assert Resident.history.first().history_user == cast.township_a_staff
+
+
+def _refused_rows(job):
+    from io import BytesIO
+
+    from django.core.files.storage import default_storage
+    from openpyxl import load_workbook
+
+    with default_storage.open(job.refused_file, "rb") as fh:
+        sheet = load_workbook(BytesIO(fh.read())).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][-1] == importing.REASON_HEADER
+    return rows[1:]
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "needle"),
+    [
+        (b"name,id\n1,2\n", "people.csv", ".xlsx"),
+        (b"not a zip at all", "people.xlsx", ".xlsx"),
+        (b"PK\x03\x04 broken zip", "people.xlsx", ".xlsx"),
+        (b"", "people.xlsx", "empty"),
+    ],
+)
+def test_files_that_are_not_workbooks_are_refused_at_upload_and_nothing_is_stored(cast, data, name, needle):
+    with pytest.raises(ValidationError) as err:
+        services.import_start(actor=cast.township_a_staff, kind="residents", upload=upload(data, name))
+    assert needle in " ".join(err.value.messages)
+    assert not ImportJob.objects.exists()
+
+
+def test_wrong_headers_and_empty_sheets_are_refused_with_a_clear_answer(cast):
+    cases = [
+        (xlsx([["x"]], header=["姓名", "身份证"]), "片格编码"),
+        (xlsx([], header=[]), "empty"),
+        (xlsx([]), "no rows"),
+    ]
+    for data, needle in cases:
+        with pytest.raises(ValidationError) as err:
+            services.import_start(actor=cast.township_a_staff, kind="residents", upload=upload(data))
+        assert needle in " ".join(err.value.messages)
+    assert not ImportJob.objects.exists() and not Household.objects.exists()
+
+
+def test_rows_with_bad_numbers_or_out_of_scope_plots_are_refused_with_reasons(
+    cast, people, django_capture_on_commit_callbacks
+):
+    good = resident_id(1)
+    rows = [
+        resident_row(cast.plot_a1.code, "JS-1", 1),
+        resident_row(cast.plot_a1.code, "JS-1", 2, id_number=good[:-1] + ("0" if good[-1] != "0" else "1")),
+        resident_row(cast.plot_a1.code, "JS-1", 3, phone="12345"),
+        resident_row(cast.plot_b1.code, "LB-9", 4),  # Tangxia: outside Shangwang's scope
+        resident_row(cast.other_plot.code, "PY-1", 5),  # another city
+        resident_row(cast.plot_a1.code, "JS-2", 1),  # same person twice in the file
+        resident_row(cast.plot_a1.code, "LB-0001", 6),  # a household number registered in Tangxia
+        resident_row(cast.plot_a1.code, "JS-3", 1003),  # a person registered in Tangxia
+        resident_row(cast.plot_a1.code, "", 7),
+        resident_row(cast.plot_a1.code, "JS-4", 8, population_type="火星人"),
+    ]
+    job = _run(cast.township_a_staff, xlsx(rows), django_capture_on_commit_callbacks)
+    assert (job.status, job.added, job.refused) == (ImportStatus.DONE, 1, 9)
+    refused = _refused_rows(job)
+    assert [r[-2] for r in refused] == list(range(3, 12))
+    reasons = [r[-1] for r in refused]
+    assert all(reasons)
+    assert all(resident_id(n) not in " ".join(reasons) for n in range(10))
+    assert Resident.objects.filter(tenant=cast.ruian).count() == 4  # the three of `people` and one new
+
+
+def test_reupload_with_a_changed_phone_updates_and_keeps_history(cast, django_capture_on_commit_callbacks):
+    rows = [resident_row(cast.plot_a1.code, "JS-1", n) for n in range(3)]
+    _run(cast.village_member, xlsx(rows), django_capture_on_commit_callbacks)
+    rows[1] = resident_row(cast.plot_a1.code, "JS-1", 1, phone=mobile(999))
+    job = _run(cast.village_member, xlsx(rows), django_capture_on_commit_callbacks)
+    assert (job.added, job.updated, job.unchanged) == (0, 1, 2)
+    resident = Resident.objects.get(name="居民1")
+    assert resident.phone_masked == mobile(999)[:3] + "****" + mobile(999)[-4:]
+    assert resident.history.count() == 2
+    assert resident.history.first().history_change_reason == f"import #{job.pk}"
+
+
+def test_running_a_finished_job_again_changes_nothing(cast, django_capture_on_commit_callbacks):
+    job = _run(
+        cast.village_member,
+        xlsx([resident_row(cast.plot_a1.code, "JS-1", 1)]),
+        django_capture_on_commit_callbacks,
+    )
+    assert importing.run_import(job.pk).added == 1
+    assert Resident.objects.count() == 1
+
+
+def test_buildings_and_units_import_then_households_link_to_dwellings(
+    cast, django_capture_on_commit_callbacks
+):
+    code = cast.plot_a1.code
+    buildings = [
+        [code, "JS-B01", "九三村1幢", "住宅", 3, "101", "自住"],
+        [code, "JS-B01", "九三村1幢", "住宅", 3, "102", "出租"],
+        [code, "JS-B02", "九三村2幢", "厂房", "", "", ""],
+        [code, "JS-B03", "九三村3幢", "住宅", "很多", "", ""],
+    ]
+    job = _run(
+        cast.village_member,
+        xlsx(buildings, kind="buildings"),
+        django_capture_on_commit_callbacks,
+        kind="buildings",
+    )
+    assert (job.added, job.refused) == (3, 1)
+    again = _run(
+        cast.village_member,
+        xlsx(buildings, kind="buildings"),
+        django_capture_on_commit_callbacks,
+        kind="buildings",
+    )
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 3)
+    units = [
+        [code, credit_code(1), "九三五金厂", "企业", "九三村工业区2号", "JS-B02", 35, "林某", mobile(50)],
+        [code, wrong_check(credit_code(2)), "坏代码厂", "企业", "", "", "", "", ""],
+    ]
+    job = _run(
+        cast.village_member,
+        xlsx(units, kind="organisations"),
+        django_capture_on_commit_callbacks,
+        kind="organisations",
+    )
+    assert (job.added, job.refused) == (1, 1)
+    org = Organisation.objects.get()
+    assert org.building.code == "JS-B02" and org.contact_phone_masked.startswith("199")
+    people = [
+        resident_row(code, "JS-1", 1, building="JS-B01", room="102"),
+        resident_row(code, "JS-2", 2, building="JS-B09", room="1"),
+    ]
+    job = _run(cast.village_member, xlsx(people), django_capture_on_commit_callbacks)
+    assert (job.added, job.refused) == (1, 1)
+    assert Household.objects.get(number="JS-1").dwelling.number == "102"
+
+
+def wrong_check(code):
+    return code[:-1] + ("1" if code[-1] != "1" else "2")
+
+
+def test_household_counts_of_townships_come_from_one_aggregate_query(cast, people, django_assert_num_queries):
+    from grids.models import Level
+    from grids.registry import selectors
+
+    cast.city_admin.__dict__.pop("_grid_grants_cache", None)
+    selectors.household_counts(cast.city_admin)  # warm the grants cache
+    with django_assert_num_queries(1):
+        counts = selectors.household_counts(cast.city_admin, Level.TOWNSHIP)
+    assert counts == {cast.township_a.pk: 2, cast.township_b.pk: 1}

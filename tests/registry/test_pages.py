@@ -41,7 +41,9 @@ def test_index_lists_plots_in_scope_with_household_counts(cast, people, django_a
     assert "no-store" in response["Cache-Control"]
 
 
-def test_plot_page_refuses_another_township_then_shows_it_to_its_own_staff(cast, people, django_assert_max_num_queries):
+def test_plot_page_refuses_another_township_then_shows_it_to_its_own_staff(
+    cast, people, django_assert_max_num_queries
+):
     url = reverse("registry:plot", args=[cast.plot_a1.pk])
     assert login(cast.township_b_staff).get(url).status_code == 404
     client = login(cast.township_a_staff)
@@ -70,7 +72,14 @@ def test_add_resident_page_refuses_a_bad_check_digit_and_writes_nothing(cast, pe
     bad = good[:-1] + ("0" if good[-1] != "0" else "1")
     assert login(cast.township_b_staff).post(url, {"name": "x", "id_number": good}).status_code == 404
     client = login(cast.village_member)
-    form = {"name": "陈小红", "id_type": "resident_id", "id_number": bad, "phone": "", "population_type": "migrant", "relation": "child"}
+    form = {
+        "name": "陈小红",
+        "id_type": "resident_id",
+        "id_number": bad,
+        "phone": "",
+        "population_type": "migrant",
+        "relation": "child",
+    }
     response = client.post(url, form)
     assert response.status_code == 200
     assert "errorlist" in response.content.decode()  # the typed value comes back so a typo can be fixed
@@ -112,7 +121,8 @@ def test_household_create_and_move_pages(cast):
     )
     assert response.status_code == 200 and not Household.objects.exists()
     response = client.post(
-        reverse("registry:household_new"), {"plot": cast.plot_a1.pk, "number": "X-1", "address": "a", "tags": ["1", "8"]}
+        reverse("registry:household_new"),
+        {"plot": cast.plot_a1.pk, "number": "X-1", "address": "a", "tags": ["1", "8"]},
     )
     assert response.status_code == 302
     household = Household.objects.get()
@@ -128,7 +138,9 @@ def test_import_page_refuses_non_xlsx_and_wrong_headers_with_a_clear_answer(cast
     url = reverse("registry:imports")
     response = client.post(url, {"kind": "residents", "file": upload(b"name,id\n", "people.csv")})
     assert response.status_code == 200 and ".xlsx" in response.content.decode()
-    response = client.post(url, {"kind": "residents", "file": upload(xlsx([["a", "b"]], header=["姓名", "电话"]))})
+    response = client.post(
+        url, {"kind": "residents", "file": upload(xlsx([["a", "b"]], header=["姓名", "电话"]))}
+    )
     assert response.status_code == 200 and "片格编码" in response.content.decode()
     assert not ImportJob.objects.exists()
 
@@ -144,7 +156,9 @@ def test_import_page_runs_and_reports_progress_and_refused_rows(cast, django_cap
     assert progress.status_code == 200 and "hx-trigger" not in progress.content.decode()
     job.refresh_from_db()
     assert (job.added, job.refused) == (1, 1)
-    assert login(cast.township_b_staff).get(reverse("registry:import_refused", args=[job.pk])).status_code == 404
+    assert (
+        login(cast.township_b_staff).get(reverse("registry:import_refused", args=[job.pk])).status_code == 404
+    )
     refused = client.get(reverse("registry:import_refused", args=[job.pk]))
     assert refused.status_code == 200
 
@@ -155,7 +169,9 @@ def test_template_download_has_chinese_headers_and_the_users_plots(cast):
     from openpyxl import load_workbook
 
     response = login(cast.village_member).get(reverse("registry:import_template", args=["residents"]))
-    workbook = load_workbook(BytesIO(b"".join(response.streaming_content if response.streaming else [response.content])))
+    workbook = load_workbook(
+        BytesIO(b"".join(response.streaming_content if response.streaming else [response.content]))
+    )
     assert [c.value for c in workbook["数据"][1]][:2] == ["片格编码*", "户号*"]
     plot_codes = [row[0] for row in workbook["片格"].iter_rows(min_row=2, values_only=True)]
     assert sorted(plot_codes) == sorted([cast.plot_a1.code, cast.plot_a2.code])
@@ -165,7 +181,9 @@ def test_lists_export_with_their_filters(cast, people, django_assert_max_num_que
     client = login(cast.city_admin)
     # session, user, grants, residents with their household and plot
     with django_assert_max_num_queries(5):
-        response = client.get(reverse("registry:residents"), {"township": cast.township_b.pk, "export": "xlsx"})
+        response = client.get(
+            reverse("registry:residents"), {"township": cast.township_b.pk, "export": "xlsx"}
+        )
     assert response.status_code == 200
     from io import BytesIO
 
@@ -177,6 +195,10 @@ def test_lists_export_with_their_filters(cast, people, django_assert_max_num_que
 
 
 def test_access_log_page_for_the_city(cast, people):
-    login(cast.city_admin).post(reverse("registry:resident_reveal", args=[people.r2.pk]), {"reason": "调解纠纷需要"})
-    assert "调解纠纷需要" not in login(cast.village_member).get(reverse("registry:access_log")).content.decode()
+    login(cast.city_admin).post(
+        reverse("registry:resident_reveal", args=[people.r2.pk]), {"reason": "调解纠纷需要"}
+    )
+    assert (
+        "调解纠纷需要" not in login(cast.village_member).get(reverse("registry:access_log")).content.decode()
+    )
     assert "调解纠纷需要" in login(cast.city_admin).get(reverse("registry:access_log")).content.decode()

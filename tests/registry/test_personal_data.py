@@ -129,9 +129,16 @@ def test_bad_key_configuration_fails_loudly():
 
 
 def test_production_settings_refuse_to_start_without_keys(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "SECRET_KEY": "x", "DEBUG": "0", "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "SECRET_KEY": "x",
+        "DEBUG": "0",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+    }
     code = "import ruian_grid.settings"
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )  # noqa: S603
     assert result.returncode != 0 and "REGISTRY_ENCRYPTION_KEYS" in result.stderr
 
 
@@ -154,7 +161,10 @@ def test_stored_resident_holds_no_number_in_clear(cast, people):
 def test_resident_update_with_the_same_numbers_writes_no_history(cast, people):
     before = people.r1.history.count()
     services.resident_update(
-        actor=cast.city_admin, resident=people.r1, id_number=synthetic.resident_id(1001), phone=synthetic.mobile(1001)
+        actor=cast.city_admin,
+        resident=people.r1,
+        id_number=synthetic.resident_id(1001),
+        phone=synthetic.mobile(1001),
     )
     assert people.r1.history.count() == before
 
