@@ -75,9 +75,16 @@ def _kind_fits_level() -> Q:
 class GridNode(MPTTModel):
     """One grid at one of the four levels. Create, move and delete it through `grids.tree` only."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="nodes", verbose_name=_("tenant"))
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.PROTECT, related_name="nodes", verbose_name=_("tenant")
+    )
     parent = TreeForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent")
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent"),
     )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     code = models.CharField(_("code"), max_length=32, validators=[node_code])
@@ -122,6 +129,10 @@ class GridNode(MPTTModel):
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
+    @property
+    def level_label(self) -> str:
+        return str(Level(self.level).label)
+
 
 class GridNodeUserPermission(UserObjectPermissionBase):
     """django-guardian's direct foreign-key table for grants to users on grid nodes."""
@@ -156,7 +167,12 @@ class GridScoped(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant"))
     city = models.ForeignKey(GridNode, on_delete=models.PROTECT, related_name="+", verbose_name=_("city"))
     township = models.ForeignKey(
-        GridNode, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("township")
+        GridNode,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("township"),
     )
     cell = models.ForeignKey(
         GridNode, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("cell")
@@ -170,4 +186,12 @@ class GridScoped(models.Model):
 
 
 # The registry (households, residents, buildings, units) lives in grids/registry/.
-from .registry.models import Household  # noqa: E402, F401
+from .registry.models import (  # noqa: E402, F401
+    Building,
+    Dwelling,
+    Household,
+    ImportJob,
+    Organisation,
+    PersonalDataAccess,
+    Resident,
+)

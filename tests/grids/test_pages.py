@@ -44,7 +44,7 @@ def test_node_page_shows_kind_code_children_counts_and_responsible(client, cast)
     )
     client.force_login(cast.township_a_staff)
     html = client.get(reverse("grids:node", args=[cast.cell_a1.pk])).content.decode()
-    assert "九三村" in html and "村居" in html  # the name and its kind
+    assert "九三村" in html and "村居" in html and "村居（社区、企业）小格" in html  # name, kind, level
     assert cast.cell_a1.code in html
     assert "九三村第一片" in html and "九三村第二片" in html
     assert "九三村 林队员" in html  # the plot's responsible person
