@@ -6,7 +6,7 @@ from django.db import transaction
 
 from grids.models import GridNode, Level, Tenant
 
-from .models import Organisation, OrganisationKind
+from .models import Membership, Organisation, OrganisationKind, User
 
 # The committee's member departments (综治委成员单位).
 DEPARTMENTS: tuple[tuple[str, str], ...] = (
@@ -21,10 +21,12 @@ DEPARTMENTS: tuple[tuple[str, str], ...] = (
 )
 
 
-def seed_organisations(tenant: Tenant, *, cell_offices: bool = True) -> int:
+def seed_organisations(tenant: Tenant, *, cell_offices: bool = True, password: str | None = None) -> int:
     """Create the member departments, one office per township and (optionally) per cell.
 
-    Returns how many organisations were created; a second run creates none.
+    People: each department gets one demo officer (username ``dept_<code>``, no grid grant, so they
+    see only the cases sent to their department), and the users whose home node is an office's node
+    join that office. Returns how many organisations were created; a second run creates none.
     """
     with transaction.atomic():
         existing = set(Organisation.objects.filter(tenant=tenant).values_list("code", flat=True))
@@ -44,4 +46,24 @@ def seed_organisations(tenant: Tenant, *, cell_offices: bool = True) -> int:
                 kind, name = OrganisationKind.CELL_OFFICE, f"{node.name}综治工作室"
             new.append(Organisation(tenant=tenant, kind=kind, code=key, name=name[:100], node=node))
         Organisation.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+        _seed_people(tenant, password)
     return len(new)
+
+
+def _seed_people(tenant: Tenant, password: str | None) -> None:
+    for code, name in DEPARTMENTS:
+        org = Organisation.objects.get(tenant=tenant, code=f"dept-{code}")
+        username = f"dept_{code}" if tenant.code == "330381" else f"dept_{code}_{tenant.code}"
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User(username=username, tenant=tenant, full_name=f"{name} 值班员")
+            if password:
+                user.set_password(password)
+            else:
+                user.set_unusable_password()
+            user.save()
+        Membership.objects.get_or_create(organisation=org, user=user, defaults={"role": "head"})
+    offices = Organisation.objects.filter(tenant=tenant).exclude(node=None)
+    office_by_node = {o.node_id: o for o in offices}
+    for user in User.objects.filter(tenant=tenant, home_node_id__in=list(office_by_node)).order_by("pk"):
+        Membership.objects.get_or_create(organisation=office_by_node[user.home_node_id], user=user)

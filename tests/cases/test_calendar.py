@@ -70,7 +70,12 @@ def test_utc_input_is_read_in_shanghai():
 def test_most_specific_policy_wins_and_calendar_rows_are_used(cast, units):
     TimePolicy.objects.create(tenant=cast.ruian, step=Step.ACCEPTANCE, limit=3, unit=LimitUnit.WORKING_DAYS)
     TimePolicy.objects.create(
-        tenant=cast.ruian, step=Step.ACCEPTANCE, kind="hazard", severity="critical", limit=2, unit=LimitUnit.WORKING_HOURS
+        tenant=cast.ruian,
+        step=Step.ACCEPTANCE,
+        kind="hazard",
+        severity="critical",
+        limit=2,
+        unit=LimitUnit.WORKING_HOURS,
     )
     case = record(cast, kind="hazard", sub_kind="fire", severity="critical")
     assert policy.limit_for(case, Step.ACCEPTANCE).minutes == 120

@@ -40,16 +40,25 @@ def test_new_deadline_after_a_transition_warns_again(cast, units, case_a1):
     services.deadline_alerts_raise(tenant_id=cast.ruian.pk, now=case_a1.red_at + dt.timedelta(minutes=1))
     case = services.case_dispatch(actor=cast.township_a_staff, case=case_a1, responsible_org=units.police)
     assert case.alert_level == 0 and case.deadline_seq == 2
-    assert services.deadline_alerts_raise(tenant_id=cast.ruian.pk, now=case.red_at + dt.timedelta(minutes=1)) == 1
+    assert (
+        services.deadline_alerts_raise(tenant_id=cast.ruian.pk, now=case.red_at + dt.timedelta(minutes=1))
+        == 1
+    )
 
 
 def test_paused_and_closed_cases_are_not_warned(cast, units, in_hand):
     services.case_pause(actor=cast.department_user, case=in_hand, reason="等当事人回来")
-    assert services.deadline_alerts_raise(tenant_id=cast.ruian.pk, now=in_hand.red_at + dt.timedelta(days=30)) == 0
+    assert (
+        services.deadline_alerts_raise(tenant_id=cast.ruian.pk, now=in_hand.red_at + dt.timedelta(days=30))
+        == 0
+    )
 
 
 def test_other_city_is_not_touched(cast, units, case_a1):
-    assert services.deadline_alerts_raise(tenant_id=cast.pingyang.pk, now=case_a1.red_at + dt.timedelta(days=1)) == 0
+    assert (
+        services.deadline_alerts_raise(tenant_id=cast.pingyang.pk, now=case_a1.red_at + dt.timedelta(days=1))
+        == 0
+    )
 
 
 def test_sweep_task_fans_out_per_city(cast, units, case_a1):

@@ -70,7 +70,9 @@ def test_api_race_gives_one_200_and_one_409(cast, units):
         if i == 0:
             client.force_authenticate(cast.department_user)
             return client.post(
-                f"/api/v1/cases/{case.pk}/submit/", {"version": case.version, "resolution": "已处理"}, format="json"
+                f"/api/v1/cases/{case.pk}/submit/",
+                {"version": case.version, "resolution": "已处理"},
+                format="json",
             ).status_code
         client.force_authenticate(cast.township_a_staff)
         return client.post(
@@ -97,7 +99,9 @@ def test_many_assisting_reports_are_all_kept(cast, units):
     )
 
     def work(i: int) -> object:
-        return services.part_complete(actor=cast.department_user, case=Case.objects.get(pk=case.pk), note=f"#{i}")
+        return services.part_complete(
+            actor=cast.department_user, case=Case.objects.get(pk=case.pk), note=f"#{i}"
+        )
 
     results = _race(3, work)
     assert sum(1 for r in results if not isinstance(r, Exception)) == 1

@@ -306,4 +306,6 @@ def test_office_serves_only_its_own_grid(cast, units):
         services.case_dispatch(actor=cast.city_admin, case=case_b, responsible_org=units.shangwang_office)
     assert "responsible_org" in exc.value.message_dict
     case_a = record(cast)
-    assert services.case_dispatch(actor=cast.city_admin, case=case_a, responsible_org=units.shangwang_office).pk
+    assert services.case_dispatch(
+        actor=cast.city_admin, case=case_a, responsible_org=units.shangwang_office
+    ).pk

@@ -1,0 +1,140 @@
+"""Case pages: lists per tier, recording, the case page with its actions, files, scoping."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from cases import services
+from cases.models import Case, CaseAttachment, Status
+
+from .conftest import record
+
+pytestmark = pytest.mark.django_db
+
+
+def web(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_anonymous_is_sent_to_sign_in(cast, units, case_a1):
+    response = Client().get(reverse("cases:detail", args=[case_a1.pk]))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_list_shows_only_cases_in_scope(cast, units):
+    a = record(cast, title="九三村的纠纷")
+    record(cast, node=cast.plot_b1, actor=cast.township_b_staff, title="林北村的纠纷")
+    body = web(cast.township_a_staff).get(reverse("cases:list")).content.decode()
+    assert "九三村的纠纷" in body and "林北村的纠纷" not in body
+    assert f'href="/cases/{a.pk}/"' in body
+    assert "data-label" in body
+
+
+def test_list_views_and_filters(cast, units, dispatched):
+    client = web(cast.department_user)
+    assert dispatched.title in client.get(reverse("cases:list"), {"view": "unit"}).content.decode()
+    assert dispatched.title not in client.get(reverse("cases:list"), {"kind": "hazard"}).content.decode()
+
+
+def test_list_pages_by_keyset(cast, units, django_assert_max_num_queries):
+    for i in range(35):
+        record(cast, title=f"案件{i:02d}")
+    client = web(cast.city_admin)
+    client.get(reverse("cases:list"))  # warm the session
+    # session (1), user (1), grants (1), memberships (1), the page (1)
+    with django_assert_max_num_queries(6):
+        first = client.get(reverse("cases:list"))
+    assert first.context["next_query"]
+    second = client.get(reverse("cases:list") + "?" + first.context["next_query"])
+    assert len(first.context["cases"]) == 30 and len(second.context["cases"]) == 5
+    assert not {c.pk for c in first.context["cases"]} & {c.pk for c in second.context["cases"]}
+
+
+def test_case_page_out_of_scope_is_404(cast, units, case_a1):
+    assert web(cast.township_b_staff).get(reverse("cases:detail", args=[case_a1.pk])).status_code == 404
+    assert web(cast.other_tenant_admin).get(reverse("cases:detail", args=[case_a1.pk])).status_code == 404
+    response = web(cast.township_a_staff).get(reverse("cases:detail", args=[case_a1.pk]))
+    assert response.status_code == 200
+    assert [t.name for t, _f in response.context["action_forms"]] == ["dispatch", "escalate", "merge"]
+
+
+def test_case_page_query_budget(cast, units, in_hand, django_assert_max_num_queries):
+    client = web(cast.township_a_staff)
+    client.get(reverse("cases:detail", args=[in_hand.pk]))
+    # session, user, view grants, memberships, case, parts, attachments, manage grants, timeline,
+    # and the choice lists of the action forms rendered (units, people)
+    with django_assert_max_num_queries(14):
+        assert client.get(reverse("cases:detail", args=[in_hand.pk])).status_code == 200
+
+
+def test_record_page(cast, units):
+    client = web(cast.village_member)
+    assert client.get(reverse("cases:new")).status_code == 200
+    data = {
+        "node": cast.plot_a1.pk,
+        "kind": "hazard",
+        "sub_kind": "fire",
+        "source": "patrol",
+        "severity": "major",
+        "title": "楼道堆放杂物",
+        "parties": "张三, 房东, 13800000000",
+    }
+    response = client.post(reverse("cases:new"), data)
+    case = Case.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("cases:detail", args=[case.pk])
+    assert case.parties == [{"name": "张三", "role": "房东", "phone": "13800000000"}]
+
+
+def test_record_page_refuses_node_out_of_scope(cast, units):
+    data = {
+        "node": cast.plot_b1.pk,
+        "kind": "dispute",
+        "sub_kind": "other",
+        "source": "visit",
+        "severity": "general",
+        "title": "x",
+    }
+    response = web(cast.village_member).post(reverse("cases:new"), data)
+    assert response.status_code == 400 and not Case.objects.exists()
+    assert "node" in response.context["form"].errors
+    assert web(cast.township_b_staff).post(reverse("cases:new"), data).status_code == 302
+
+
+def test_dispatch_from_the_page(cast, units, case_a1):
+    url = reverse("cases:act", args=[case_a1.pk, "dispatch"])
+    data = {"dispatch-version": 1, "dispatch-responsible_org": units.police.pk}
+    response = web(cast.village_member).post(url, data, follow=True)
+    case_a1.refresh_from_db()
+    assert case_a1.status == Status.REGISTERED
+    assert any("may not" in str(m) or "不能" in str(m) for m in response.context["messages"])
+    web(cast.township_a_staff).post(url, data)
+    case_a1.refresh_from_db()
+    assert case_a1.status == Status.DISPATCHED
+
+
+def test_stale_page_form_reports_the_conflict(cast, units, dispatched):
+    url = reverse("cases:act", args=[dispatched.pk, "accept"])
+    response = web(cast.department_user).post(url, {"accept-version": 1}, follow=True)
+    dispatched.refresh_from_db()
+    assert dispatched.status == Status.DISPATCHED
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
+
+
+def test_upload_and_file_view_are_scoped(cast, units, case_a1):
+    png = SimpleUploadedFile("a.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16)
+    web(cast.village_member).post(reverse("cases:upload", args=[case_a1.pk]), {"file": png})
+    attachment = CaseAttachment.objects.get()
+    url = reverse("cases:file", args=[case_a1.pk, attachment.pk])
+    assert web(cast.township_b_staff).get(url).status_code == 404
+    assert web(cast.department_user).get(url).status_code == 404
+    services.case_dispatch(actor=cast.township_a_staff, case=case_a1, responsible_org=units.police)
+    response = web(cast.department_user).get(url)
+    assert response.status_code == 200 and response["Cache-Control"] == "private, no-store"
+    # another case's id with this attachment id: 404
+    other = record(cast)
+    assert web(cast.city_admin).get(reverse("cases:file", args=[other.pk, attachment.pk])).status_code == 404
