@@ -73,7 +73,7 @@ class GridNodeUpdateSerializer(serializers.Serializer):
     responsible = serializers.IntegerField(required=False, allow_null=True)
 
 
-class MoveSerializer(serializers.Serializer):
+class GridMoveSerializer(serializers.Serializer):
     parent = serializers.IntegerField()
 
 
@@ -175,12 +175,12 @@ class GridNodeViewSet(ScopedModelViewSet):
             tree.node_delete(node=node)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=MoveSerializer, responses={200: GridNodeSerializer})
+    @extend_schema(request=GridMoveSerializer, responses={200: GridNodeSerializer})
     @action(detail=True, methods=["post"])
     def move(self, request: Request, pk: str | None = None) -> Response:
         """Redraw the grid: move this node under another parent one level up."""
         node = self.get_object()
-        data = MoveSerializer(data=request.data)
+        data = GridMoveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         target = scoping.scope_nodes(request.user).filter(pk=data.validated_data["parent"]).first()
         if target is None:
