@@ -489,8 +489,8 @@ class TimePolicy(models.Model):
     unit = models.CharField(
         _("unit"), max_length=5, choices=LimitUnit.choices, default=LimitUnit.WORKING_DAYS
     )
-    yellow_percent = models.PositiveSmallIntegerField(_("yellow at (% of limit)"), default=80)
-    red_percent = models.PositiveSmallIntegerField(_("red at (% of limit)"), default=100)
+    yellow_percent = models.PositiveSmallIntegerField(_("yellow at (percent of limit)"), default=80)
+    red_percent = models.PositiveSmallIntegerField(_("red at (percent of limit)"), default=100)
 
     class Meta:
         verbose_name = _("time limit")

@@ -32,13 +32,11 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
 VIEW = scoping.VIEW
+# The columns a list row shows: the page query reads these only (no descriptions, no JSON).
 LIST_FIELDS = (
     "id",
     "tenant_id",
-    "city_id",
-    "township_id",
-    "cell_id",
-    "plot_id",
+    "node_id",
     "node__name",
     "kind",
     "sub_kind",
@@ -46,7 +44,9 @@ LIST_FIELDS = (
     "title",
     "status",
     "tier",
+    "responsible_org_id",
     "responsible_org__name",
+    "responsible_person_id",
     "responsible_person__full_name",
     "responsible_person__username",
     "due_at",
@@ -128,7 +128,11 @@ def case_list(
         qs = qs.filter(status__in=TIMED_STATUSES, due_at__lt=timezone.now())
     if open_only:
         qs = qs.exclude(status__in=["closed", "merged"])
-    return qs.select_related("node", "responsible_org", "responsible_person").order_by("-created_at", "-id")
+    return (
+        qs.select_related("node", "responsible_org", "responsible_person")
+        .only(*LIST_FIELDS)
+        .order_by("-created_at", "-id")
+    )
 
 
 def case_detail_queryset(user: User | AnonymousUser) -> QuerySet[Case]:

@@ -158,8 +158,8 @@ class Migration(migrations.Migration):
                 ('tier', models.CharField(blank=True, choices=[('cell', 'cell'), ('township', 'township'), ('city', 'city')], max_length=10, verbose_name='tier')),
                 ('limit', models.PositiveIntegerField(verbose_name='limit')),
                 ('unit', models.CharField(choices=[('days', 'working days'), ('hours', 'working hours')], default='days', max_length=5, verbose_name='unit')),
-                ('yellow_percent', models.PositiveSmallIntegerField(default=80, verbose_name='yellow at (% of limit)')),
-                ('red_percent', models.PositiveSmallIntegerField(default=100, verbose_name='red at (% of limit)')),
+                ('yellow_percent', models.PositiveSmallIntegerField(default=80, verbose_name='yellow at (percent of limit)')),
+                ('red_percent', models.PositiveSmallIntegerField(default=100, verbose_name='red at (percent of limit)')),
                 ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='grids.tenant', verbose_name='tenant')),
             ],
             options={

@@ -138,3 +138,8 @@ def test_upload_and_file_view_are_scoped(cast, units, case_a1):
     # another case's id with this attachment id: 404
     other = record(cast)
     assert web(cast.city_admin).get(reverse("cases:file", args=[other.pk, attachment.pk])).status_code == 404
+
+
+def test_pages_speak_chinese_by_default(cast, units, case_a1):
+    body = web(cast.township_a_staff).get(reverse("cases:detail", args=[case_a1.pk])).content.decode()
+    assert "工作痕迹" in body and "派遣" in body and "已登记" in body

@@ -1,0 +1,109 @@
+"""Organisations (responsible units) and their people."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.test import Client
+
+from teams.models import Membership, Organisation, OrganisationKind
+from teams.organisations import organisation_ids_of, organisations_visible
+from teams.services import membership_add, organisation_create
+
+pytestmark = pytest.mark.django_db
+
+
+def test_code_is_unique_in_a_city_not_across_cities(cast):
+    organisation_create(
+        actor=None, tenant_id=cast.ruian.pk, kind="department", code="dept-police", name="公安"
+    )
+    organisation_create(
+        actor=None, tenant_id=cast.pingyang.pk, kind="department", code="dept-police", name="公安"
+    )
+    with pytest.raises(ValidationError):
+        organisation_create(
+            actor=None, tenant_id=cast.ruian.pk, kind="department", code="dept-police", name="x"
+        )
+
+
+def test_an_office_stands_at_a_grid_node(cast):
+    with pytest.raises(ValidationError), transaction.atomic():
+        organisation_create(
+            actor=None, tenant_id=cast.ruian.pk, kind=OrganisationKind.CELL_OFFICE, code="o", name="o"
+        )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Organisation.objects.create(tenant=cast.ruian, kind=OrganisationKind.CELL_OFFICE, code="o", name="o")
+
+
+def test_office_node_must_be_in_the_city(cast):
+    with pytest.raises(ValidationError):
+        organisation_create(
+            actor=None,
+            tenant_id=cast.ruian.pk,
+            kind=OrganisationKind.CELL_OFFICE,
+            code="o",
+            name="o",
+            node=cast.other_cell,
+        )
+
+
+def test_township_admin_creates_offices_only_in_their_township(cast):
+    with pytest.raises(ValidationError):
+        organisation_create(
+            actor=cast.township_a_admin,
+            tenant_id=cast.ruian.pk,
+            kind=OrganisationKind.CELL_OFFICE,
+            code="o-b1",
+            name="林北村综治工作室",
+            node=cast.cell_b1,
+        )
+    with pytest.raises(ValidationError):  # departments are the city's
+        organisation_create(
+            actor=cast.township_a_admin, tenant_id=cast.ruian.pk, kind="department", code="d", name="d"
+        )
+    org = organisation_create(
+        actor=cast.township_a_admin,
+        tenant_id=cast.ruian.pk,
+        kind=OrganisationKind.CELL_OFFICE,
+        code="o-a1",
+        name="九三村综治工作室",
+        node=cast.cell_a1,
+    )
+    assert org.pk
+    assert organisation_create(
+        actor=cast.city_admin, tenant_id=cast.ruian.pk, kind="department", code="d", name="d"
+    )
+
+
+def test_membership_is_idempotent_and_stays_in_the_city(cast):
+    police = organisation_create(
+        actor=None, tenant_id=cast.ruian.pk, kind="department", code="p", name="公安"
+    )
+    membership_add(actor=None, organisation=police, user=cast.department_user)
+    membership_add(actor=None, organisation=police, user=cast.department_user)
+    assert Membership.objects.count() == 1
+    assert organisation_ids_of(cast.department_user) == {police.pk}
+    with pytest.raises(ValidationError):
+        membership_add(actor=None, organisation=police, user=cast.other_tenant_admin)
+
+
+def test_organisations_visible_are_the_users_city(cast):
+    organisation_create(actor=None, tenant_id=cast.ruian.pk, kind="department", code="p", name="公安")
+    organisation_create(actor=None, tenant_id=cast.pingyang.pk, kind="department", code="p", name="平阳公安")
+    assert [o.name for o in organisations_visible(cast.township_b_staff)] == ["公安"]
+    assert [o.name for o in organisations_visible(cast.other_tenant_admin)] == ["平阳公安"]
+
+
+def test_admin_lists_only_own_city_units(cast):
+    organisation_create(actor=None, tenant_id=cast.ruian.pk, kind="department", code="p", name="瑞安公安")
+    other = organisation_create(
+        actor=None, tenant_id=cast.pingyang.pk, kind="department", code="p", name="平阳公安"
+    )
+    client = Client()
+    client.force_login(cast.city_admin)
+    body = client.get("/admin/teams/organisation/").content.decode()
+    assert "瑞安公安" in body and "平阳公安" not in body
+    assert client.get(f"/admin/teams/organisation/{other.pk}/change/").status_code in (302, 404)
+    client.force_login(cast.other_tenant_admin)
+    assert client.get(f"/admin/teams/organisation/{other.pk}/change/").status_code == 200
