@@ -97,3 +97,28 @@ def test_deadline_warning_thresholds(cast, units):
     assert cal.minutes_between(case.step_started_at, case.yellow_at) == 300
     assert cal.minutes_between(case.step_started_at, case.due_at) == 600
     assert case.red_at == case.due_at
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    start=st.datetimes(min_value=dt.datetime(2026, 1, 1), max_value=dt.datetime(2026, 12, 31)),
+    minutes=st.integers(min_value=0, max_value=20 * 540),
+    off=st.sets(st.integers(min_value=0, max_value=364), max_size=30),
+    on=st.sets(st.integers(min_value=0, max_value=364), max_size=10),
+)
+def test_add_then_measure_gives_back_the_minutes(start, minutes, off, on):
+    exceptions = {dt.date(2026, 1, 1) + dt.timedelta(days=d): False for d in off}
+    exceptions.update({dt.date(2026, 1, 1) + dt.timedelta(days=d): True for d in on})
+    cal = WorkCalendar(tz=SH, exceptions=exceptions)
+    begin = start.replace(tzinfo=SH)
+    due = cal.add(begin, minutes)
+    assert due >= begin
+    assert cal.minutes_between(begin, due) == minutes
+    if minutes:
+        local = due.astimezone(SH)
+        assert cal.is_working_day(local.date())
+        assert calendar.WORKDAY_START < local.time() <= calendar.WORKDAY_END
