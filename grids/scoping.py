@@ -197,3 +197,15 @@ def descendants_at(level: int) -> Coalesce:
         .values("n")
     )
     return Coalesce(Subquery(inner, output_field=IntegerField()), 0)
+
+
+def ancestor_columns(node: GridNode) -> dict[str, int | None]:
+    """The ancestor columns a `GridScoped` row recorded at `node` carries (one query).
+
+    Keys are `tenant_id`, `city_id`, `township_id`, `cell_id`, `plot_id`; levels below the node are None.
+    """
+    levels = dict(GridNode.objects.filter(ancestors_q(node) | Q(pk=node.pk)).values_list("level", "pk"))
+    columns: dict[str, int | None] = {"tenant_id": node.tenant_id}
+    for level, column in LEVEL_COLUMN.items():
+        columns[column] = levels.get(level)
+    return columns

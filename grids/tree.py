@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
+from . import scoping
 from .models import KIND_LEVEL, GridNode, GridScoped, Kind, Level, Tenant
 
 LOCK_NAMESPACE = 0x52474944  # "RGID": keeps our advisory locks apart from anyone else's
@@ -245,14 +246,12 @@ def node_move(*, node: GridNode, new_parent: GridNode) -> GridNode:
 
 def _follow_grid(moved: GridNode) -> None:
     """Rewrite the ancestor columns of registry rows below `moved` after a move."""
-    ancestors = {a.level: a.pk for a in moved.get_ancestors()}
-    own_column = {Level.TOWNSHIP: "township_id", Level.CELL: "cell_id", Level.PLOT: "plot_id"}[
-        Level(moved.level)
-    ]
+    columns = scoping.ancestor_columns(moved)
+    own_column = scoping.LEVEL_COLUMN[Level(moved.level)]
     updates = {
-        name: ancestors[lvl]
-        for lvl, name in ((Level.TOWNSHIP, "township_id"), (Level.CELL, "cell_id"))
-        if lvl in ancestors
+        scoping.LEVEL_COLUMN[level]: columns[scoping.LEVEL_COLUMN[level]]
+        for level in (Level.TOWNSHIP, Level.CELL)
+        if level < moved.level
     }
     if not updates:
         return

@@ -125,3 +125,41 @@ def test_bulk_create_appends_valid_subtrees(cast):
     assert tree.subtree_bulk_create(parent=cast.township_b, specs=specs) == 2
     assert tree.tree_is_valid(cast.ruian)
     assert GridNode.objects.get(code="V101").get_ancestors().filter(pk=cast.township_b.pk).exists()
+
+
+def test_moving_a_village_takes_the_households_of_its_plots_to_the_new_township(cast):
+    household = Household.objects.create(
+        tenant=cast.ruian,
+        city=cast.city,
+        township=cast.township_a,
+        cell=cast.cell_a1,
+        plot=cast.plot_a2,
+        number="H2",
+    )
+    tree.node_move(node=cast.cell_a1, new_parent=cast.township_b)
+    household.refresh_from_db()
+    assert (household.township_id, household.cell_id, household.plot_id) == (
+        cast.township_b.pk,
+        cast.cell_a1.pk,
+        cast.plot_a2.pk,
+    )
+    assert tree.tree_is_valid(cast.ruian)
+
+
+def test_ancestor_columns_of_a_plot_and_of_a_township(cast):
+    from grids import scoping
+
+    assert scoping.ancestor_columns(cast.plot_a1) == {
+        "tenant_id": cast.ruian.pk,
+        "city_id": cast.city.pk,
+        "township_id": cast.township_a.pk,
+        "cell_id": cast.cell_a1.pk,
+        "plot_id": cast.plot_a1.pk,
+    }
+    assert scoping.ancestor_columns(cast.township_b) == {
+        "tenant_id": cast.ruian.pk,
+        "city_id": cast.city.pk,
+        "township_id": cast.township_b.pk,
+        "cell_id": None,
+        "plot_id": None,
+    }

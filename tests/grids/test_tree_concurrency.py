@@ -64,3 +64,25 @@ def test_tenants_created_at_once_get_separate_trees():
     assert len(tenants) == 8
     assert len({tree.tenant_root(t).tree_id for t in tenants}) == 8
     assert all(tree.tree_is_valid(t) for t in tenants)
+
+
+def test_api_requests_adding_villages_under_one_township_at_once_leave_a_valid_tree():
+    from rest_framework.test import APIClient
+
+    from teams.roles import Role
+    from teams.services import user_create
+
+    tenant = tree.tenant_create(name="并发市", code="990102")
+    township = tree.node_create(parent=tree.tenant_root(tenant), kind=Kind.TOWN, code="T1", name="镇")
+    admin = user_create(actor=None, username="concurrent_admin", home_node=township, role=Role.TOWNSHIP_ADMIN)
+    statuses = []
+
+    def post(i):
+        client = APIClient()
+        client.force_authenticate(admin)
+        body = {"parent": township.pk, "kind": "village", "code": f"A{i}", "name": f"村{i}"}
+        statuses.append(client.post("/api/v1/grids/", body, format="json").status_code)
+
+    assert _run_together([(lambda i=i: post(i)) for i in range(10)]) == []
+    assert statuses == [201] * 10
+    assert tree.tree_is_valid(tenant)
