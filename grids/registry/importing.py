@@ -28,12 +28,12 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils.exceptions import InvalidFileException
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from grids import scoping
 from grids.models import GridNode, Level
 
-from . import services
+from . import bulk, services
 from .models import (
     Building,
     BuildingKind,
@@ -411,11 +411,7 @@ class Importer:
         raise NotImplementedError
 
     def create(self, model: Any, objs: list[Any]) -> list[Any]:
-        if not objs:
-            return []
-        return bulk_create_with_history(
-            objs, model, batch_size=1000, default_user=self.actor, default_change_reason=self.reason
-        )
+        return bulk.create_with_history(model, objs, user=self.actor, reason=self.reason)
 
     def update(self, model: Any, objs: list[Any], fields: list[str]) -> None:
         if objs:

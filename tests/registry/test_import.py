@@ -1,11 +1,19 @@
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from grids.registry import importing, services
 from grids.registry.models import Household, ImportJob, ImportStatus, Organisation, Resident
 from grids.registry.synthetic import credit_code, mobile, resident_id
 
 from .conftest import resident_row, upload, xlsx
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are compared in English (the active language otherwise leaks in from earlier requests)."""
+    with translation.override("en"):
+        yield
 
 
 def _run(actor, data, capture, kind="residents", name="登记表.xlsx"):

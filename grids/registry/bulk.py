@@ -1,0 +1,70 @@
+"""Bulk inserts with their history rows.
+
+On PostgreSQL new rows go in with COPY: ids are drawn from the table's sequence first (so children can
+point at parents in the same batch), then the rows and their django-simple-history rows (type "+",
+the importing user, the import as the reason) are streamed. That is several times faster than
+`bulk_create`, whose per-field preparation dominated the 100,000-row import. Elsewhere (SQLite) it
+falls back to simple-history's `bulk_create_with_history`. Only plain field types are used by the
+registry models (text, integers, foreign-key ids, aware datetimes), which COPY adapts as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection, models
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+HISTORY_FIELDS = {"history_id", "history_date", "history_change_reason", "history_type", "history_user_id"}
+
+
+def _quote(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _copy(cursor: Any, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    sql = f"COPY {_quote(table)} ({', '.join(_quote(c) for c in columns)}) FROM STDIN"
+    with cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def create_with_history(model: type[models.Model], objs: list[Any], *, user: Any, reason: str) -> list[Any]:
+    """Insert `objs` (unsaved) and one history row each; sets their primary keys."""
+    if not objs:
+        return objs
+    if connection.vendor != "postgresql":
+        return bulk_create_with_history(
+            objs, model, batch_size=1000, default_user=user, default_change_reason=reason
+        )
+    meta = model._meta
+    now = timezone.now()
+    fields = list(meta.concrete_fields)
+    for f in fields:
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            for obj in objs:
+                setattr(obj, f.attname, now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(objs)],
+        )
+        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+            obj.pk = pk
+            obj._state.adding = False
+            obj._state.db = connection.alias
+        columns = [f.column for f in fields]
+        attnames = [f.attname for f in fields]
+        _copy(cursor.cursor, meta.db_table, columns, [tuple(getattr(o, a) for a in attnames) for o in objs])
+
+        history = model.history.model  # type: ignore[attr-defined]
+        tracked = [f for f in history._meta.concrete_fields if f.attname not in HISTORY_FIELDS]
+        extra = ["history_date", "history_change_reason", "history_type", "history_user_id"]
+        h_columns = [f.column for f in tracked] + [
+            history._meta.get_field(n.removesuffix("_id")).column for n in extra
+        ]
+        user_id = getattr(user, "pk", None)
+        h_rows = [tuple(getattr(o, f.attname) for f in tracked) + (now, reason, "+", user_id) for o in objs]
+        _copy(cursor.cursor, history._meta.db_table, h_columns, h_rows)
+    return objs
