@@ -16,3 +16,32 @@ def test_township_staff_sees_only_their_township_subtree(cast):
     assert set(scoping.scope_nodes(cast.city_admin).values_list("pk", flat=True)) == set(
         GridNode.objects.filter(tenant=cast.ruian).values_list("pk", flat=True)
     )
+
+
+def test_a_grant_to_a_group_holds_for_its_members_on_the_whole_subtree(cast):
+    from django.contrib.auth.models import Group
+    from guardian.shortcuts import assign_perm
+
+    group = Group.objects.create(name="塘下镇联络组")
+    assign_perm("grids.view_gridnode", group, cast.township_b)
+    cast.department_user.groups.add(group)
+    seen = set(scoping.scope_nodes(cast.department_user).values_list("pk", flat=True))
+    assert seen == {cast.township_b.pk, cast.cell_b1.pk, cast.plot_b1.pk}
+    # A member of no group still sees nothing.
+    assert not scoping.scope_nodes(cast.village_member).filter(pk=cast.township_b.pk).exists()
+
+
+def test_anonymous_and_inactive_users_see_nothing(cast):
+    from django.contrib.auth.models import AnonymousUser
+
+    assert not scoping.scope_nodes(AnonymousUser()).exists()
+    cast.city_admin.is_active = False
+    assert not scoping.scope_nodes(cast.city_admin).exists()
+
+
+def test_grants_are_read_once_per_request(cast, django_assert_num_queries):
+    user = cast.township_a_staff
+    scoping.forget(user)
+    with django_assert_num_queries(1):
+        for node in (cast.cell_a1, cast.plot_b1, cast.other_plot):
+            scoping.can(user, "view_gridnode", node)
