@@ -206,7 +206,10 @@ def is_manager(user: User | AnonymousUser, case: Case) -> bool:
         return False
     tier_level = _tier_level(case)
     for grant in scoping.grants(user, MANAGE_CASES):
-        if grant.level <= tier_level and getattr(case, _LEVEL_ATTR[Level(grant.level)]) == grant.node_id:
+        if (
+            grant.level <= tier_level
+            and getattr(case, scoping.LEVEL_COLUMN[Level(grant.level)]) == grant.node_id
+        ):
             return True
     return False
 

@@ -54,12 +54,6 @@ LIST_FIELDS = (
     "created_at",
     "version",
 )
-_LEVEL_COLUMN = {
-    Level.CITY: "city_id",
-    Level.TOWNSHIP: "township_id",
-    Level.CELL: "cell_id",
-    Level.PLOT: "plot_id",
-}
 
 
 def visibility(user: User | AnonymousUser) -> Q | None:
@@ -121,7 +115,7 @@ def case_list(
     if status:
         qs = qs.filter(status=status)
     if node is not None:
-        qs = qs.filter(**{_LEVEL_COLUMN[Level(node.level)]: node.pk})
+        qs = qs.filter(**{scoping.LEVEL_COLUMN[Level(node.level)]: node.pk})
     if due_before:
         qs = qs.filter(due_at__date__lte=due_before)
     if overdue:

@@ -178,13 +178,7 @@ def _check_unit(case: Case, org: Organisation | None, field_name: str = "respons
     if org.node_id is not None:
         # An office serves its own grid: the case must lie at or below the office's node.
         level = GridNode.objects.filter(pk=org.node_id).values_list("level", flat=True).first()
-        column = {
-            Level.CITY: "city_id",
-            Level.TOWNSHIP: "township_id",
-            Level.CELL: "cell_id",
-            Level.PLOT: "plot_id",
-        }
-        if level is None or getattr(case, column[Level(level)]) != org.node_id:
+        if level is None or getattr(case, scoping.LEVEL_COLUMN[Level(level)]) != org.node_id:
             raise ValidationError(
                 {field_name: [_("%(unit)s serves another grid than this case's.") % {"unit": org}]}
             )
@@ -343,13 +337,8 @@ def case_record(
     cleaned_parties = _clean_parties(parties)
     now = timezone.now()
     with transaction.atomic():
-        ancestors = dict(node.get_ancestors(include_self=True).values_list("level", "pk"))
         case = Case(
-            tenant_id=node.tenant_id,
-            city_id=ancestors[Level.CITY],
-            township_id=ancestors.get(Level.TOWNSHIP),
-            cell_id=ancestors.get(Level.CELL),
-            plot_id=ancestors.get(Level.PLOT),
+            **scoping.ancestor_columns(node),
             node=node,
             kind=kind,
             sub_kind=sub_kind,
