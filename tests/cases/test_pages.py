@@ -143,3 +143,13 @@ def test_upload_and_file_view_are_scoped(cast, units, case_a1):
 def test_pages_speak_chinese_by_default(cast, units, case_a1):
     body = web(cast.township_a_staff).get(reverse("cases:detail", args=[case_a1.pk])).content.decode()
     assert "工作痕迹" in body and "派遣" in body and "已登记" in body
+
+
+def test_duration_filters():
+    from cases.templatetags.cases_tags import duration, working_time
+
+    assert duration(0) == "—" and duration(90061) in ("1 d 1 h 1 min", "1 天 1 小时 1 分钟")
+    assert working_time(1080 + 90) in (
+        "2 working days 1 working hours 30 min",
+        "2 个工作日 1 个工作小时 30 分钟",
+    )
