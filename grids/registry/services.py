@@ -522,3 +522,38 @@ def import_start(*, actor: User, kind: str, upload: UploadedFile) -> ImportJob:
         job.save(update_fields=["source"])
         transaction.on_commit(lambda: tasks.registry_import.delay(job.pk))
     return job
+
+
+def import_files_purge(*, days: int = 7) -> int:
+    """Delete refused-row files older than `days` (they hold the numbers the uploader typed) and mark
+    imports stuck for a day as failed. Returns how many jobs changed; running it twice changes nothing."""
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    from .models import ImportStatus
+
+    now = timezone.now()
+    changed = 0
+    old = ImportJob.objects.exclude(refused_file="").filter(
+        finished_at__lt=now - timezone.timedelta(days=days)
+    )
+    for job in old.iterator():
+        default_storage.delete(job.refused_file)
+        job.refused_file = ""
+        job.save(update_fields=["refused_file"])
+        changed += 1
+    stuck = ImportJob.objects.filter(
+        status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING],
+        created_at__lt=now - timezone.timedelta(days=1),
+    )
+    for job in stuck.iterator():
+        if job.source:
+            default_storage.delete(job.source)
+        job.status, job.message, job.finished_at = (
+            ImportStatus.FAILED,
+            _("The import was interrupted; upload the file again."),
+            now,
+        )
+        job.save(update_fields=["status", "message", "finished_at"])
+        changed += 1
+    return changed

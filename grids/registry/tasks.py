@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from . import importing
+from . import importing, services
 
 
 @shared_task(
@@ -18,3 +18,9 @@ from . import importing
 def registry_import(job_id: int) -> None:
     """Run one uploaded workbook's import (the job row names the stored file; no data in the message)."""
     importing.run_import(job_id)
+
+
+@shared_task(name="registry.purge_import_files", acks_late=True)
+def registry_purge_import_files(days: int = 7) -> int:
+    """Daily: delete old refused-row files and close imports that never finished."""
+    return services.import_files_purge(days=days)

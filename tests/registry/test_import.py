@@ -195,3 +195,31 @@ def test_household_counts_of_townships_come_from_one_aggregate_query(cast, peopl
     with django_assert_num_queries(1):
         counts = selectors.household_counts(cast.city_admin, Level.TOWNSHIP)
     assert counts == {cast.township_a.pk: 2, cast.township_b.pk: 1}
+
+
+def test_purge_deletes_old_refused_files_and_closes_stuck_imports(cast, django_capture_on_commit_callbacks):
+    import datetime as dt
+
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    job = _run(
+        cast.village_member,
+        xlsx([resident_row(cast.plot_b1.code, "LB-1", 1)]),
+        django_capture_on_commit_callbacks,
+    )
+    assert job.refused == 1 and default_storage.exists(job.refused_file)
+    stuck = ImportJob.objects.create(
+        tenant=cast.ruian, actor=cast.village_member, kind="residents", original_name="x.xlsx"
+    )
+    assert services.import_files_purge(days=7) == 0
+    later = timezone.now() + dt.timedelta(days=8)
+    ImportJob.objects.filter(pk=job.pk).update(
+        finished_at=later - dt.timedelta(days=8) - dt.timedelta(days=8)
+    )
+    ImportJob.objects.filter(pk=stuck.pk).update(created_at=later - dt.timedelta(days=10))
+    assert services.import_files_purge(days=7) == 2
+    job.refresh_from_db()
+    stuck.refresh_from_db()
+    assert job.refused_file == "" and stuck.status == ImportStatus.FAILED
+    assert services.import_files_purge(days=7) == 0
