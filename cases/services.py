@@ -397,7 +397,9 @@ def case_dispatch(
         org = _check_unit(step.case, responsible_org)
         _member(org, responsible_person)
         explicit = _future(due_at, step.now)
-        seen = {org.pk}
+        # Parts from an earlier dispatch (before a return or an escalation) stay with their units.
+        assisting = _not_assisting(step.case, org)
+        seen = {org.pk} | assisting
         parts = []
         for spec in assists:
             assist = _check_unit(step.case, spec.organisation, "assists")
@@ -427,6 +429,14 @@ def case_dispatch(
             "assists": [p.organisation.name for p in parts],
         }
     return case
+
+
+def _not_assisting(case: Case, org: Organisation) -> set[int]:
+    """The units assisting on the case; the lead unit must not be one of them."""
+    assisting = {p.organisation_id for p in case.parts.all()}
+    if org.pk in assisting:
+        raise ValidationError({"responsible_org": [_("This unit already assists on the case.")]})
+    return assisting
 
 
 def case_accept(*, actor: User, case: Case, note: str = "", version: int | None = None) -> Case:
@@ -465,6 +475,7 @@ def case_decide(
     """The tier above settles a dispute: the same unit or another one; the dispute's duration is kept."""
     with _transition(actor, case, "decide", version) as step:
         org = _check_unit(step.case, responsible_org)
+        _not_assisting(step.case, org)
         _member(org, responsible_person)
         step.note = _reason(reason)
         took = int((step.now - step.case.disputed_at).total_seconds()) if step.case.disputed_at else 0
@@ -496,6 +507,7 @@ def case_transfer(
         org = _check_unit(step.case, responsible_org)
         if org.pk == step.case.responsible_org_id:
             raise ValidationError({"responsible_org": [_("The case is already with this unit.")]})
+        _not_assisting(step.case, org)
         _member(org, responsible_person)
         step.note = _reason(reason)
         step.data = {"unit": org.name, "previous_unit": str(step.case.responsible_org)}

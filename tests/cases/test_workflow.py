@@ -309,3 +309,24 @@ def test_office_serves_only_its_own_grid(cast, units):
     assert services.case_dispatch(
         actor=cast.city_admin, case=case_a, responsible_org=units.shangwang_office
     ).pk
+
+
+def test_redispatch_after_return_keeps_parts_and_refuses_a_second_part(cast, units, case_a1):
+    case = services.case_dispatch(
+        actor=cast.township_a_staff,
+        case=case_a1,
+        responsible_org=units.shangwang_office,
+        assists=[AssistSpec(units.police, "秩序")],
+    )
+    case = services.case_return(actor=cast.township_a_staff, case=case, reason="情况有误")
+    with pytest.raises(ValidationError):
+        services.case_dispatch(
+            actor=cast.township_a_staff,
+            case=case,
+            responsible_org=units.shangwang_office,
+            assists=[AssistSpec(units.police, "again")],
+        )
+    with pytest.raises(ValidationError):  # an assisting unit cannot become the lead
+        services.case_dispatch(actor=cast.township_a_staff, case=case, responsible_org=units.police)
+    case = services.case_dispatch(actor=cast.township_a_staff, case=case, responsible_org=units.justice)
+    assert case.status == Status.DISPATCHED and CasePart.objects.filter(case=case).count() == 1
