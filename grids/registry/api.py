@@ -255,9 +255,9 @@ class ResidentMoveSerializer(serializers.Serializer):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["household"].queryset = selectors.households_for(
-            self.context["request"].user, selectors.MANAGE
-        )
+        request = self.context.get("request")
+        if request is not None and "data" in kwargs:
+            self.fields["household"].queryset = selectors.households_for(request.user, selectors.MANAGE)
 
 
 class RevealSerializer(serializers.Serializer):

@@ -119,3 +119,8 @@ def household_counts(actor: Actor, level: int = Level.TOWNSHIP) -> dict[int, int
         .order_by()
     )
     return {row[column]: row["n"] for row in rows}
+
+
+def history_of(row: Household | Resident | Building | Organisation, limit: int = 20) -> QuerySet:
+    """The latest versions of one row (already fetched through a scoped selector), with who changed it."""
+    return row.history.select_related("history_user").order_by("-history_date")[:limit]  # type: ignore[union-attr]

@@ -147,7 +147,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "residents": selectors.residents_for(request.user)
         .filter(household_id=household.pk)
         .order_by("relation", "id"),
-        "history": household.history.select_related("history_user").order_by("-history_date")[:20],
+        "history": selectors.history_of(household),
         "can_manage": scoping.can(request.user, selectors.MANAGE, household.plot),
     }
     return render(request, "registry/household.html", context)
@@ -254,7 +254,7 @@ def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     resident = _get(selectors.residents_for(request.user), pk=pk)
     context = {
         "resident": resident,
-        "history": resident.history.select_related("history_user").order_by("-history_date")[:20],
+        "history": selectors.history_of(resident),
         "can_manage": scoping.can(request.user, selectors.MANAGE, resident.plot),
         "can_reveal": scoping.can(request.user, services.REVEAL, resident.plot),
         "reveal_form": forms.ReasonForm(),

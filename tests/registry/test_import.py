@@ -223,3 +223,12 @@ def test_purge_deletes_old_refused_files_and_closes_stuck_imports(cast, django_c
     stuck.refresh_from_db()
     assert job.refused_file == "" and stuck.status == ImportStatus.FAILED
     assert services.import_files_purge(days=7) == 0
+
+
+def test_demo_residents_seed_is_idempotent(cast, people):
+    from grids.registry.demo import residents_seed
+
+    households = [people.h1, people.h2]
+    assert residents_seed(households=households, start=5000) == 6
+    assert residents_seed(households=households, start=5000) == 0
+    assert Resident.objects.filter(household=people.h1).count() == 4
