@@ -36,6 +36,7 @@ VIEW = "view_gridnode"
 MANAGE = "manage_registry"
 _ID_LIKE = re.compile(r"^[\dXx\s-]{15,22}$")
 _PHONE_LIKE = re.compile(r"^\+?[\d\s-]{11,16}$")
+_DOC_LIKE = re.compile(r"^(?=.*\d)[0-9A-Za-z]{5,20}$")
 
 
 def plots_for(actor: Actor, perm: str = VIEW) -> QuerySet[GridNode]:
@@ -106,7 +107,10 @@ def search_residents(actor: Actor, text: str, perm: str = VIEW) -> QuerySet[Resi
             return qs.filter(phone_hash=phone_hash(text))
         except ValidationError:
             return qs.none()
-    return qs.filter(Q(name__icontains=text) | Q(household__address__icontains=text))
+    by_text = Q(name__icontains=text) | Q(household__address__icontains=text)
+    if _DOC_LIKE.match(text):  # perhaps a passport or other document number (5 to 20 letters and digits)
+        by_text |= Q(id_number_hash=id_hash("other", text))
+    return qs.filter(by_text)
 
 
 def household_counts(actor: Actor, level: int = Level.TOWNSHIP) -> dict[int, int]:

@@ -164,3 +164,37 @@ def test_export_households_within_scope(cast, people, django_assert_max_num_quer
     sheet = load_workbook(BytesIO(response.content)).active
     numbers = sorted(row[1] for row in sheet.iter_rows(min_row=2, values_only=True))
     assert numbers == ["JS-0001", "JS-0002"]
+
+
+def test_resident_list_runs_the_same_queries_for_2_or_20_residents(
+    cast, people, django_assert_max_num_queries
+):
+    from grids.registry import services
+
+    client = client_for(cast.city_admin)
+    # 1 grants, 1 count, 1 page of residents with household and plot
+    with django_assert_max_num_queries(3):
+        assert client.get(f"{API}/residents/").json()["count"] == 3
+    for n in range(18):
+        services.resident_create(
+            actor=cast.city_admin, household=people.h2, name=f"甲{n}", id_number=resident_id(3000 + n)
+        )
+    client = client_for(cast.city_admin)
+    with django_assert_max_num_queries(3):
+        assert client.get(f"{API}/residents/").json()["count"] == 21
+
+
+def test_search_finds_a_passport_number_on_its_hash(cast, people):
+    from grids.registry import services
+
+    services.resident_create(
+        actor=cast.city_admin, household=people.h2, name="John Doe", id_type="other", id_number="E1234567",
+        population_type="overseas",
+    )  # fmt: skip
+    body = (
+        client_for(cast.township_a_staff)
+        .post(f"{API}/residents/search/", {"q": "e1234567"}, format="json")
+        .json()
+    )
+    assert [r["name"] for r in body["results"]] == ["John Doe"]
+    assert body["results"][0]["id_number_masked"] == "E1****67"
