@@ -13,6 +13,26 @@ from . import selectors
 from .models import CaseKind, LimitUnit, Satisfaction, Severity, Source, Status, SubKind
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one input (the recipe of Django's documentation)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "widget", MultipleFileInput(attrs={"accept": "image/*,.pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx"})
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)] if data else []
+
+
 class CaseRecordForm(forms.Form):
     node = forms.ModelChoiceField(queryset=None, label=_("Grid"))
     kind = forms.ChoiceField(choices=CaseKind.choices, label=_("Kind"))
@@ -31,6 +51,7 @@ class CaseRecordForm(forms.Form):
         label=_("Parties"),
         help_text=_("One per line: name, role, phone"),
     )
+    files = MultipleFileField(required=False, label=_("Photos and files"))
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -317,8 +317,12 @@ def case_record(
     address: str = "",
     parties: Sequence[dict[str, str]] | None = None,
     source_ref: str = "",
+    uploads: Sequence[UploadedFile] = (),
 ) -> Case:
-    """Record a case at a grid node in the actor's `record_case` scope; its acceptance clock starts."""
+    """Record a case at a grid node in the actor's `record_case` scope; its acceptance clock starts.
+
+    `uploads` (photos, documents) are checked before anything is written and stored with the case.
+    """
     if not scoping.can(actor, RECORD_CASE, node):
         raise ValidationError({"node": [_("You may not record cases at this grid node.")]})
     errors: dict[str, list[str]] = {}
@@ -335,6 +339,12 @@ def case_record(
     if errors:
         raise ValidationError(errors)
     cleaned_parties = _clean_parties(parties)
+    checked = []
+    for upload in uploads:
+        try:
+            checked.append((upload, *attachment_check(upload)))
+        except ValidationError as exc:
+            raise ValidationError({"files": exc.message_dict["file"]}) from exc
     now = timezone.now()
     with transaction.atomic():
         case = Case(
@@ -368,6 +378,8 @@ def case_record(
             at=now,
             data={"node": node.name, "kind": kind, "severity": severity, "source": source},
         )
+        for upload, name, content_type in checked:
+            _store(actor=actor, case=case, upload=upload, name=name, content_type=content_type)
     return case
 
 
@@ -751,23 +763,20 @@ def attachment_check(upload: UploadedFile) -> tuple[str, str]:
     return name, content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
-def case_attach(*, actor: User, case: Case, upload: UploadedFile) -> CaseAttachment:
-    """Store a photo or document with the case (through the default storage) and note it on the timeline."""
-    if case.status == Status.MERGED or not _may_contribute(actor, case):
-        raise PermissionDenied(_("You may not add files to this case."))
-    name, content_type = attachment_check(upload)
-    with transaction.atomic():
-        attachment = CaseAttachment(
-            tenant_id=case.tenant_id,
-            case=case,
-            name=name,
-            content_type=content_type,
-            size=upload.size,
-            uploaded_by=actor,
-        )
-        attachment.file.save(name, upload, save=False)
-        stored = attachment.file.name
-        try:
+def _store(*, actor: User, case: Case, upload: UploadedFile, name: str, content_type: str) -> CaseAttachment:
+    """Write the file to storage, then its row and timeline entry (the file is removed if they fail)."""
+    attachment = CaseAttachment(
+        tenant_id=case.tenant_id,
+        case=case,
+        name=name,
+        content_type=content_type,
+        size=upload.size,
+        uploaded_by=actor,
+    )
+    attachment.file.save(name, upload, save=False)
+    stored = attachment.file.name
+    try:
+        with transaction.atomic():
             attachment.save()
             _event(
                 case=case,
@@ -777,9 +786,19 @@ def case_attach(*, actor: User, case: Case, upload: UploadedFile) -> CaseAttachm
                 note=name,
                 data={"attachment": attachment.pk, "size": upload.size, "type": content_type},
             )
-        except Exception:
-            attachment.file.storage.delete(stored)
-            raise
+    except Exception:
+        attachment.file.storage.delete(stored)
+        raise
+    return attachment
+
+
+def case_attach(*, actor: User, case: Case, upload: UploadedFile) -> CaseAttachment:
+    """Store a photo or document with the case (through the default storage) and note it on the timeline."""
+    if case.status == Status.MERGED or not _may_contribute(actor, case):
+        raise PermissionDenied(_("You may not add files to this case."))
+    name, content_type = attachment_check(upload)
+    with transaction.atomic():
+        attachment = _store(actor=actor, case=case, upload=upload, name=name, content_type=content_type)
     return attachment
 
 

@@ -87,12 +87,13 @@ def case_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def case_new(request: HttpRequest) -> HttpResponse:
-    form = CaseRecordForm(request.POST or None, user=request.user)
+    form = CaseRecordForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         values = dict(form.cleaned_data)
         node = values.pop("node")
+        uploads = values.pop("files") or []
         try:
-            case = services.case_record(actor=request.user, node=node, **values)
+            case = services.case_record(actor=request.user, node=node, uploads=uploads, **values)
         except ValidationError as exc:
             for name, errors in exc.message_dict.items():
                 form.add_error(name if name in form.fields else None, errors)

@@ -153,3 +153,35 @@ def test_duration_filters():
         "2 working days 1 working hours 30 min",
         "2 个工作日 1 个工作小时 30 分钟",
     )
+
+
+def _record_data(cast, **extra):
+    data = {
+        "node": cast.plot_a1.pk,
+        "kind": "hazard",
+        "sub_kind": "fire",
+        "source": "patrol",
+        "severity": "general",
+        "title": "楼道堆放杂物",
+    }
+    data.update(extra)
+    return data
+
+
+def test_record_page_with_photos(cast, units):
+    photos = [
+        SimpleUploadedFile("1.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 8),
+        SimpleUploadedFile("2.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 8),
+    ]
+    response = web(cast.village_member).post(reverse("cases:new"), _record_data(cast, files=photos))
+    assert response.status_code == 302
+    case = Case.objects.get()
+    assert sorted(case.attachments.values_list("name", flat=True)) == ["1.png", "2.jpg"]
+    assert list(case.events.values_list("action", flat=True)) == ["record", "attach", "attach"]
+
+
+def test_record_page_with_a_bad_file_writes_nothing(cast, units):
+    files = [SimpleUploadedFile("1.png", b"\x89PNG\r\n\x1a\n"), SimpleUploadedFile("x.exe", b"MZ....")]
+    response = web(cast.village_member).post(reverse("cases:new"), _record_data(cast, files=files))
+    assert response.status_code == 400 and "files" in response.context["form"].errors
+    assert not Case.objects.exists() and not CaseAttachment.objects.exists()
