@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from teams.models import User
 
 from . import selectors
-from .models import CaseKind, LimitUnit, Satisfaction, Severity, Source, Status, SubKind
+from .models import Case, CaseKind, LimitUnit, Satisfaction, Severity, Source, Status, SubKind
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -71,14 +71,15 @@ class CaseRecordForm(forms.Form):
 class _ActionForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        units = selectors.unit_choices_for(user, case)
         if "responsible_org" in self.fields:
-            self.fields["responsible_org"].queryset = selectors.unit_choices(user)
+            self.fields["responsible_org"].queryset = units
         if "responsible_person" in self.fields:
             self.fields["responsible_person"].queryset = selectors.unit_people(user)
         if "assists" in self.fields:
-            self.fields["assists"].queryset = selectors.unit_choices(user)
+            self.fields["assists"].queryset = units
 
     def to_data(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)

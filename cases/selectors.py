@@ -189,6 +189,12 @@ def unit_choices(user: User | AnonymousUser) -> QuerySet[Organisation]:
     return organisations_visible(user).filter(is_active=True)
 
 
+def unit_choices_for(user: User | AnonymousUser, case: Case) -> QuerySet[Organisation]:
+    """Units that may take this case: the city's departments and the offices of the case's grids."""
+    grids = [pk for pk in (case.city_id, case.township_id, case.cell_id, case.plot_id) if pk]
+    return unit_choices(user).filter(Q(node__isnull=True) | Q(node_id__in=grids))
+
+
 def unit_get(user: User | AnonymousUser, pk: Any) -> Organisation | None:
     try:
         return unit_choices(user).get(pk=pk)

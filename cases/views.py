@@ -109,7 +109,12 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = selectors.case_get(request.user, pk)
     offered = rules.available(request.user, case)
     forms = [
-        (t, ACTION_FORMS[t.name](user=request.user, initial={"version": case.version}, prefix=t.name))
+        (
+            t,
+            ACTION_FORMS[t.name](
+                user=request.user, case=case, initial={"version": case.version}, prefix=t.name
+            ),
+        )
         for t in offered
     ]
     return render(
@@ -133,7 +138,7 @@ def case_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     case = selectors.case_get(request.user, pk)
     if action not in ACTION_FORMS:
         raise Http404
-    form = ACTION_FORMS[action](request.POST, user=request.user, prefix=action)
+    form = ACTION_FORMS[action](request.POST, user=request.user, case=case, prefix=action)
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("cases:detail", pk=case.pk)
