@@ -189,12 +189,12 @@ def test_record_page_with_a_bad_file_writes_nothing(cast, units):
 
 def test_dispatch_form_offers_departments_and_the_offices_of_the_cases_grid(cast, units, case_a1):
     response = web(cast.township_a_staff).get(reverse("cases:detail", args=[case_a1.pk]))
-    form = dict((t.name, f) for t, f in response.context["action_forms"])["dispatch"]
+    form = {t.name: f for t, f in response.context["action_forms"]}["dispatch"]
     names = set(form.fields["responsible_org"].queryset.values_list("name", flat=True))
     assert names == {"市公安局", "市司法局", "上望街道综治中心", "九三村综治工作室"}
     case_b = record(cast, node=cast.plot_b1, actor=cast.township_b_staff)
     response = web(cast.city_admin).get(reverse("cases:detail", args=[case_b.pk]))
-    form = dict((t.name, f) for t, f in response.context["action_forms"])["dispatch"]
+    form = {t.name: f for t, f in response.context["action_forms"]}["dispatch"]
     assert set(form.fields["responsible_org"].queryset.values_list("name", flat=True)) == {
         "市公安局",
         "市司法局",
