@@ -202,3 +202,12 @@ def test_access_log_page_for_the_city(cast, people):
         "调解纠纷需要" not in login(cast.village_member).get(reverse("registry:access_log")).content.decode()
     )
     assert "调解纠纷需要" in login(cast.city_admin).get(reverse("registry:access_log")).content.decode()
+
+
+def test_department_user_without_a_grid_grant_sees_no_registry_rows(cast, people):
+    client = login(cast.department_user)
+    assert "JS-0001" not in client.get(reverse("registry:households")).content.decode()
+    assert client.get(reverse("registry:household", args=[people.h1.pk])).status_code == 404
+    response = client.post(reverse("registry:imports"), {"kind": "residents", "file": upload(xlsx([["x"]]))})
+    assert response.status_code == 200 and not ImportJob.objects.exists()
+    assert login(cast.township_a_staff).get(reverse("registry:household", args=[people.h1.pk])).status_code == 200
