@@ -47,6 +47,7 @@ from .models import (
     Severity,
     Source,
     Status,
+    Step,
     Tier,
 )
 
@@ -429,6 +430,12 @@ def case_dispatch(
                     due_at=_future(spec.due_at, step.now, "assists"),
                 )
             )
+        if any(p.due_at is None for p in parts):
+            # A part without its own deadline gets the handling limit of the policy, from now.
+            limit = policy.limit_for(step.case, Step.HANDLING)
+            default_due = policy.deadline_from(_calendar_for(step.case, step.now), step.now, limit).due_at
+            for part in parts:
+                part.due_at = part.due_at or default_due
         step.set(responsible_org=org, responsible_person=responsible_person, dispatched_by=actor)
         if explicit:
             step.set(status=Status.DISPATCHED)

@@ -127,6 +127,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "upload_form": UploadForm(),
             "overdue": case.is_overdue(),
             "waiting_on_parts": case.status == "in_hand" and bool(rules.open_part_orgs(case)),
+            "now": dt.datetime.now(dt.UTC),
         },
     )
 

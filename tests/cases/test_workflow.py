@@ -235,6 +235,7 @@ def test_joint_case_closes_only_when_every_part_is_done(cast, units, case_a1):
         responsible_org=units.shangwang_office,
         assists=[AssistSpec(units.police, "现场秩序维护"), AssistSpec(units.justice, "法律援助")],
     )
+    assert all(p.due_at and p.due_at > timezone.now() for p in CasePart.objects.filter(case=case))
     case = services.case_accept(actor=cast.township_a_staff, case=case)
     with pytest.raises(CaseConflict):
         services.case_submit(actor=cast.township_a_staff, case=case, resolution="已化解")
