@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from grids import scoping
 from grids.models import GridNode
 from ruian_grid.admin_base import ScopedModelAdmin
 
@@ -53,6 +55,12 @@ class OrganisationAdmin(ScopedModelAdmin):
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if not change and not request.user.is_superuser:
             obj.tenant_id = request.user.tenant_id
+        # Departments are the city's; an office needs manage_grid at its node.
+        anchor = _anchor(obj)
+        if not scoping.is_unrestricted(request.user) and (
+            anchor is None or not scoping.can(request.user, self.manage_perm, anchor)
+        ):
+            raise PermissionDenied
         super().save_model(request, obj, form, change)
 
 

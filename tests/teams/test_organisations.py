@@ -107,3 +107,22 @@ def test_admin_lists_only_own_city_units(cast):
     assert client.get(f"/admin/teams/organisation/{other.pk}/change/").status_code in (302, 404)
     client.force_login(cast.other_tenant_admin)
     assert client.get(f"/admin/teams/organisation/{other.pk}/change/").status_code == 200
+
+
+def test_township_admin_cannot_add_a_department_in_the_admin(cast):
+    client = Client()
+    client.force_login(cast.township_a_admin)
+    data = {
+        "kind": "department",
+        "code": "dept-x",
+        "name": "某局",
+        "is_active": "on",
+        "memberships-TOTAL_FORMS": "0",
+        "memberships-INITIAL_FORMS": "0",
+    }
+    response = client.post("/admin/teams/organisation/add/", data)
+    assert response.status_code == 403 and not Organisation.objects.exists()
+    client.force_login(cast.city_admin)
+    response = client.post("/admin/teams/organisation/add/", data)
+    assert response.status_code == 302, response.content[:2000]
+    assert Organisation.objects.get().tenant == cast.ruian
