@@ -74,5 +74,15 @@ class MembershipAdmin(ScopedModelAdmin):
     def scoped_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return selectors.memberships_visible(request.user)
 
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        anchor = _anchor(obj.organisation)
+        if not scoping.is_unrestricted(request.user) and (
+            obj.organisation.tenant_id != request.user.tenant_id
+            or anchor is None
+            or not scoping.can(request.user, self.manage_perm, anchor)
+        ):
+            raise PermissionDenied
+        super().save_model(request, obj, form, change)
+
     def node_of(self, obj: Any) -> GridNode | None:
         return _anchor(obj.organisation)

@@ -117,3 +117,10 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organisation}"
+
+    def clean(self) -> None:
+        """A person works only in units of their own city (checked by the admin's forms)."""
+        from django.core.exceptions import ValidationError
+
+        if self.user_id and self.organisation_id and self.user.tenant_id != self.organisation.tenant_id:
+            raise ValidationError({"user": _("The person belongs to another city.")})

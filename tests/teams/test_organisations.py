@@ -126,3 +126,28 @@ def test_township_admin_cannot_add_a_department_in_the_admin(cast):
     response = client.post("/admin/teams/organisation/add/", data)
     assert response.status_code == 302, response.content[:2000]
     assert Organisation.objects.get().tenant == cast.ruian
+
+
+def test_admin_refuses_a_member_from_another_city(cast):
+    police = organisation_create(
+        actor=None, tenant_id=cast.ruian.pk, kind="department", code="p", name="公安"
+    )
+    client = Client()
+    client.force_login(cast.city_admin)
+    data = {"organisation": police.pk, "user": cast.other_tenant_admin.pk, "role": "member"}
+    response = client.post("/admin/teams/membership/add/", data)
+    assert response.status_code == 200 and not Membership.objects.exists()  # the form shows the error
+    data["user"] = cast.department_user.pk
+    assert client.post("/admin/teams/membership/add/", data).status_code == 302
+    assert Membership.objects.get().user == cast.department_user
+
+
+def test_township_admin_cannot_staff_a_department(cast):
+    police = organisation_create(
+        actor=None, tenant_id=cast.ruian.pk, kind="department", code="p", name="公安"
+    )
+    client = Client()
+    client.force_login(cast.township_a_admin)
+    data = {"organisation": police.pk, "user": cast.township_a_staff.pk, "role": "member"}
+    assert client.post("/admin/teams/membership/add/", data).status_code == 403
+    assert not Membership.objects.exists()
