@@ -210,4 +210,7 @@ def test_department_user_without_a_grid_grant_sees_no_registry_rows(cast, people
     assert client.get(reverse("registry:household", args=[people.h1.pk])).status_code == 404
     response = client.post(reverse("registry:imports"), {"kind": "residents", "file": upload(xlsx([["x"]]))})
     assert response.status_code == 200 and not ImportJob.objects.exists()
-    assert login(cast.township_a_staff).get(reverse("registry:household", args=[people.h1.pk])).status_code == 200
+    assert (
+        login(cast.township_a_staff).get(reverse("registry:household", args=[people.h1.pk])).status_code
+        == 200
+    )
