@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from grids import scoping
 from grids.models import GridNode
 from ruian_grid.admin_base import ScopedModelAdmin
+from teams.admin import with_tenant
 
 from . import selectors
 from .models import CalendarDay, Case, CaseEvent, TimePolicy
@@ -39,6 +40,10 @@ class _CityConfigAdmin(ScopedModelAdmin):
 
     def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
         return [] if request.user.is_superuser else ["tenant"]
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return form if request.user.is_superuser else with_tenant(form, request.user.tenant_id)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if not change and not request.user.is_superuser:

@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest
 
 from grids import scoping
@@ -26,6 +27,22 @@ def _anchor(org: Organisation) -> GridNode | None:
     if org.node_id:
         return org.node
     return GridNode.objects.filter(tenant_id=org.tenant_id, level=0).first()
+
+
+def with_tenant(form: type[ModelForm], tenant_id: int) -> type[ModelForm]:
+    """The admin form of a tenant-keyed row whose tenant field is hidden: the row gets the user's city
+    before validation, so the (tenant, ...) unique constraints are checked as form errors."""
+
+    class TenantForm(form):  # type: ignore[valid-type,misc]
+        def _get_validation_exclusions(self) -> set[str]:
+            return set(super()._get_validation_exclusions()) - {"tenant"}
+
+        def _post_clean(self) -> None:
+            if self.instance.tenant_id is None:
+                self.instance.tenant_id = tenant_id
+            super()._post_clean()
+
+    return TenantForm
 
 
 class MembershipInline(admin.TabularInline):
@@ -51,6 +68,10 @@ class OrganisationAdmin(ScopedModelAdmin):
 
     def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
         return [] if request.user.is_superuser else ["tenant"]
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return form if request.user.is_superuser else with_tenant(form, request.user.tenant_id)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if not change and not request.user.is_superuser:

@@ -49,3 +49,12 @@ def test_case_admin_is_read_only_and_scoped(cast, units, case_a1):
         404,
     )
     assert case_a1.events.count() == 1
+
+
+def test_duplicate_calendar_day_is_a_form_error_not_a_crash(cast, units):
+    CalendarDay.objects.create(tenant=cast.ruian, date="2026-10-10", is_working=True, name="国庆调休")
+    data = {"date": "2026-10-10", "is_working": "", "name": "again"}
+    response = admin(cast.city_admin).post("/admin/cases/calendarday/add/", data)
+    assert response.status_code == 200 and CalendarDay.objects.count() == 1
+    data["date"] = "2026-10-11"
+    assert admin(cast.city_admin).post("/admin/cases/calendarday/add/", data).status_code == 302
