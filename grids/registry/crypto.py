@@ -47,6 +47,8 @@ class Provider(Protocol):
 
     def decrypt(self, token: str, *, column: str) -> str: ...
 
+    def current_prefix(self) -> str: ...
+
 
 def _derive(master: bytes, *, length: int, algorithm: hashes.HashAlgorithm, info: bytes) -> bytes:
     return HKDF(algorithm=algorithm, length=length, salt=None, info=info).derive(master)
@@ -132,6 +134,10 @@ class KeyringProvider:
 
     def encrypt(self, plaintext: str, *, column: str) -> str:
         return self._ciphers[self.name].encrypt(plaintext, column=column)
+
+    def current_prefix(self) -> str:
+        """What tokens written now start with; rows whose tokens do not are due for `rekey`."""
+        return f"{self.name}${self._ciphers[self.name]._current}$"  # noqa: SLF001 - same module
 
     def decrypt(self, token: str, *, column: str) -> str:
         try:

@@ -557,3 +557,39 @@ def import_files_purge(*, days: int = 7) -> int:
         job.save(update_fields=["status", "message", "finished_at"])
         changed += 1
     return changed
+
+
+def personal_data_rekey(*, batch_size: int = 1000) -> int:
+    """Re-encrypt numbers stored under an older key or cipher with the current one (after a rotation),
+    batch by batch. Reading never needs it (old keys still decrypt); it lets an old key be retired.
+    The numbers do not change, so no history row is written. Returns how many rows were rewritten;
+    a second run finds nothing to do."""
+    from django.db.models import Q
+
+    prefix = crypto.provider().current_prefix()
+    columns = {
+        Resident: (("id_number_enc", ID_COLUMN), ("phone_enc", PHONE_COLUMN)),
+        Organisation: (("contact_phone_enc", PHONE_COLUMN),),
+    }
+    done = 0
+    for model, fields in columns.items():
+        stale = Q()
+        for field, _column in fields:
+            stale |= ~Q(**{f"{field}__startswith": prefix}) & ~Q(**{field: ""})
+        while True:
+            with transaction.atomic():
+                rows = list(model.objects.select_for_update().filter(stale).order_by("pk")[:batch_size])
+                if not rows:
+                    break
+                for row in rows:
+                    for field, column in fields:
+                        token = getattr(row, field)
+                        if token and not token.startswith(prefix):
+                            setattr(
+                                row,
+                                field,
+                                crypto.encrypt(crypto.decrypt(token, column=column), column=column),
+                            )
+                model.objects.bulk_update(rows, [f for f, _c in fields], batch_size=batch_size)
+                done += len(rows)
+    return done

@@ -24,3 +24,9 @@ def registry_import(job_id: int) -> None:
 def registry_purge_import_files(days: int = 7) -> int:
     """Daily: delete old refused-row files and close imports that never finished."""
     return services.import_files_purge(days=days)
+
+
+@shared_task(name="registry.rekey", acks_late=True)
+def registry_rekey() -> int:
+    """After a key rotation: re-encrypt stored numbers under the current key (idempotent)."""
+    return services.personal_data_rekey()

@@ -232,3 +232,25 @@ def test_demo_residents_seed_is_idempotent(cast, people):
     assert residents_seed(households=households, start=5000) == 6
     assert residents_seed(households=households, start=5000) == 0
     assert Resident.objects.filter(household=people.h1).count() == 4
+
+
+def test_a_batch_that_fails_to_write_leaves_nothing_half_written(
+    cast, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.db import IntegrityError
+
+    from grids.registry import bulk
+
+    real = bulk.create_with_history
+
+    def fail_on_residents(model, objs, **kwargs):
+        if model is Resident:
+            raise IntegrityError("simulated lost race")
+        return real(model, objs, **kwargs)
+
+    monkeypatch.setattr(bulk, "create_with_history", fail_on_residents)
+    rows = [resident_row(cast.plot_a1.code, f"JS-{n}", n) for n in range(4)]
+    job = _run(cast.village_member, xlsx(rows), django_capture_on_commit_callbacks)
+    assert (job.status, job.added, job.refused) == (ImportStatus.DONE, 0, 4)
+    assert not Household.objects.exists()  # the batch's households went back with its residents
+    assert "concurrent" in _refused_rows(job)[0][-1]

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, InternalError, ProgrammingError, transaction
 from django.test import override_settings
@@ -181,3 +182,24 @@ def test_access_log_is_append_only_in_the_database(cast, people):
         with pytest.raises((InternalError, ProgrammingError, IntegrityError)), transaction.atomic():
             attempt()
     assert PersonalDataAccess.objects.get().reason == "核对身份"
+
+
+def test_rekey_moves_every_number_to_the_current_key_and_loses_nothing(cast, people):
+    with override_settings(REGISTRY_ENCRYPTION_KEYS=[KEY_A]):
+        extra = services.resident_create(
+            actor=cast.city_admin, household=people.h2, name="旧钥匙", id_number=synthetic.resident_id(4000),
+            phone=synthetic.mobile(4000),
+        )  # fmt: skip
+    assert extra.id_number_enc.split("$")[1] == "a"
+    with override_settings(REGISTRY_ENCRYPTION_KEYS=[KEY_B, KEY_A, *settings.REGISTRY_ENCRYPTION_KEYS]):
+        assert services.personal_data_rekey(batch_size=2) == 4  # every row was under another key than b
+        assert services.personal_data_rekey() == 0
+        extra.refresh_from_db()
+        assert extra.id_number_enc.split("$")[1] == "b"
+        assert crypto.decrypt(extra.id_number_enc, column="id_number") == synthetic.resident_id(4000)
+        revealed = services.personal_data_reveal(
+            actor=cast.city_admin, resident=people.r1, reason="轮换后核对"
+        )
+        assert revealed.phone == synthetic.mobile(1001)
+    with override_settings(REGISTRY_ENCRYPTION_KEYS=[KEY_B]):
+        assert crypto.decrypt(extra.phone_enc, column="phone") == synthetic.mobile(4000)
