@@ -24,8 +24,9 @@ def _quote(name: str) -> str:
 
 
 def _copy(cursor: Any, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    """COPY rows in; driver errors become Django's (a duplicate is an IntegrityError, as for INSERT)."""
     sql = f"COPY {_quote(table)} ({', '.join(_quote(c) for c in columns)}) FROM STDIN"
-    with cursor.copy(sql) as copy:
+    with connection.wrap_database_errors, cursor.copy(sql) as copy:
         for row in rows:
             copy.write_row(row)
 

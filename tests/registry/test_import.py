@@ -254,3 +254,44 @@ def test_a_batch_that_fails_to_write_leaves_nothing_half_written(
     assert (job.status, job.added, job.refused) == (ImportStatus.DONE, 0, 4)
     assert not Household.objects.exists()  # the batch's households went back with its residents
     assert "concurrent" in _refused_rows(job)[0][-1]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_uploads_of_the_same_file_at_once_register_each_person_once(cast, settings):
+    import threading
+
+    from django.db import connection
+
+    settings.REGISTRY_IMPORT_BATCH = 40
+    rows = [resident_row(cast.plot_a1.code, f"JS-{n // 3:04d}", n) for n in range(240)]
+    data = xlsx(rows)
+    jobs = []
+    for _ in range(2):
+        job = ImportJob.objects.create(
+            tenant=cast.ruian, actor=cast.township_a_staff, kind="residents", original_name="a.xlsx"
+        )
+        job.source = importing.store_upload(job, upload(data))
+        job.save(update_fields=["source"])
+        jobs.append(job)
+    errors = []
+
+    def run(job_id):
+        try:
+            importing.run_import(job_id)
+        except Exception as exc:  # noqa: BLE001 - reported to the test thread below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(j.pk,)) for j in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    for job in jobs:
+        job.refresh_from_db()
+    assert all(j.status == ImportStatus.DONE for j in jobs)
+    assert Resident.objects.count() == 240 and Household.objects.count() == 80
+    assert sum(j.added for j in jobs) == 240
