@@ -209,3 +209,20 @@ def test_more_rows_come_as_an_htmx_fragment(cast, units):
     fragment = client.get(reverse("cases:list") + "?" + first.context["next_query"], HTTP_HX_REQUEST="true")
     body = fragment.content.decode()
     assert "<html" not in body and body.count("<tr>") == 1
+
+
+def test_dispatch_page_with_deadline_and_assisting_units(cast, units, case_a1):
+    url = reverse("cases:act", args=[case_a1.pk, "dispatch"])
+    data = {
+        "dispatch-version": 1,
+        "dispatch-responsible_org": units.shangwang_office.pk,
+        "dispatch-responsible_person": cast.township_a_staff.pk,
+        "dispatch-due_at": "2099-12-01T10:00",
+        "dispatch-assists": [units.police.pk, units.justice.pk],
+        "dispatch-assist_task": "联合执法",
+    }
+    web(cast.township_a_staff).post(url, data)
+    case_a1.refresh_from_db()
+    assert case_a1.status == Status.DISPATCHED and case_a1.responsible_person == cast.township_a_staff
+    assert case_a1.due_at.year == 2099
+    assert set(case_a1.parts.values_list("organisation__name", flat=True)) == {"市公安局", "市司法局"}
