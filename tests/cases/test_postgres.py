@@ -134,3 +134,23 @@ def test_list_plans_use_the_ancestor_indexes(cast, units):
             plan = "\n".join(row[0] for row in cursor.fetchall())
             assert index in plan, plan
             assert "Sort" not in plan.split("Limit")[1].split("->")[1], plan
+
+
+@pytest.mark.django_db
+def test_trigger_migration_reverses_and_reapplies(cast, units):
+    import importlib
+
+    migration = importlib.import_module("cases.migrations.0002_timeline_append_only")
+    case = record(cast)
+    event = case.events.get()
+    with transaction.atomic():
+        with connection.schema_editor(atomic=False) as editor:
+            migration.reverse(None, editor)
+        assert CaseEvent.objects.filter(pk=event.pk).update(note="editable without the trigger") == 1
+        with connection.schema_editor(atomic=False) as editor:
+            migration.forward(None, editor)
+        with pytest.raises(DatabaseError), transaction.atomic():
+            CaseEvent.objects.filter(pk=event.pk).update(note="refused again")
+        transaction.set_rollback(True)
+    event.refresh_from_db()
+    assert event.note != "editable without the trigger"
