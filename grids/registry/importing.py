@@ -27,6 +27,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils.exceptions import InvalidFileException
 from simple_history.utils import bulk_update_with_history
@@ -960,7 +961,7 @@ def _write_refused(
     sheet.append([*header, "原行号", REASON_HEADER])
     for number, values, reason in sorted(refused, key=lambda r: r[0]):
         padded = list(values[:width]) + [None] * (width - len(values))
-        sheet.append([*padded, number, reason])
+        sheet.append(_as_text(sheet, [*padded, number, reason]))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return default_storage.save(
@@ -1044,13 +1045,29 @@ def template_workbook(kind: str, plots: Iterable[GridNode]) -> bytes:
     return buffer.getvalue()
 
 
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def _as_text(sheet: Any, row: Iterable[Any]) -> list[Any]:
+    """Values a user typed stay text: "=…" would otherwise be written as a formula (formula injection)."""
+    out: list[Any] = []
+    for value in row:
+        if isinstance(value, str) and value.startswith(_FORMULA_START):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            out.append(cell)
+        else:
+            out.append(value)
+    return out
+
+
 def export_workbook(headers: Sequence[str], rows: Iterable[Sequence[Any]], title: str) -> bytes:
     """A list as .xlsx, streamed row by row into a write-only workbook."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title[:31])
     sheet.append(list(headers))
     for row in rows:
-        sheet.append(list(row))
+        sheet.append(_as_text(sheet, row))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -198,3 +198,19 @@ def test_search_finds_a_passport_number_on_its_hash(cast, people):
     )
     assert [r["name"] for r in body["results"]] == ["John Doe"]
     assert body["results"][0]["id_number_masked"] == "E1****67"
+
+
+def test_export_writes_typed_formulas_as_text(cast, people):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from grids.registry import services
+
+    services.household_update(
+        actor=cast.city_admin, household=people.h2, address='=HYPERLINK("http://x","y")'
+    )
+    response = client_for(cast.city_admin).get(f"{API}/households/export/")
+    cells = [c for row in load_workbook(BytesIO(response.content)).active.iter_rows() for c in row]
+    cell = next(c for c in cells if str(c.value).startswith("=HYPERLINK"))
+    assert cell.data_type == "s"
