@@ -14,6 +14,7 @@ from .models import (
     DwellingUse,
     IdType,
     ImportKind,
+    OrganisationKind,
     PopulationType,
     Relation,
     Tag,
@@ -170,3 +171,23 @@ class ImportForm(forms.Form):
     file = forms.FileField(
         label=_("workbook (.xlsx)"), widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"})
     )
+
+
+class OrganisationForm(forms.Form):
+    plot = PlotChoiceField(queryset=None, label=_("plot"))
+    credit_code = forms.CharField(max_length=30, label=_("unified social credit code"))
+    name = forms.CharField(max_length=200, label=_("name"))
+    kind = forms.ChoiceField(choices=OrganisationKind.choices, label=_("kind"))
+    address = forms.CharField(max_length=200, required=False, label=_("address"))
+    staff_count = forms.IntegerField(min_value=0, required=False, label=_("staff"))
+    contact_name = forms.CharField(max_length=50, required=False, label=_("contact person"))
+    contact_phone = forms.CharField(
+        max_length=20,
+        required=False,
+        label=_("contact phone"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"}),
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["plot"].queryset = _plots(user)

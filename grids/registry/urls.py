@@ -24,6 +24,7 @@ urlpatterns = [
     path("buildings/new/", views.building_create, name="building_new"),
     path("buildings/<int:pk>/", views.building_detail, name="building"),
     path("units/", views.organisation_list, name="organisations"),
+    path("units/new/", views.organisation_create, name="organisation_new"),
     path("imports/", views.import_list, name="imports"),
     path("imports/<int:pk>/", views.import_detail, name="import"),
     path("imports/<int:pk>/refused.xlsx", views.import_refused, name="import_refused"),

@@ -29,7 +29,7 @@ from . import api, filters, forms, selectors, services
 from .models import ImportKind
 
 PAGE_SIZE = 50
-SENSITIVE = ("id_number", "phone", "q", "reason")
+SENSITIVE = ("id_number", "phone", "contact_phone", "q", "reason")
 
 
 def page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -409,6 +409,23 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
         request.GET, queryset=selectors.organisations_for(request.user).order_by("name")
     )
     return _export_or_list(request, "organisations", f.qs, "registry/organisation_list.html", {"filter": f})
+
+
+@page
+@require_http_methods(["GET", "POST"])
+def organisation_create(request: HttpRequest) -> HttpResponse:
+    form = forms.OrganisationForm(
+        request.POST or None, user=request.user, initial={"plot": request.GET.get("plot")}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            org = services.organisation_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("%s added.") % org.name)
+            return redirect("registry:organisations")
+    return render(request, "registry/form.html", {"form": form, "title": _("Add a unit")})
 
 
 # --- imports and the access log -------------------------------------------------------------------
