@@ -217,6 +217,15 @@ REGISTRY_IMPORT_MAX_BYTES = env.int("REGISTRY_IMPORT_MAX_BYTES", default=50 * 10
 REGISTRY_IMPORT_BATCH = env.int("REGISTRY_IMPORT_BATCH", default=2000)
 # The registry's tasks live in grids/registry/tasks.py, which autodiscovery (grids.tasks) does not reach.
 CELERY_IMPORTS = ["grids.registry.tasks"]
+# Distinct OpenAPI names for the registry's choice sets (several models have a "kind" and a "status").
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),
+    "RegistryStatusEnum": "grids.registry.models.Status",
+    "BuildingKindEnum": "grids.registry.models.BuildingKind",
+    "OrganisationKindEnum": "grids.registry.models.OrganisationKind",
+    "ImportKindEnum": "grids.registry.models.ImportKind",
+    "ImportStatusEnum": "grids.registry.models.ImportStatus",
+}
 
 # --- cases: attachments (owned by the cases app) ---------------------------------------------------
 # Photos and documents of cases go through Django's storage API: local disk under MEDIA_ROOT by

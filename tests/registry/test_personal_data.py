@@ -203,3 +203,13 @@ def test_rekey_moves_every_number_to_the_current_key_and_loses_nothing(cast, peo
         assert revealed.phone == synthetic.mobile(1001)
     with override_settings(REGISTRY_ENCRYPTION_KEYS=[KEY_B]):
         assert crypto.decrypt(extra.phone_enc, column="phone") == synthetic.mobile(4000)
+
+
+def test_deploy_check_reports_bad_registry_keys():
+    from grids.registry.checks import registry_keys
+
+    assert registry_keys() == []
+    with override_settings(REGISTRY_HASH_KEY=KEY_A.split(":", 1)[1], REGISTRY_ENCRYPTION_KEYS=[KEY_A]):
+        assert [e.id for e in registry_keys()] == ["registry.E001"]
+    with override_settings(REGISTRY_CIPHER="des"):
+        assert [e.id for e in registry_keys()] == ["registry.E001"]
