@@ -214,3 +214,73 @@ def test_export_writes_typed_formulas_as_text(cast, people):
     cells = [c for row in load_workbook(BytesIO(response.content)).active.iter_rows() for c in row]
     cell = next(c for c in cells if str(c.value).startswith("=HYPERLINK"))
     assert cell.data_type == "s"
+
+
+def test_buildings_dwellings_and_units_through_the_api(cast):
+    from grids.registry.models import Building, Dwelling, Organisation
+    from grids.registry.synthetic import credit_code
+
+    client = client_for(cast.village_member)
+    refused = client.post(
+        f"{API}/buildings/", {"plot": cast.plot_b1.pk, "code": "LB-B1", "name": "林北1幢"}, format="json"
+    )
+    assert refused.status_code == 400 and not Building.objects.exists()
+    made = client.post(
+        f"{API}/buildings/",
+        {"plot": cast.plot_a1.pk, "code": "JS-B1", "name": "九三1幢", "floors": 4},
+        format="json",
+    )
+    assert made.status_code == 201, made.json()
+    building = Building.objects.get()
+    room = client.post(
+        f"{API}/dwellings/", {"building": building.pk, "number": "101", "use": "rented"}, format="json"
+    )
+    assert room.status_code == 201 and Dwelling.objects.get().plot_id == cast.plot_a1.pk
+    again = client.post(f"{API}/dwellings/", {"building": building.pk, "number": "101"}, format="json")
+    assert again.status_code == 400
+    assert client_for(cast.township_b_staff).get(f"{API}/buildings/{building.pk}/").status_code == 404
+    unit = client.post(
+        f"{API}/units/",
+        {
+            "plot": cast.plot_a1.pk,
+            "credit_code": credit_code(3),
+            "name": "九三五金厂",
+            "building": building.pk,
+            "contact_phone": mobile(3),
+        },
+        format="json",
+    )
+    assert unit.status_code == 201, unit.json()
+    body = unit.json()
+    assert "contact_phone" not in body and body["contact_phone_masked"].startswith("199****")
+    assert Organisation.objects.get().building == building
+    patched = client.patch(f"{API}/units/{body['id']}/", {"staff_count": 40}, format="json")
+    assert patched.status_code == 200 and patched.json()["staff_count"] == 40
+
+
+def test_import_through_the_api_with_progress_and_refused_rows(cast, django_capture_on_commit_callbacks):
+    from .conftest import resident_row, upload, xlsx
+
+    client = client_for(cast.township_a_staff)
+    template = client.get(f"{API}/imports/template/", {"kind": "residents"})
+    assert template.status_code == 200 and template["Content-Type"].startswith("application/vnd.openxml")
+    bad = client.post(
+        f"{API}/imports/", {"kind": "residents", "file": upload(b"a,b", "x.csv")}, format="multipart"
+    )
+    assert bad.status_code == 400 and "file" in bad.json()
+    rows = [resident_row(cast.plot_a1.code, "JS-1", 1), resident_row(cast.plot_b1.code, "LB-1", 2)]
+    with django_capture_on_commit_callbacks(execute=True):
+        created = client.post(
+            f"{API}/imports/", {"kind": "residents", "file": upload(xlsx(rows))}, format="multipart"
+        )
+    assert created.status_code == 201
+    job = client.get(f"{API}/imports/{created.json()['id']}/").json()
+    assert (job["status"], job["added"], job["refused"], job["percent"], job["has_refused_file"]) == (
+        "done",
+        1,
+        1,
+        100,
+        True,
+    )
+    assert client_for(cast.township_b_staff).get(f"{API}/imports/{job['id']}/refused/").status_code == 404
+    assert client.get(f"{API}/imports/{job['id']}/refused/").status_code == 200
