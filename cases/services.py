@@ -233,15 +233,17 @@ def _transition(actor: User, case: Case, name: str, version: int | None) -> Iter
     expected = case.version if version is None else version
     with transaction.atomic():
         fresh = _load_for_update(case.pk)
-        user_roles = rules.roles(actor, fresh, rules.open_part_orgs(fresh))
-        if not transition.who & user_roles:
-            raise PermissionDenied(_("You may not “%(action)s” this case.") % {"action": transition.label})
+        # A stale request is a conflict first: what the user may do was decided on a case that
+        # has since changed (a transfer may have taken it from them), so they must reload.
         if fresh.version != expected:
             raise CaseConflict(
                 _("Someone else changed this case meanwhile (version %(now)s, you saw %(seen)s). Reload it.")
                 % {"now": fresh.version, "seen": expected},
                 version=fresh.version,
             )
+        user_roles = rules.roles(actor, fresh, rules.open_part_orgs(fresh))
+        if not transition.who & user_roles:
+            raise PermissionDenied(_("You may not “%(action)s” this case.") % {"action": transition.label})
         why = rules.refusal(transition, fresh, user_roles)
         if why:
             raise CaseConflict(why, version=fresh.version)

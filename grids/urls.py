@@ -4,6 +4,5 @@ from . import views
 
 app_name = "grids"
 urlpatterns = [
-    path("", views.home, name="home"),
     path("grid/<int:pk>/", views.node_detail, name="node"),
 ]

@@ -4,20 +4,11 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 
 from ruian_grid.scoped import scoped_view
 
 from . import selectors
-
-
-@scoped_view
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    node = selectors.home_node(actor=request.user)
-    if node is None:
-        return render(request, "grids/no_grid.html", status=403)
-    return redirect("grids:node", pk=node.pk)
 
 
 @scoped_view

@@ -1,12 +1,17 @@
-"""Cross-cutting views: the health check."""
+"""Cross-cutting views: where a user lands after signing in, and the health check."""
 
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, JsonResponse
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from kombu.exceptions import OperationalError as BrokerError
 
+from grids import selectors as grid_selectors
+
 from .celery import app as celery_app
+from .scoped import scoped_view
 
 
 def _database_ok() -> bool:
@@ -39,3 +44,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
     if failing:
         body["failing"] = failing
     return JsonResponse(body, status=200 if not failing else 503)
+
+
+@scoped_view
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The grid from the user's home node down; people who hold no grid (department staff) land on
+    the cases sent to their unit."""
+    node = grid_selectors.home_node(actor=request.user)
+    if node is not None:
+        return redirect("grids:node", pk=node.pk)
+    return redirect("cases:list")

@@ -59,7 +59,9 @@ class ScopedUserAdmin(ScopedModelAdmin, UserAdmin):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "home_node":
-            kwargs["queryset"] = scoping.scope_nodes(request.user, "manage_grid").order_by(*scoping.TREE_ORDER)
+            kwargs["queryset"] = scoping.scope_nodes(request.user, "manage_grid").order_by(
+                *scoping.TREE_ORDER
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: User, form: forms.ModelForm, change: bool) -> None:

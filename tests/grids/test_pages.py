@@ -76,11 +76,12 @@ def test_other_tenant_pages_are_404(client, cast):
     assert client.get(reverse("grids:node", args=[cast.other_city.pk])).status_code == 200
 
 
-def test_user_without_grant_is_told_so(client, cast):
+def test_department_user_without_a_grid_lands_on_their_cases(client, cast):
     client.force_login(cast.department_user)
     response = client.get("/")
-    assert response.status_code == 403
-    assert "未分配网格" in response.content.decode()
+    assert response.status_code == 302 and response["Location"] == reverse("cases:list")
+    client.force_login(cast.township_a_staff)
+    assert client.get("/")["Location"] == reverse("grids:node", args=[cast.township_a.pk])
 
 
 def test_page_is_made_for_phones(client, cast):
