@@ -1,8 +1,8 @@
 """Cross-cutting views: where a user lands after signing in, and the health check."""
 
 from django.conf import settings
-from django.db import DatabaseError, connection
 from django.contrib.auth.decorators import login_required
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
