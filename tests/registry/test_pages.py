@@ -230,3 +230,65 @@ def test_add_unit_page_checks_the_credit_code_and_scope(cast):
     assert client.post(url, {**form, "contact_phone": mobile(8)}).status_code == 302
     org = Organisation.objects.get()
     assert org.credit_code == credit_code(7) and org.contact_phone_masked.endswith(mobile(8)[-4:])
+
+
+def test_edit_move_and_deregister_pages(cast, people):
+    from grids.registry import services as svc
+
+    building = svc.building_create(actor=cast.city_admin, plot=cast.plot_a1, code="JS-B1", name="九三1幢")
+    svc.dwelling_create(actor=cast.city_admin, building=building, number="201")
+    client = login(cast.village_member)
+    url = reverse("registry:household_edit", args=[people.h2.pk])
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"address": "九三村2号", "building_code": "JS-B1", "room": "999"})
+    assert response.status_code == 200  # no such room
+    response = client.post(
+        url, {"address": "九三村2号新", "building_code": "JS-B1", "room": "201", "tags": ["4"]}
+    )
+    assert response.status_code == 302
+    people.h2.refresh_from_db()
+    assert (people.h2.address, people.h2.dwelling.number, people.h2.tags) == ("九三村2号新", "201", 4)
+
+    edit = reverse("registry:resident_edit", args=[people.r2.pk])
+    form = {
+        "name": "陈大明",
+        "id_type": "resident_id",
+        "id_number": "",
+        "phone": mobile(55),
+        "population_type": "registered",
+        "relation": "head",
+    }
+    assert client.post(edit, form).status_code == 302
+    people.r2.refresh_from_db()
+    assert people.r2.phone_masked.endswith(mobile(55)[-4:]) and people.r2.relation == "head"
+    assert people.r2.id_number_masked.endswith(resident_id(1002)[-4:])  # kept
+
+    move = reverse("registry:resident_move", args=[people.r2.pk])
+    assert client.post(move, {"household_number": "LB-0001"}).status_code == 200  # Tangxia: not theirs
+    assert client.post(move, {"household_number": "JS-0001", "reason": "投靠亲属"}).status_code == 302
+    people.r2.refresh_from_db()
+    assert people.r2.household == people.h1
+
+    assert (
+        login(cast.township_b_staff)
+        .post(reverse("registry:resident_deregister", args=[people.r2.pk]), {"reason": "x"})
+        .status_code
+        == 404
+    )
+    assert (
+        client.post(
+            reverse("registry:resident_deregister", args=[people.r2.pk]), {"reason": "迁出本市"}
+        ).status_code
+        == 302
+    )
+    assert (
+        client.post(
+            reverse("registry:household_deregister", args=[people.h2.pk]), {"reason": "空户"}
+        ).status_code
+        == 302
+    )
+    people.r2.refresh_from_db()
+    people.h2.refresh_from_db()
+    assert people.r2.status == people.h2.status == "deregistered"
+    history = client.get(reverse("registry:resident", args=[people.r2.pk])).content.decode()
+    assert "迁出本市" in history and "投靠亲属" in history
