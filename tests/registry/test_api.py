@@ -284,3 +284,18 @@ def test_import_through_the_api_with_progress_and_refused_rows(cast, django_capt
     )
     assert client_for(cast.township_b_staff).get(f"{API}/imports/{job['id']}/refused/").status_code == 404
     assert client.get(f"{API}/imports/{job['id']}/refused/").status_code == 200
+
+
+def test_registry_follows_the_grid_when_a_cell_is_moved_to_another_township(cast, people):
+    from grids import tree
+    from grids.registry import services
+
+    services.personal_data_reveal(actor=cast.city_admin, resident=people.r1, reason="核对身份")
+    tree.node_move(node=cast.cell_a1, new_parent=cast.township_b)
+    people.r1.refresh_from_db()
+    people.h1.refresh_from_db()
+    assert people.r1.township_id == people.h1.township_id == cast.township_b.pk
+    # The access log keeps the grid where the reveal happened.
+    assert PersonalDataAccess.objects.get().township_id == cast.township_a.pk
+    assert client_for(cast.township_a_staff).get(f"{API}/households/{people.h1.pk}/").status_code == 404
+    assert client_for(cast.township_b_staff).get(f"{API}/households/{people.h1.pk}/").status_code == 200
