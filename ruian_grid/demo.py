@@ -15,10 +15,13 @@ from dataclasses import dataclass, field
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
+from cases import demo as cases_demo
 from grids import tree
 from grids.models import GridNode, Household, Kind, Level, Tenant
+from grids.registry import demo as registry_demo
 from grids.services import grant_assign
 from grids.tree import NodeSpec
+from teams import demo as teams_demo
 from teams.models import User
 from teams.roles import ROLE_PERMS, Role
 from teams.services import user_create
@@ -75,6 +78,9 @@ class SeedReport:
     created_tenants: list[str] = field(default_factory=list)
     nodes: int = 0
     households_added: int = 0
+    residents_added: int = 0
+    organisations_added: int = 0
+    cases_added: int = 0
     users: list[tuple[str, str, str]] = field(default_factory=list)  # (username, role, home)
 
 
@@ -278,4 +284,17 @@ def seed(*, full: bool = False, townships: Iterable[str] = SAMPLE_TOWNSHIPS) -> 
         _user(report, "jiusan_member", by_name["九三村"], Role.CELL_MEMBER, "林队员")
         _user(report, "linbei_member", by_name["林北村"], Role.CELL_MEMBER, "王队员")
         _user(report, "pingyang_admin", other_city, Role.CITY_ADMIN, "吴主任")
+    # Responsible units (departments and offices) with their people, time limits, demo cases, and
+    # residents for the households of two named villages. One transaction: on SQLite every commit
+    # is a disk flush, and the case services commit once a step.
+    with transaction.atomic():
+        for tenant in (ruian, pingyang):
+            report.organisations_added += teams_demo.seed_organisations(tenant, password=DEMO_PASSWORD)
+            cases_demo.seed_case_policy(tenant)
+        report.cases_added = cases_demo.seed_cases(ruian, actor=User.objects.get(username="city_admin"))
+        households = Household.objects.filter(tenant=ruian, cell__name__in=["九三村", "林北村"]).order_by(
+            "number"
+        )
+        report.residents_added = registry_demo.residents_seed(households=list(households))
+    report.users.append(("dept_police", "市公安局", "— (cases sent to the department)"))
     return report

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from grids.models import GridNode, Level, Tenant
@@ -51,16 +52,13 @@ def seed_organisations(tenant: Tenant, *, cell_offices: bool = True, password: s
 
 
 def _seed_people(tenant: Tenant, password: str | None) -> None:
+    hashed = make_password(password)  # once: hashing is deliberately slow; None gives an unusable one
     for code, name in DEPARTMENTS:
         org = Organisation.objects.get(tenant=tenant, code=f"dept-{code}")
         username = f"dept_{code}" if tenant.code == "330381" else f"dept_{code}_{tenant.code}"
         user = User.objects.filter(username=username).first()
         if user is None:
-            user = User(username=username, tenant=tenant, full_name=f"{name} 值班员")
-            if password:
-                user.set_password(password)
-            else:
-                user.set_unusable_password()
+            user = User(username=username, tenant=tenant, full_name=f"{name} 值班员", password=hashed)
             user.save()
         Membership.objects.get_or_create(organisation=org, user=user, defaults={"role": "head"})
     offices = Organisation.objects.filter(tenant=tenant).exclude(node=None)

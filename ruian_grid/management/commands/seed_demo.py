@@ -27,7 +27,10 @@ class Command(BaseCommand):
         out.write(self.style.SUCCESS(f"Demo loaded in {took:.1f}s."))
         if report.created_tenants:
             out.write(f"New cities: {', '.join(report.created_tenants)}; grid nodes created: {report.nodes}")
-        out.write(f"Households added: {report.households_added}")
+        out.write(
+            f"Households added: {report.households_added}; residents added: {report.residents_added}; "
+            f"organisations added: {report.organisations_added}; cases added: {report.cases_added}"
+        )
         out.write(f"Demo sign-ins (password: {demo.DEMO_PASSWORD}):")
         for username, role, home in report.users:
             out.write(f"  {username:<16} {role} — {home}")
