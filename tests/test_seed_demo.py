@@ -7,9 +7,10 @@ from django.core.management import call_command
 from django.db.models import Count
 
 from grids import scoping, tree
-from grids.models import GridNode, Household, Kind, Tenant
+from cases.models import Case
+from grids.models import GridNode, Household, Kind, Resident, Tenant
 from ruian_grid import demo
-from teams.models import User
+from teams.models import Organisation, OrganisationKind, User
 
 
 def test_seed_demo_builds_the_cities_and_a_second_run_changes_nothing(db, client):
@@ -19,6 +20,7 @@ def test_seed_demo_builds_the_cities_and_a_second_run_changes_nothing(db, client
     ruian_has_the_four_levels_in_their_published_counts()
     households_are_about_150_a_plot_in_the_sample_townships()
     demo_users_sign_in_at_each_tier_and_the_second_city_is_apart(out.getvalue(), client)
+    units_cases_and_residents_are_there()
     second_run_changes_nothing()
 
 
@@ -57,12 +59,26 @@ def households_are_about_150_a_plot_in_the_sample_townships():
     assert not Household.objects.filter(township__name="塘下镇").exists()  # only the sample by default
 
 
+def units_cases_and_residents_are_there():
+    ruian = Tenant.objects.get(code="330381")
+    assert Case.objects.filter(tenant=ruian).count() == 120
+    assert Organisation.objects.filter(tenant=ruian, kind=OrganisationKind.DEPARTMENT).count() >= 8
+    assert Resident.objects.filter(tenant=ruian, cell__name="九三村").exists()
+    police = User.objects.get(username="dept_police")
+    assert not scoping.scope_nodes(police).exists()  # no grid: only the cases sent to the department
+
+
 def second_run_changes_nothing():
-    counts = (GridNode.objects.count(), Household.objects.count(), User.objects.count())
+    counts = (GridNode.objects.count(), Household.objects.count(), User.objects.count(), Case.objects.count())
     out = StringIO()
     call_command("seed_demo", stdout=out)
-    assert (GridNode.objects.count(), Household.objects.count(), User.objects.count()) == counts
-    assert "Households added: 0" in out.getvalue()
+    assert (
+        GridNode.objects.count(),
+        Household.objects.count(),
+        User.objects.count(),
+        Case.objects.count(),
+    ) == counts
+    assert "Households added: 0; residents added: 0; organisations added: 0; cases added: 0" in out.getvalue()
 
 
 def test_the_plan_is_deterministic():
@@ -75,7 +91,7 @@ def test_the_plan_is_deterministic():
 
 def demo_users_sign_in_at_each_tier_and_the_second_city_is_apart(seeded, client):
     assert "city_admin" in seeded and demo.DEMO_PASSWORD in seeded
-    for username in ("city_admin", "shangwang_staff", "jiusan_member", "pingyang_admin"):
+    for username in ("city_admin", "shangwang_staff", "jiusan_member", "pingyang_admin", "dept_police"):
         assert client.login(username=username, password=demo.DEMO_PASSWORD), username
     jiusan = User.objects.get(username="jiusan_member")
     assert set(scoping.scope_nodes(jiusan).values_list("level", flat=True)) == {2, 3}
