@@ -57,9 +57,9 @@ format: $(STAMP)
 test: system-deps messages lint
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	@# Production settings with throwaway secrets: the deploy checklist must come out clean.
-	key="$$($(PY) -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')"; \
+	key() { $(PY) -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())'; }; \
 	  SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" ALLOWED_HOSTS=grid.example.org \
-	  REGISTRY_ENCRYPTION_KEYS="k1:$$key" REGISTRY_HASH_KEY="$$key" DATABASE_URL=sqlite:///:memory: \
+	  REGISTRY_ENCRYPTION_KEYS="k1:$$(key)" REGISTRY_HASH_KEY="$$(key)" DATABASE_URL=sqlite:///:memory: \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 	$(VENV)/bin/pytest -n 2 --dist loadfile -q
 

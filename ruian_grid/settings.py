@@ -162,6 +162,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several apps name a choice field "kind" or "status": give each set its own schema name (the
+    # registry adds its own below).
+    "ENUM_NAME_OVERRIDES": {
+        "GridKindEnum": "grids.models.Kind",
+        "CaseKindEnum": "cases.models.CaseKind",
+        "CaseStatusEnum": "cases.models.Status",
+        "PartStatusEnum": "cases.models.PartStatus",
+        "ResponsibleUnitKindEnum": "teams.models.OrganisationKind",
+    },
 }
 
 # Celery: Redis in production; without REDIS_URL a broker that needs no server (kombu's SQLAlchemy
