@@ -102,7 +102,9 @@ class GridNodeAdmin(ScopedModelAdmin, MPTTModelAdmin):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "parent":
-            kwargs["queryset"] = scoping.scope_nodes(request.user, "manage_grid").exclude(level=3).order_by("tree_id", "lft")
+            kwargs["queryset"] = (
+                scoping.scope_nodes(request.user, "manage_grid").exclude(level=3).order_by("tree_id", "lft")
+            )
         elif db_field.name == "responsible":
             users = get_user_model().objects.all()
             if not scoping.is_unrestricted(request.user):

@@ -6,8 +6,8 @@ from io import StringIO
 from django.core.management import call_command
 from django.db.models import Count
 
-from grids import scoping, tree
 from cases.models import Case
+from grids import scoping, tree
 from grids.models import GridNode, Household, Kind, Resident, Tenant
 from ruian_grid import demo
 from teams.models import Organisation, OrganisationKind, User

@@ -14,7 +14,12 @@ def list_routes():
 @pytest.mark.parametrize("prefix", list_routes())
 def test_another_city_admin_sees_nothing_of_ruian_on_any_list(cast, prefix):
     Household.objects.create(
-        tenant=cast.ruian, city=cast.city, township=cast.township_a, cell=cast.cell_a1, plot=cast.plot_a1, number="R1"
+        tenant=cast.ruian,
+        city=cast.city,
+        township=cast.township_a,
+        cell=cast.cell_a1,
+        plot=cast.plot_a1,
+        number="R1",
     )
     client = APIClient()
     client.force_authenticate(cast.other_tenant_admin)
