@@ -11,6 +11,7 @@ adds and changes nothing. Numbers never go to logs; the uploaded file is deleted
 from __future__ import annotations
 
 import io
+import logging
 import uuid
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -60,6 +61,7 @@ from .validators import normalize_uscc
 if TYPE_CHECKING:
     from teams.models import User
 
+logger = logging.getLogger(__name__)
 REASON_HEADER = "拒绝原因"
 XLSX_MAGIC = b"PK\x03\x04"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -928,6 +930,13 @@ def run_import(job_id: int) -> ImportJob:
                 workbook.close()
     except BadWorkbook as exc:
         job.status, job.message = ImportStatus.FAILED, message_of(exc)[:500]
+    except (zipfile.BadZipFile, ET.ParseError, EOFError) as exc:
+        # A file damaged part-way: the batches before the damage are in, whole; say where it stopped.
+        job.status = ImportStatus.FAILED
+        job.message = _("The file is damaged after row %(row)s; the rows before it were imported.") % {
+            "row": job.processed_rows + 1
+        }
+        logger.warning("import %s stopped on a damaged file: %s", job.pk, type(exc).__name__)
     else:
         job.status = ImportStatus.DONE
         job.message = ""

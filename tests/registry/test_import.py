@@ -295,3 +295,24 @@ def test_two_uploads_of_the_same_file_at_once_register_each_person_once(cast, se
     assert all(j.status == ImportStatus.DONE for j in jobs)
     assert Resident.objects.count() == 240 and Household.objects.count() == 80
     assert sum(j.added for j in jobs) == 240
+
+
+def test_a_file_damaged_part_way_fails_with_a_clear_message(
+    cast, settings, django_capture_on_commit_callbacks
+):
+    import io
+    import zipfile
+
+    settings.REGISTRY_IMPORT_BATCH = 5
+    data = xlsx([resident_row(cast.plot_a1.code, f"JS-{n}", n) for n in range(20)])
+    source, damaged = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(damaged, "w") as out:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                cut = content.index(b'<row r="15"')
+                content = content[:cut] + b"<row r=<<broken"
+            out.writestr(item, content)
+    job = _run(cast.village_member, damaged.getvalue(), django_capture_on_commit_callbacks)
+    assert job.status == ImportStatus.FAILED and "damaged" in job.message
+    assert Resident.objects.count() == job.added == 10  # whole batches only
