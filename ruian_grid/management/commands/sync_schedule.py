@@ -20,10 +20,16 @@ class Command(BaseCommand):
         created = 0
         with transaction.atomic():
             for name, entry in SCHEDULE.items():
-                crontab, _ = CrontabSchedule.objects.get_or_create(timezone="Asia/Shanghai", **entry["crontab"])
+                crontab, _ = CrontabSchedule.objects.get_or_create(
+                    timezone="Asia/Shanghai", **entry["crontab"]
+                )
                 _, was_created = PeriodicTask.objects.get_or_create(
                     name=name,
-                    defaults={"task": entry["task"], "crontab": crontab, "kwargs": json.dumps(entry.get("kwargs", {}))},
+                    defaults={
+                        "task": entry["task"],
+                        "crontab": crontab,
+                        "kwargs": json.dumps(entry.get("kwargs", {})),
+                    },
                 )
                 created += was_created
         self.stdout.write(f"Periodic tasks: {len(SCHEDULE)} in the schedule, {created} new.")
