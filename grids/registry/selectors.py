@@ -7,7 +7,8 @@ import re
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from grids import scoping
 from grids.models import GridNode, Level
@@ -57,8 +58,17 @@ def dwellings_for(actor: Actor, perm: str = VIEW) -> QuerySet[Dwelling]:
 
 
 def households_for(actor: Actor, perm: str = VIEW) -> QuerySet[Household]:
+    # A correlated subquery rather than JOIN + GROUP BY: a page computes it for its own rows only, and
+    # the paginator's COUNT(*) drops it altogether.
+    active = (
+        Resident.objects.filter(household=OuterRef("pk"), status=Status.ACTIVE)
+        .order_by()
+        .values("household")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
     qs = Household.objects.select_related("plot", "cell", "dwelling__building").annotate(
-        resident_count=Count("residents", filter=Q(residents__status=Status.ACTIVE))
+        resident_count=Coalesce(Subquery(active), 0)
     )
     return scoping.scope_rows(actor, perm, qs)
 
