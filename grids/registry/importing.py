@@ -520,19 +520,18 @@ class ResidentImporter(Importer):
         self.required(row, "plot", "household", "name", "id_number")
         plot = self.plot(row)
         id_type = choice("id_type", d.get("id_type", ""))
+        # Hashes only here: a row already registered unchanged never pays for encryption.
         try:
-            sealed_id = services.seal_id(id_type, d["id_number"])
-        except ValidationError as exc:
-            raise RowError(message_of(exc)) from None
-        try:
-            sealed_phone = services.seal_phone(d.get("phone", ""))
+            id_key = services.id_hash(id_type, d["id_number"])
+            phone = d.get("phone", "")
+            phone_key = services.phone_hash(phone) if phone.strip() else ""
         except ValidationError as exc:
             raise RowError(message_of(exc)) from None
         row.parsed = {
             "plot": plot,
             "id_type": id_type,
-            "id": sealed_id,
-            "phone": sealed_phone,
+            "id_hash": id_key,
+            "phone_hash": phone_key,
             "relation": choice("relation", d.get("relation", "")),
             "population_type": choice("population_type", d.get("population_type", "")),
             "tags": parse_tags(d.get("tags", "")),
@@ -540,7 +539,7 @@ class ResidentImporter(Importer):
         }
         if len(d["name"]) > 50 or len(d["household"]) > 32 or len(d.get("address", "")) > 200:
             raise RowError(_("A value is too long (name 50, household number 32, address 200 characters)."))
-        self.once(sealed_id.hash)
+        self.once(id_key)
 
     def write(self, rows: list[Row], out: Outcome) -> None:
         good: list[Row] = []
@@ -563,7 +562,7 @@ class ResidentImporter(Importer):
         households = {
             h.number: h for h in Household.objects.filter(tenant_id=self.tenant_id, number__in=numbers)
         }
-        hashes = [r.parsed["id"].hash for r in good]
+        hashes = [r.parsed["id_hash"] for r in good]
         residents = {
             p.id_number_hash: p
             for p in Resident.objects.filter(tenant_id=self.tenant_id, id_number_hash__in=hashes)
@@ -582,7 +581,7 @@ class ResidentImporter(Importer):
                         raise RowError(_("No such building code and room; import the buildings first."))
                     if dwelling.plot_id != p["plot"].pk:
                         raise RowError(_("The dwelling stands in another plot."))
-                existing = residents.get(p["id"].hash)
+                existing = residents.get(p["id_hash"])
                 if existing is not None and existing.plot_id not in self.plot_ids:
                     raise RowError(
                         _(
@@ -651,14 +650,15 @@ class ResidentImporter(Importer):
             existing: Resident | None = p["existing"]
             if existing is None:
                 resident = Resident(**values)
-                services._apply_id(resident, p["id"], p["id_type"])  # noqa: SLF001 - same package
-                services._apply_phone(resident, p["phone"])  # noqa: SLF001
+                sealed = services.seal_id(p["id_type"], row.data["id_number"])
+                services._apply_id(resident, sealed, p["id_type"])  # noqa: SLF001 - same package
+                services._apply_phone(resident, services.seal_phone(row.data.get("phone", "")))  # noqa: SLF001
                 new_residents.append(resident)
                 out.added += 1
                 continue
             diff = self.changed(existing, values)
-            if p["phone"].hash != existing.phone_hash:
-                services._apply_phone(existing, p["phone"])  # noqa: SLF001
+            if p["phone_hash"] != existing.phone_hash:
+                services._apply_phone(existing, services.seal_phone(row.data.get("phone", "")))  # noqa: SLF001
                 diff += ["phone_enc", "phone_hash", "phone_masked"]
             if diff:
                 changed_fields.update(_field_of(f) for f in diff)
