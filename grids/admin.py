@@ -129,3 +129,7 @@ class GridNodeAdmin(ScopedModelAdmin, MPTTModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj: GridNode) -> None:
         tree.node_delete(node=obj)
+
+
+# The registry's admin classes (households, residents, places, the access log).
+from .registry import admin as registry_admin  # noqa: E402, F401

@@ -8,4 +8,10 @@ Apps add their entries here (times in Asia/Shanghai).
 SCHEDULE: dict[str, dict] = {
     # cases: yellow/red deadline warnings and overdue supervision, every ten minutes.
     "cases-deadline-sweep": {"task": "cases.deadline_sweep", "crontab": {"minute": "*/10"}, "kwargs": {}},
+    # registry: delete refused-row files after 7 days (they hold what the uploader typed), close stuck imports.
+    "registry-purge-import-files": {
+        "task": "registry.purge_import_files",
+        "crontab": {"minute": "30", "hour": "3"},
+        "kwargs": {"days": 7},
+    },
 }
