@@ -50,14 +50,7 @@ def place_of(plot: GridNode) -> dict[str, int | None]:
     """The ancestor columns of a row in `plot` (one query for the ancestors)."""
     if plot.level != Level.PLOT:
         raise ValidationError({"plot": [_("Registry rows belong to a plot (the lowest grid level).")]})
-    by_level = {a.level: a.pk for a in plot.get_ancestors()}
-    return {
-        "tenant_id": plot.tenant_id,
-        "city_id": by_level.get(Level.CITY),
-        "township_id": by_level.get(Level.TOWNSHIP),
-        "cell_id": by_level.get(Level.CELL),
-        "plot_id": plot.pk,
-    }
+    return scoping.ancestor_columns(plot)
 
 
 def place_from(row: Any) -> dict[str, int | None]:
