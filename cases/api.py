@@ -119,8 +119,17 @@ class AttachmentSerializer(serializers.ModelSerializer):
         return reverse("cases:file", args=[attachment.case_id, attachment.pk])
 
 
+class PartyOutSerializer(serializers.Serializer):
+    """A party as shown: the phone masked (it is stored encrypted)."""
+
+    name = serializers.CharField()
+    role = serializers.CharField()
+    phone = serializers.CharField(source="phone_masked", default="")
+
+
 class CaseDetailSerializer(CaseListSerializer):
     parts = PartSerializer(many=True, read_only=True)
+    parties = PartyOutSerializer(many=True, read_only=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
     actions = serializers.SerializerMethodField()
 

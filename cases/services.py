@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from grids import scoping
 from grids.models import GridNode, Level, Tenant
+from grids.registry import crypto
 from teams.models import Membership, Organisation
 
 from . import calendar, policy, rules
@@ -285,6 +286,9 @@ def _transition(actor: User, case: Case, name: str, version: int | None) -> Iter
 # --- recording ------------------------------------------------------------------------------------
 
 
+PARTY_PHONE_COLUMN = "party_phone"
+
+
 def _clean_parties(parties: Any) -> list[dict[str, str]]:
     if parties in (None, ""):
         return []
@@ -303,7 +307,12 @@ def _clean_parties(parties: Any) -> list[dict[str, str]]:
             raise ValidationError({"parties": [_("Each party needs a name of at most 50 characters.")]})
         if phone and not _PHONE.match(phone):
             raise ValidationError({"parties": [_("“%s” is not a phone number.") % phone]})
-        cleaned.append({"name": name, "role": role, "phone": phone})
+        party = {"name": name, "role": role}
+        if phone:
+            # A party's phone is personal data: stored encrypted, shown masked, never in plain.
+            party["phone_enc"] = crypto.encrypt(phone, column=PARTY_PHONE_COLUMN)
+            party["phone_masked"] = crypto.mask_phone(phone)
+        cleaned.append(party)
     return cleaned
 
 

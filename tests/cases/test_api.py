@@ -94,6 +94,9 @@ def test_record_via_api(cast, units):
     assert data["status"] == "registered" and data["tier"] == "cell" and data["version"] == 1
     case = Case.objects.get(pk=data["id"])
     assert case.parties[0]["name"] == "张三" and case.township_id == cast.township_a.pk
+    # The party's phone is personal data: encrypted at rest, masked in every answer.
+    assert data["parties"] == [{"name": "张三", "role": "房东", "phone": "138****0000"}]
+    assert "13800000000" not in str(case.parties) and "13800000000" not in response.content.decode()
 
 
 def test_record_at_node_out_of_scope_refused_nothing_written(cast, units):

@@ -87,7 +87,12 @@ def test_record_page(cast, units):
     response = client.post(reverse("cases:new"), data)
     case = Case.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("cases:detail", args=[case.pk])
-    assert case.parties == [{"name": "张三", "role": "房东", "phone": "13800000000"}]
+    assert [(p["name"], p["role"], p["phone_masked"]) for p in case.parties] == [
+        ("张三", "房东", "138****0000")
+    ]
+    assert "13800000000" not in str(case.parties)  # encrypted at rest
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "138****0000" in page and "13800000000" not in page
 
 
 def test_record_page_refuses_node_out_of_scope(cast, units):
