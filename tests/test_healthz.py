@@ -1,9 +1,11 @@
 """/healthz: 200 when the database and broker answer, 503 naming the failing part."""
 
 import os
+import warnings
 from unittest import mock
 
 import pytest
+from celery.exceptions import AlwaysEagerIgnored
 from django.db import DatabaseError
 
 from ruian_grid import celery as celery_module
@@ -54,3 +56,16 @@ def test_database_down_is_503_naming_the_database(client, db, broker):
 def test_healthz_is_not_cached(client, db, broker):
     broker(REDIS)
     assert "no-cache" in client.get("/healthz")["Cache-Control"]
+
+
+def test_a_task_travels_through_the_embedded_broker(db, broker, tmp_path):
+    """`make run` has no Redis: a task sent by the web must reach the queue a worker reads."""
+    broker(f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}")
+    app = celery_module.app
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AlwaysEagerIgnored)  # the suite runs tasks eagerly; this one travels
+        sent = app.send_task("cases.deadline_sweep", queue="probe")
+    with app.connection_for_read() as conn, conn.SimpleQueue("probe") as queue:
+        message = queue.get(timeout=5)
+        assert message.headers["id"] == sent.id and message.headers["task"] == "cases.deadline_sweep"
+        message.ack()
