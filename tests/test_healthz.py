@@ -62,10 +62,11 @@ def test_a_task_travels_through_the_embedded_broker(db, broker, tmp_path):
     """`make run` has no Redis: a task sent by the web must reach the queue a worker reads."""
     broker(f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}")
     app = celery_module.app
-    with warnings.catch_warnings():
+    # An explicit connection: the app's producer pool may still point at the broker of an earlier test.
+    with warnings.catch_warnings(), app.connection_for_write() as conn:
         warnings.simplefilter("ignore", AlwaysEagerIgnored)  # the suite runs tasks eagerly; this one travels
-        sent = app.send_task("cases.deadline_sweep", queue="probe")
+        sent = app.send_task("cases.deadline_sweep", queue="probe", connection=conn)
     with app.connection_for_read() as conn, conn.SimpleQueue("probe") as queue:
-        message = queue.get(timeout=5)
+        message = queue.get(timeout=10)
         assert message.headers["id"] == sent.id and message.headers["task"] == "cases.deadline_sweep"
         message.ack()
