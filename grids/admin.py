@@ -58,7 +58,7 @@ class GridNodeForm(forms.ModelForm):
         fields = ["parent", "kind", "code", "name", "boundary", "responsible"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if self.instance.pk:  # the parent is read-only when editing: moves go through the API
             tenant_id, level = self.instance.tenant_id, self.instance.level
         elif data.get("parent") is None:
@@ -107,8 +107,9 @@ class GridNodeAdmin(ScopedModelAdmin, MPTTModelAdmin):
             )
         elif db_field.name == "responsible":
             users = get_user_model().objects.all()
+            tenant_id = scoping.tenant_of(request.user)
             if not scoping.is_unrestricted(request.user):
-                users = users.filter(tenant_id=request.user.tenant_id)
+                users = users.filter(tenant_id=tenant_id) if tenant_id is not None else users.none()
             kwargs["queryset"] = users.order_by("username")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 

@@ -57,7 +57,8 @@ class GridNodeSerializer(serializers.ModelSerializer):
 class GridNodeWriteSerializer(serializers.Serializer):
     """Shape only; the tree service checks kind against level, codes, tenants and boundaries."""
 
-    parent = serializers.IntegerField(required=True)
+    # DRF's metaclass lifts declared fields off the class, so this does not shadow Field.parent.
+    parent = serializers.IntegerField(required=True)  # type: ignore[assignment]
     kind = serializers.ChoiceField(choices=Kind.choices)
     code = serializers.CharField(max_length=32)
     name = serializers.CharField(max_length=100)
@@ -74,7 +75,7 @@ class GridNodeUpdateSerializer(serializers.Serializer):
 
 
 class GridMoveSerializer(serializers.Serializer):
-    parent = serializers.IntegerField()
+    parent = serializers.IntegerField()  # type: ignore[assignment]  # see GridNodeWriteSerializer
 
 
 class GridNodeFilter(django_filters.FilterSet):
@@ -91,11 +92,11 @@ class GridNodeFilter(django_filters.FilterSet):
         return qs.filter(Q(name__icontains=value) | Q(code__icontains=value))
 
 
-def _responsible_id(actor: Any, value: int | None) -> int | None:
-    """A responsible person must be a user of the actor's city; anything else reads as unknown."""
+def _responsible_id(tenant_id: int, value: int | None) -> int | None:
+    """A responsible person must be a user of the node's city; anything else reads as unknown."""
     if value is None:
         return None
-    if not get_user_model().objects.filter(pk=value, tenant_id=actor.tenant_id).exists():
+    if not get_user_model().objects.filter(pk=value, tenant_id=tenant_id).exists():
         raise serializers.ValidationError({"responsible": [_("No such user in this city.")]})
     return value
 
@@ -147,8 +148,8 @@ class GridNodeViewSet(ScopedModelViewSet):
                 code=v["code"],
                 name=v["name"],
                 boundary=v.get("boundary"),
-                responsible_id=_responsible_id(request.user, v.get("responsible")),
-                tenant_id=request.user.tenant_id,
+                responsible_id=_responsible_id(parent.tenant_id, v.get("responsible")),
+                tenant_id=parent.tenant_id,
             )
         return Response(self._fresh(node), status=201)
 
@@ -160,7 +161,7 @@ class GridNodeViewSet(ScopedModelViewSet):
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
         if "responsible" in changes:
-            changes["responsible_id"] = _responsible_id(request.user, changes.pop("responsible"))
+            changes["responsible_id"] = _responsible_id(node.tenant_id, changes.pop("responsible"))
         with service_errors_as_400():
             tree.node_update(node=node, **changes)
         return Response(self._fresh(node))

@@ -16,8 +16,9 @@ rest of the request.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, IntegerField, Model, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from teams.models import User
+
+    AnyUser: TypeAlias = User | AnonymousUser
 
 M = TypeVar("M", bound=Model)
 
@@ -58,14 +61,15 @@ def codename(perm: str) -> str:
     return perm.rsplit(".", 1)[-1]
 
 
-def is_unrestricted(user: User | AnonymousUser) -> bool:
+def is_unrestricted(user: AnyUser) -> bool:
     """Platform superusers stand outside every tenant and see all of them."""
     return bool(user.is_authenticated and user.is_active and user.is_superuser)
 
 
-def grants(user: User | AnonymousUser, perm: str) -> tuple[Grant, ...]:
+def grants(user: AnyUser, perm: str) -> tuple[Grant, ...]:
     """The outermost granted nodes for `perm`, in the user's tenant (one query, cached per user object)."""
-    if not (user.is_authenticated and user.is_active) or user.tenant_id is None:
+    tenant_id = tenant_of(user)
+    if not (user.is_authenticated and user.is_active) or tenant_id is None:
         return ()
     name = codename(perm)
     cache: dict[str, tuple[Grant, ...]] = user.__dict__.setdefault(_CACHE_ATTR, {})
@@ -78,7 +82,7 @@ def grants(user: User | AnonymousUser, perm: str) -> tuple[Grant, ...]:
         group__user=user.pk, permission__codename=name, permission__content_type__app_label="grids"
     ).values("content_object_id")
     rows = (
-        GridNode.objects.filter(tenant_id=user.tenant_id)
+        GridNode.objects.filter(tenant_id=tenant_id)
         .filter(Q(pk__in=direct) | Q(pk__in=via_group))
         .order_by("tree_id", "lft")
         .values_list("pk", "tree_id", "lft", "rght", "level")
@@ -95,12 +99,17 @@ def grants(user: User | AnonymousUser, perm: str) -> tuple[Grant, ...]:
     return cache[name]
 
 
-def forget(user: User) -> None:
+def tenant_of(user: AnyUser) -> int | None:
+    """The user's tenant id; None for anonymous visitors and platform superusers."""
+    return getattr(user, "tenant_id", None)
+
+
+def forget(user: AnyUser) -> None:
     """Drop the cached grants (after a grant or revoke within the same request)."""
     user.__dict__.pop(_CACHE_ATTR, None)
 
 
-def nodes_filter(user: User | AnonymousUser, perm: str = VIEW) -> Q | None:
+def nodes_filter(user: AnyUser, perm: str = VIEW) -> Q | None:
     """The Q for grid nodes in scope, or None when nothing is."""
     if is_unrestricted(user):
         return Q()
@@ -110,10 +119,10 @@ def nodes_filter(user: User | AnonymousUser, perm: str = VIEW) -> Q | None:
     ranges = Q()
     for g in found:
         ranges |= Q(tree_id=g.tree_id, lft__gte=g.lft, rght__lte=g.rght)
-    return Q(tenant_id=user.tenant_id) & ranges
+    return Q(tenant_id=tenant_of(user)) & ranges
 
 
-def rows_filter(user: User | AnonymousUser, perm: str = VIEW, prefix: str = "") -> Q | None:
+def rows_filter(user: AnyUser, perm: str = VIEW, prefix: str = "") -> Q | None:
     """The Q for data rows carrying ancestor columns, or None when nothing is in scope."""
     if is_unrestricted(user):
         return Q()
@@ -126,28 +135,26 @@ def rows_filter(user: User | AnonymousUser, perm: str = VIEW, prefix: str = "") 
     columns = Q()
     for column, ids in by_column.items():
         columns |= Q(**{f"{prefix}{column}__in": ids}) if len(ids) > 1 else Q(**{f"{prefix}{column}": ids[0]})
-    return Q(**{f"{prefix}tenant_id": user.tenant_id}) & columns
+    return Q(**{f"{prefix}tenant_id": tenant_of(user)}) & columns
 
 
-def scope_nodes(
-    user: User | AnonymousUser, perm: str = VIEW, qs: QuerySet[GridNode] | None = None
-) -> QuerySet[GridNode]:
+def scope_nodes(user: AnyUser, perm: str = VIEW, qs: QuerySet[GridNode] | None = None) -> QuerySet[GridNode]:
     qs = GridNode.objects.all() if qs is None else qs
     q = nodes_filter(user, perm)
     return qs.none() if q is None else qs.filter(q)
 
 
-def scope_rows(user: User | AnonymousUser, perm: str, qs: QuerySet[M]) -> QuerySet[M]:
+def scope_rows(user: AnyUser, perm: str, qs: QuerySet[M]) -> QuerySet[M]:
     """Limit a queryset of a `GridScoped` model to the rows in the user's granted subtrees."""
     q = rows_filter(user, perm)
     return qs.none() if q is None else qs.filter(q)
 
 
-def can(user: User | AnonymousUser, perm: str, node: GridNode) -> bool:
+def can(user: AnyUser, perm: str, node: GridNode) -> bool:
     """May `user` do `perm` at `node`? Answered from the cached grants, without a query per node."""
     if is_unrestricted(user):
         return True
-    if node.tenant_id != getattr(user, "tenant_id", None):
+    if node.tenant_id != tenant_of(user):
         return False
     return any(g.covers(node) for g in grants(user, perm))
 
@@ -156,15 +163,15 @@ def get_in_scope_or_404(qs: QuerySet[M], **lookup: Any) -> M:
     """One object from an already scoped queryset; missing and out of scope are the same 404."""
     try:
         return qs.get(**lookup)
-    except (qs.model.DoesNotExist, ValueError, TypeError) as exc:
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
 
 
-def get_node_or_404(user: User | AnonymousUser, pk: Any, perm: str = VIEW) -> GridNode:
+def get_node_or_404(user: AnyUser, pk: Any, perm: str = VIEW) -> GridNode:
     return get_in_scope_or_404(scope_nodes(user, perm), pk=pk)
 
 
-def top_nodes(user: User | AnonymousUser, perm: str = VIEW) -> QuerySet[GridNode]:
+def top_nodes(user: AnyUser, perm: str = VIEW) -> QuerySet[GridNode]:
     """The outermost nodes the user may see: where their browsing (and breadcrumbs) start."""
     if is_unrestricted(user):
         return GridNode.objects.filter(level=0).order_by("tree_id")

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     AnyUser = User | AnonymousUser
 
 
-def _households_below(column: str) -> Subquery:
+def _households_below(column: str) -> Coalesce:
     inner = (
         Household.objects.filter(**{column: OuterRef("pk")})
         .order_by()

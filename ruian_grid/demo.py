@@ -109,7 +109,7 @@ def _plot_specs(
 
 def ruian_township_plan() -> list[tuple[str, str, str, int, int, int]]:
     """(code, name, kind, communities, villages, enterprises) for the 38 townships."""
-    plan = []
+    plan: list[tuple[str, str, str, int, int, int]] = []
     rest_enterprises = 196 - ENTERPRISES_IN_DEVZONE  # spread over the 37 streets and towns
     for i, (suffix, name, communities) in enumerate(STREETS):
         plan.append(

@@ -37,7 +37,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database and the broker answer; 503 naming the part that does not."""
     checks = {"database": _database_ok(), "broker": _broker_ok()}
     failing = sorted(name for name, ok in checks.items() if not ok)
-    body = {
+    body: dict[str, object] = {
         "status": "ok" if not failing else "unavailable",
         "checks": {k: "ok" if v else "down" for k, v in checks.items()},
     }

@@ -19,4 +19,7 @@ def user_list(*, actor: User | AnonymousUser, perm: str = "manage_grid") -> Quer
     qs = User.objects.select_related("tenant", "home_node").order_by("username")
     if scoping.is_unrestricted(actor):
         return qs
-    return qs.filter(tenant_id=actor.tenant_id, home_node__in=scoping.scope_nodes(actor, perm).values("pk"))
+    tenant_id = scoping.tenant_of(actor)
+    if tenant_id is None:
+        return qs.none()
+    return qs.filter(tenant_id=tenant_id, home_node__in=scoping.scope_nodes(actor, perm).values("pk"))

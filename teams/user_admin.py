@@ -5,7 +5,7 @@ Registered from `teams/admin.py`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin
@@ -27,7 +27,7 @@ from .roles import Role
 class UserCreateForm(AdminUserCreationForm):
     role = forms.ChoiceField(label=_("role"), choices=Role.choices)
 
-    class Meta(AdminUserCreationForm.Meta):
+    class Meta(AdminUserCreationForm.Meta):  # type: ignore[name-defined]  # missing from the stubs
         model = User
         fields = ("username", "full_name", "home_node")
 
@@ -72,7 +72,7 @@ class ScopedUserAdmin(ScopedModelAdmin, UserAdmin):
             return
         data = form.cleaned_data
         created = services.user_create(
-            actor=None if scoping.is_unrestricted(request.user) else request.user,
+            actor=None if scoping.is_unrestricted(request.user) else cast(User, request.user),
             username=data["username"],
             home_node=data["home_node"],
             role=data["role"],
