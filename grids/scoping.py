@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Count, IntegerField, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, Model, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -110,16 +110,24 @@ def forget(user: AnyUser) -> None:
 
 
 def nodes_filter(user: AnyUser, perm: str = VIEW) -> Q | None:
-    """The Q for grid nodes in scope, or None when nothing is."""
+    """The Q for grid nodes in scope, or None when nothing is.
+
+    The granted nodes' ranges are read inside the same statement as the rows (an EXISTS on their
+    ids), not from the cached grants: a tree write committed since the grants were read shifts
+    lft/rght, and comparing fresh rows with stale ranges would wrongly keep or drop nodes.
+    """
     if is_unrestricted(user):
         return Q()
     found = grants(user, perm)
     if not found:
         return None
-    ranges = Q()
-    for g in found:
-        ranges |= Q(tree_id=g.tree_id, lft__gte=g.lft, rght__lte=g.rght)
-    return Q(tenant_id=tenant_of(user)) & ranges
+    covering = GridNode.objects.filter(
+        pk__in=[g.node_id for g in found],
+        tree_id=OuterRef("tree_id"),
+        lft__lte=OuterRef("lft"),
+        rght__gte=OuterRef("rght"),
+    )
+    return Q(tenant_id=tenant_of(user)) & Q(Exists(covering))
 
 
 def rows_filter(user: AnyUser, perm: str = VIEW, prefix: str = "") -> Q | None:

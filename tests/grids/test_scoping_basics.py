@@ -45,3 +45,16 @@ def test_grants_are_read_once_per_request(cast, django_assert_num_queries):
     with django_assert_num_queries(1):
         for node in (cast.cell_a1, cast.plot_b1, cast.other_plot):
             scoping.can(user, "view_gridnode", node)
+
+
+def test_node_scope_stays_right_when_the_tree_shifts_under_cached_grants(cast):
+    """Grants are cached for a request; a tree write committed meanwhile moves lft/rght."""
+    from grids import tree
+    from grids.models import Kind
+
+    user = cast.township_b_staff
+    scoping.grants(user, "view_gridnode")  # read and cached, as early in a request
+    # Another request inserts to the left of Tangxia: every range from there on shifts.
+    tree.node_create(parent=cast.cell_a2, kind=Kind.PLOT, code="33038100500102", name="上望社区第二片")
+    seen = set(scoping.scope_nodes(user).values_list("pk", flat=True))
+    assert seen == {cast.township_b.pk, cast.cell_b1.pk, cast.plot_b1.pk}

@@ -69,6 +69,7 @@ def test_tenants_created_at_once_get_separate_trees():
 def test_api_requests_adding_villages_under_one_township_at_once_leave_a_valid_tree():
     from rest_framework.test import APIClient
 
+    from teams.models import User
     from teams.roles import Role
     from teams.services import user_create
 
@@ -79,7 +80,8 @@ def test_api_requests_adding_villages_under_one_township_at_once_leave_a_valid_t
 
     def post(i):
         client = APIClient()
-        client.force_authenticate(admin)
+        # Each request loads its own user, as a signed-in request does (grants are cached on it).
+        client.force_authenticate(User.objects.get(pk=admin.pk))
         body = {"parent": township.pk, "kind": "village", "code": f"A{i}", "name": f"村{i}"}
         statuses.append(client.post("/api/v1/grids/", body, format="json").status_code)
 
