@@ -33,7 +33,7 @@ class _CityConfigAdmin(ScopedModelAdmin):
         if scoping.is_unrestricted(request.user):
             return True
         root = GridNode.objects.filter(tenant_id=request.user.tenant_id, level=0).first()
-        return root is not None and scoping.can(request.user, self.manage_perm, root)
+        return root is not None and scoping.can_now(request.user, self.manage_perm, root)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return self._city_manager(request)

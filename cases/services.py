@@ -335,7 +335,7 @@ def case_record(
 
     `uploads` (photos, documents) are checked before anything is written and stored with the case.
     """
-    if not scoping.can(actor, RECORD_CASE, node):
+    if not scoping.can_now(actor, RECORD_CASE, node):
         raise ValidationError({"node": [_("You may not record cases at this grid node.")]})
     errors: dict[str, list[str]] = {}
     if kind not in CaseKind.values:
@@ -756,7 +756,7 @@ ALLOWED_FILES: dict[str, tuple[str, tuple[bytes, ...]]] = {
 def _may_contribute(actor: User, case: Case) -> bool:
     if rules.roles(actor, case, rules.open_part_orgs(case)):
         return True
-    return scoping.can(actor, RECORD_CASE, case.node)
+    return scoping.can_now(actor, RECORD_CASE, case.node)
 
 
 def attachment_check(upload: UploadedFile) -> tuple[str, str]:

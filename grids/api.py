@@ -129,7 +129,7 @@ class GridNodeViewSet(ScopedModelViewSet):
         return GridNodeSerializer(selectors.node_get(actor=self.request.user, pk=node.pk)).data
 
     def _require(self, perm: str, node: GridNode) -> None:
-        if not scoping.can(self.request.user, perm, node):
+        if not scoping.can_now(self.request.user, perm, node):
             raise PermissionDenied(_("You may not change the grid here."))
 
     @extend_schema(request=GridNodeWriteSerializer, responses={201: GridNodeSerializer})

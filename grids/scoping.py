@@ -159,12 +159,26 @@ def scope_rows(user: AnyUser, perm: str, qs: QuerySet[M]) -> QuerySet[M]:
 
 
 def can(user: AnyUser, perm: str, node: GridNode) -> bool:
-    """May `user` do `perm` at `node`? Answered from the cached grants, without a query per node."""
+    """May `user` do `perm` at `node`? From the cached grants, without a query: for what a page
+    shows (a button, a link). Services that change data ask `can_now`."""
     if is_unrestricted(user):
         return True
     if node.tenant_id != tenant_of(user):
         return False
     return any(g.covers(node) for g in grants(user, perm))
+
+
+def can_now(user: AnyUser, perm: str, node: GridNode) -> bool:
+    """`can`, answered by the database in one statement with the granted nodes' current ranges.
+
+    `can` compares cached ranges with a node loaded at another moment; a tree write committed in
+    between (another request redrawing the grid) can shift either. Services that change data ask
+    this instead: one query, right whatever the tree did meanwhile.
+    """
+    if is_unrestricted(user):
+        return True
+    q = nodes_filter(user, perm)
+    return q is not None and GridNode.objects.filter(q, pk=node.pk).exists()
 
 
 def get_in_scope_or_404(qs: QuerySet[M], **lookup: Any) -> M:

@@ -25,7 +25,7 @@ def grant_assign(*, actor: User | None, user: User, perms: Iterable[str], node: 
     """
     if user.tenant_id != node.tenant_id:
         raise ValidationError({"node": [_("The grid node belongs to another city.")]})
-    if actor is not None and not scoping.can(actor, "manage_grid", node):
+    if actor is not None and not scoping.can_now(actor, "manage_grid", node):
         raise ValidationError({"node": [_("You may not grant rights at this grid node.")]})
     with transaction.atomic():
         for perm in perms:
@@ -34,7 +34,7 @@ def grant_assign(*, actor: User | None, user: User, perms: Iterable[str], node: 
 
 
 def grant_remove(*, actor: User | None, user: User, perms: Iterable[str], node: GridNode) -> None:
-    if actor is not None and not scoping.can(actor, "manage_grid", node):
+    if actor is not None and not scoping.can_now(actor, "manage_grid", node):
         raise ValidationError({"node": [_("You may not change rights at this grid node.")]})
     with transaction.atomic():
         for perm in perms:

@@ -43,7 +43,7 @@ class ScopedModelAdmin(admin.ModelAdmin):
         if obj is None:
             return bool(scoping.grants(request.user, perm))
         node = self.node_of(obj)
-        return node is not None and scoping.can(request.user, perm, node)
+        return node is not None and scoping.can_now(request.user, perm, node)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._allowed(request, self.view_perm)

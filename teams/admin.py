@@ -79,7 +79,7 @@ class OrganisationAdmin(ScopedModelAdmin):
         # Departments are the city's; an office needs manage_grid at its node.
         anchor = _anchor(obj)
         if not scoping.is_unrestricted(request.user) and (
-            anchor is None or not scoping.can(request.user, self.manage_perm, anchor)
+            anchor is None or not scoping.can_now(request.user, self.manage_perm, anchor)
         ):
             raise PermissionDenied
         super().save_model(request, obj, form, change)
@@ -100,7 +100,7 @@ class MembershipAdmin(ScopedModelAdmin):
         if not scoping.is_unrestricted(request.user) and (
             obj.organisation.tenant_id != request.user.tenant_id
             or anchor is None
-            or not scoping.can(request.user, self.manage_perm, anchor)
+            or not scoping.can_now(request.user, self.manage_perm, anchor)
         ):
             raise PermissionDenied
         super().save_model(request, obj, form, change)

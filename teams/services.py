@@ -65,7 +65,7 @@ def organisation_create(
         raise ValidationError({"node": [_("The grid node belongs to another city.")]})
     if actor is not None and not scoping.is_unrestricted(actor):
         anchor = node or GridNode.objects.get(tenant_id=tenant_id, level=0)
-        if actor.tenant_id != tenant_id or not scoping.can(actor, "manage_grid", anchor):
+        if actor.tenant_id != tenant_id or not scoping.can_now(actor, "manage_grid", anchor):
             raise ValidationError(_("You may not create organisations here."))
     with transaction.atomic():
         org = Organisation(tenant_id=tenant_id, kind=kind, code=code, name=name, node=node)

@@ -61,13 +61,13 @@ def place_from(row: Any) -> dict[str, int | None]:
 
 
 def _require(actor: User, node: GridNode, perm: str = MANAGE) -> None:
-    if not scoping.can(actor, perm, node):
+    if not scoping.can_now(actor, perm, node):
         raise PermissionDenied(_("You may not change the registry of this grid."))
 
 
 def _require_plot(actor: User, plot: GridNode) -> None:
     """For a target chosen by the actor: a plot outside their scope is a form error, like a missing one."""
-    if plot.level != Level.PLOT or not scoping.can(actor, MANAGE, plot):
+    if plot.level != Level.PLOT or not scoping.can_now(actor, MANAGE, plot):
         raise ValidationError({"plot": [_("Choose a plot in your grid.")]})
 
 
@@ -412,7 +412,7 @@ def personal_data_reveal(*, actor: User, resident: Resident, reason: str) -> Rev
     reason = (reason or "").strip()
     if len(reason) < 4:
         raise ValidationError({"reason": [_("Say why you need these numbers (at least 4 characters).")]})
-    if not scoping.can(actor, REVEAL, resident.plot):
+    if not scoping.can_now(actor, REVEAL, resident.plot):
         raise PermissionDenied(_("You may not see personal numbers in this grid."))
     with transaction.atomic():
         PersonalDataAccess.objects.create(

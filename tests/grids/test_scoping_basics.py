@@ -58,3 +58,19 @@ def test_node_scope_stays_right_when_the_tree_shifts_under_cached_grants(cast):
     tree.node_create(parent=cast.cell_a2, kind=Kind.PLOT, code="33038100500102", name="上望社区第二片")
     seen = set(scoping.scope_nodes(user).values_list("pk", flat=True))
     assert seen == {cast.township_b.pk, cast.cell_b1.pk, cast.plot_b1.pk}
+
+
+def test_a_write_check_is_right_when_the_tree_shifts_under_cached_grants(cast):
+    """Two plots inserted in Shangwang shift Shangwang's last plot into Tangxia's old range: the
+    cached comparison would let Tangxia's staff act on it; the check services use does not."""
+    from grids import tree
+    from grids.models import GridNode, Kind
+
+    user = cast.township_b_staff
+    scoping.grants(user, "record_case")  # cached early in the request
+    for code in ("33038100520103", "33038100520104"):
+        tree.node_create(parent=cast.cell_a1, kind=Kind.PLOT, code=code, name=code)
+    shangwang_plot = GridNode.objects.get(pk=cast.plot_a3.pk)
+    tangxia_plot = GridNode.objects.get(pk=cast.plot_b1.pk)
+    assert not scoping.can_now(user, "record_case", shangwang_plot)
+    assert scoping.can_now(user, "record_case", tangxia_plot)
