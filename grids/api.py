@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
@@ -96,7 +95,7 @@ def _responsible_id(tenant_id: int, value: int | None) -> int | None:
     """A responsible person must be a user of the node's city; anything else reads as unknown."""
     if value is None:
         return None
-    if not get_user_model().objects.filter(pk=value, tenant_id=tenant_id).exists():
+    if not selectors.is_city_user(tenant_id=tenant_id, pk=value):
         raise serializers.ValidationError({"responsible": [_("No such user in this city.")]})
     return value
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
@@ -97,3 +98,8 @@ def home_node(*, actor: AnyUser) -> GridNode | None:
         if node is not None:
             return node
     return scoping.top_nodes(actor).first()
+
+
+def is_city_user(*, tenant_id: int, pk: int) -> bool:
+    """Is `pk` a user of this city (who may be named a grid's responsible person)?"""
+    return get_user_model().objects.filter(pk=pk, tenant_id=tenant_id).exists()
