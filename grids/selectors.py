@@ -61,8 +61,7 @@ def node_list(*, actor: AnyUser) -> QuerySet[GridNode]:
 
 def node_get(*, actor: AnyUser, pk: object, perm: str = scoping.VIEW) -> GridNode:
     qs = scoping.scope_nodes(actor, perm).select_related("parent", "responsible", "tenant")
-    node = scoping.get_in_scope_or_404(with_counts(qs, None), pk=pk)
-    return node
+    return scoping.get_in_scope_or_404(with_counts(qs, None), pk=pk)
 
 
 def node_children(*, actor: AnyUser, node: GridNode) -> QuerySet[GridNode]:
