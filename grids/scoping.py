@@ -181,6 +181,16 @@ def can_now(user: AnyUser, perm: str, node: GridNode) -> bool:
     return q is not None and GridNode.objects.filter(q, pk=node.pk).exists()
 
 
+def user_grants(user: AnyUser) -> list[tuple[str, GridNode]]:
+    """Every (right, node) granted to `user`, directly or through a group (one query each)."""
+    found: list[tuple[str, GridNode]] = []
+    for model, owner in ((GridNodeUserPermission, "user_id"), (GridNodeGroupPermission, "group__user")):
+        rows = model.objects.filter(**{owner: user.pk}, permission__content_type__app_label="grids")
+        for row in rows.select_related("permission", "content_object"):
+            found.append((row.permission.codename, row.content_object))
+    return found
+
+
 def get_in_scope_or_404(qs: QuerySet[M], **lookup: Any) -> M:
     """One object from an already scoped queryset; missing and out of scope are the same 404."""
     try:

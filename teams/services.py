@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from grids.models import GridNode
-from grids.services import grant_assign
+from grids.services import grant_assign, grant_check
 
 from .models import User
 from .roles import ROLE_PERMS, STAFF_ROLES
@@ -25,6 +25,8 @@ def user_create(
     """A user of the home node's tenant, holding the role's rights at the home node."""
     if role not in ROLE_PERMS:
         raise ValidationError({"role": [_("Unknown role %s.") % role]})
+    # Nobody creates a person with rights beyond their own (checked again, in the same way, by the grant).
+    grant_check(actor=actor, perms=ROLE_PERMS[role], node=home_node)
     with transaction.atomic():
         user = User(
             username=username,

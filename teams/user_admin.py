@@ -11,21 +11,24 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from grids import scoping
 from grids.models import GridNode
+from grids.services import grant_check, rights_within
 from ruian_grid.admin_base import ScopedModelAdmin
 
 from . import selectors, services
 from .models import User
-from .roles import Role
+from .roles import ROLE_PERMS, Role
 
 
 class UserCreateForm(AdminUserCreationForm):
     role = forms.ChoiceField(label=_("role"), choices=Role.choices)
+    actor: User | None = None  # set by the admin: the signed-in administrator (None: superuser)
 
     class Meta(AdminUserCreationForm.Meta):  # type: ignore[name-defined]  # missing from the stubs
         model = User
@@ -34,6 +37,17 @@ class UserCreateForm(AdminUserCreationForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["home_node"].required = True
+
+    def clean(self) -> dict[str, Any]:
+        """Refuse, as form errors, a role the administrator may not grant at the chosen node."""
+        data = super().clean() or self.cleaned_data
+        node, role = data.get("home_node"), data.get("role")
+        if node is not None and role in ROLE_PERMS:
+            try:
+                grant_check(actor=self.actor, perms=ROLE_PERMS[role], node=node)
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return data
 
 
 class ScopedUserAdmin(ScopedModelAdmin, UserAdmin):
@@ -56,6 +70,27 @@ class ScopedUserAdmin(ScopedModelAdmin, UserAdmin):
 
     def node_of(self, obj: User) -> GridNode | None:
         return obj.home_node
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None:
+            actor = None if scoping.is_unrestricted(request.user) else cast(User, request.user)
+            form = type("ScopedUserCreateForm", (form,), {"actor": actor})
+        return form
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # Staff status follows the role given at creation; only a platform superuser changes it.
+        extra = [] if scoping.is_unrestricted(request.user) else ["is_staff"]
+        return [*self.readonly_fields, *extra]
+
+    def _allowed(self, request: HttpRequest, perm: str, obj: Any = None) -> bool:
+        """Besides the node: nobody changes a person whose rights exceed their own (taking over
+        such an account, by a new password say, would be an escalation)."""
+        if not super()._allowed(request, perm, obj):
+            return False
+        if obj is None or perm == self.view_perm or scoping.is_unrestricted(request.user):
+            return True
+        return rights_within(actor=cast(User, request.user), user=obj)
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "home_node":
