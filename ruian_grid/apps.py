@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class RuianGridConfig(AppConfig):
     name = "ruian_grid"
     verbose_name = "Ruian Grid"
+
+    def ready(self) -> None:
+        from . import workbench
+
+        workbench.autodiscover()
