@@ -39,9 +39,9 @@ from cases.api import CaseViewSet  # noqa: E402
 from cases.models import Case  # noqa: E402
 from grids import tree  # noqa: E402
 from grids.models import GridNode, Kind, Level, Tenant  # noqa: E402
-from teams.models import Organisation, User  # noqa: E402
+from teams.models import Unit, User  # noqa: E402
 from teams.roles import Role  # noqa: E402
-from teams.services import membership_add, organisation_create, user_create  # noqa: E402
+from teams.services import membership_add, unit_create, user_create  # noqa: E402
 
 CASES = int(os.environ.get("BENCH_CASES", "1000000"))
 CHUNK = 250_000
@@ -50,10 +50,8 @@ CODE = "990381"  # a bench-only city code
 
 def ensure_units(tenant: Tenant) -> None:
     for code in ("justice", "fire", "safety", "petitions"):
-        if not Organisation.objects.filter(tenant=tenant, code=f"dept-{code}").exists():
-            organisation_create(
-                actor=None, tenant_id=tenant.pk, kind="department", code=f"dept-{code}", name=code
-            )
+        if not Unit.objects.filter(tenant=tenant, code=f"dept-{code}").exists():
+            unit_create(actor=None, tenant_id=tenant.pk, kind="department", code=f"dept-{code}", name=code)
 
 
 def ensure_city() -> Tenant:
@@ -76,11 +74,11 @@ def ensure_city() -> Tenant:
     township = GridNode.objects.filter(tenant=tenant, level=Level.TOWNSHIP).order_by("code").first()
     user_create(actor=None, username="bench_city", home_node=root, role=Role.CITY_ADMIN)
     user_create(actor=None, username="bench_township", home_node=township, role=Role.TOWNSHIP_STAFF)
-    police = organisation_create(
+    police = unit_create(
         actor=None, tenant_id=tenant.pk, kind="department", code="dept-police", name="police"
     )
     dept = User.objects.create_user(username="bench_police", tenant=tenant)
-    membership_add(actor=None, organisation=police, user=dept)
+    membership_add(actor=None, unit=police, user=dept)
     ensure_units(tenant)
     return tenant
 
@@ -88,7 +86,7 @@ def ensure_city() -> Tenant:
 LOAD_SQL = """
 INSERT INTO cases_case (
     tenant_id, city_id, township_id, cell_id, plot_id, node_id, kind, sub_kind, source, source_ref,
-    severity, title, description, address, parties, status, tier, reporter_id, responsible_org_id,
+    severity, title, description, address, parties, status, tier, reporter_id, responsible_unit_id,
     deadline_seq, alert_level, extension_minutes, extension_reason, pause_reason, paused_seconds,
     dispute_reason, dispute_seconds, resolution, satisfaction, callback_note, created_at, updated_at,
     version, due_at, yellow_at, red_at, step_started_at
@@ -114,9 +112,7 @@ def load(tenant: Tenant, reload: bool) -> None:
         return
     reporter = User.objects.get(username="bench_city")
     units = list(
-        Organisation.objects.filter(tenant=tenant, kind="department")
-        .order_by("pk")
-        .values_list("pk", flat=True)
+        Unit.objects.filter(tenant=tenant, kind="department").order_by("pk").values_list("pk", flat=True)
     )
     city = tree.tenant_root(tenant)
     started = time.perf_counter()

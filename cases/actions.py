@@ -22,10 +22,10 @@ Handler = Callable[[User, Case, dict[str, Any], int | None], Case]
 
 
 def _unit(actor: User, data: dict[str, Any], required: bool = True):  # noqa: ANN202
-    pk = data.get("responsible_org")
+    pk = data.get("responsible_unit")
     unit = selectors.unit_get(actor, pk) if pk not in (None, "") else None
     if unit is None and required:
-        raise ValidationError({"responsible_org": [_("Choose an active unit of this city.")]})
+        raise ValidationError({"responsible_unit": [_("Choose an active unit of this city.")]})
     return unit
 
 
@@ -42,14 +42,14 @@ def _person(actor: User, data: dict[str, Any]) -> User | None:
 def _dispatch(actor: User, case: Case, data: dict[str, Any], version: int | None) -> Case:
     assists = []
     for item in data.get("assists") or []:
-        org = selectors.unit_get(actor, item.get("organisation"))
-        if org is None:
+        unit = selectors.unit_get(actor, item.get("unit"))
+        if unit is None:
             raise ValidationError({"assists": [_("Choose an active unit of this city.")]})
-        assists.append(services.AssistSpec(org, item.get("task", ""), item.get("due_at")))
+        assists.append(services.AssistSpec(unit, item.get("task", ""), item.get("due_at")))
     return services.case_dispatch(
         actor=actor,
         case=case,
-        responsible_org=_unit(actor, data),
+        responsible_unit=_unit(actor, data),
         responsible_person=_person(actor, data),
         due_at=data.get("due_at"),
         assists=assists,
@@ -63,7 +63,7 @@ def _reassign(service: Callable[..., Case]) -> Handler:
         return service(
             actor=actor,
             case=case,
-            responsible_org=_unit(actor, data),
+            responsible_unit=_unit(actor, data),
             responsible_person=_person(actor, data),
             reason=data.get("reason", ""),
             version=version,

@@ -95,7 +95,7 @@ class CaseAdmin(ScopedModelAdmin):
         "status",
         "tier",
         "node",
-        "responsible_org",
+        "responsible_unit",
         "due_at",
         "created_at",
     ]
@@ -104,7 +104,7 @@ class CaseAdmin(ScopedModelAdmin):
     inlines = [EventInline]
 
     def scoped_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return selectors.cases_visible(request.user).select_related("node", "responsible_org")
+        return selectors.cases_visible(request.user).select_related("node", "responsible_unit")
 
     def node_of(self, obj: Any) -> GridNode | None:
         return obj.node

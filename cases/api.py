@@ -54,7 +54,9 @@ class CasePagination(CursorPagination):
 class CaseListSerializer(serializers.ModelSerializer):
     number = serializers.CharField(read_only=True)
     node_name = serializers.CharField(source="node.name", read_only=True)
-    responsible_org_name = serializers.CharField(source="responsible_org.name", read_only=True, default=None)
+    responsible_unit_name = serializers.CharField(
+        source="responsible_unit.name", read_only=True, default=None
+    )
     responsible_person_name = serializers.CharField(
         source="responsible_person.__str__", read_only=True, default=None
     )
@@ -73,8 +75,8 @@ class CaseListSerializer(serializers.ModelSerializer):
             "tier",
             "node",
             "node_name",
-            "responsible_org",
-            "responsible_org_name",
+            "responsible_unit",
+            "responsible_unit_name",
             "responsible_person",
             "responsible_person_name",
             "due_at",
@@ -90,14 +92,14 @@ class CaseListSerializer(serializers.ModelSerializer):
 
 
 class PartSerializer(serializers.ModelSerializer):
-    organisation_name = serializers.CharField(source="organisation.name", read_only=True)
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
 
     class Meta:
         model = CasePart
         fields = [
             "id",
-            "organisation",
-            "organisation_name",
+            "unit",
+            "unit_name",
             "task",
             "due_at",
             "status",
@@ -232,20 +234,20 @@ class _Note(_Versioned):
 
 
 class _Assist(serializers.Serializer):
-    organisation = serializers.IntegerField()
+    unit = serializers.IntegerField()
     task = serializers.CharField(max_length=200)
     due_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
 class _Dispatch(_Note):
-    responsible_org = serializers.IntegerField()
+    responsible_unit = serializers.IntegerField()
     responsible_person = serializers.IntegerField(required=False, allow_null=True, default=None)
     due_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     assists = _Assist(many=True, required=False, default=list)
 
 
 class _Reassign(_Reason):
-    responsible_org = serializers.IntegerField()
+    responsible_unit = serializers.IntegerField()
     responsible_person = serializers.IntegerField(required=False, allow_null=True, default=None)
 
 

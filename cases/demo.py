@@ -1,6 +1,6 @@
 """The demo city's cases, time limits and working calendar: deterministic and idempotent.
 
-Called by `seed_demo` after the grid, the users and `teams.demo.seed_organisations`:
+Called by `seed_demo` after the grid, the users and `teams.demo.seed_units`:
 
     seed_case_policy(tenant)
     seed_cases(tenant, actor=<a city administrator>, count=120)
@@ -14,7 +14,7 @@ import random
 from django.db import transaction
 
 from grids.models import GridNode, Level, Tenant
-from teams.models import Organisation, OrganisationKind, User
+from teams.models import Unit, UnitKind, User
 
 from . import services
 from .models import CalendarDay, Case, CaseKind, LimitUnit, Severity, Source, Step, SubKind, TimePolicy
@@ -107,14 +107,10 @@ def seed_cases(tenant: Tenant, *, actor: User, count: int = 120, seed: int = 330
     """
     rng = random.Random(seed)  # noqa: S311 - demo data
     plots = list(GridNode.objects.filter(tenant=tenant, level=Level.PLOT).order_by("tree_id", "lft"))
-    departments = list(
-        Organisation.objects.filter(tenant=tenant, kind=OrganisationKind.DEPARTMENT).order_by("code")
-    )
+    departments = list(Unit.objects.filter(tenant=tenant, kind=UnitKind.DEPARTMENT).order_by("code"))
     offices = {
         o.node_id: o
-        for o in Organisation.objects.filter(tenant=tenant, kind=OrganisationKind.TOWNSHIP_OFFICE).exclude(
-            node=None
-        )
+        for o in Unit.objects.filter(tenant=tenant, kind=UnitKind.TOWNSHIP_OFFICE).exclude(node=None)
     }
     if not plots or not departments:
         return 0
@@ -158,7 +154,7 @@ def seed_cases(tenant: Tenant, *, actor: User, count: int = 120, seed: int = 330
             if stage == 6
             else []
         )
-        services.case_dispatch(actor=actor, case=case, responsible_org=lead, assists=assists)
+        services.case_dispatch(actor=actor, case=case, responsible_unit=lead, assists=assists)
         if stage == 1:
             continue
         members = list(lead.members.all()[:1])

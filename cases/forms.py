@@ -74,8 +74,8 @@ class _ActionForm(forms.Form):
     def __init__(self, *args: Any, user: User, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         units = selectors.unit_choices_for(user, case)
-        if "responsible_org" in self.fields:
-            self.fields["responsible_org"].queryset = units
+        if "responsible_unit" in self.fields:
+            self.fields["responsible_unit"].queryset = units
         if "responsible_person" in self.fields:
             self.fields["responsible_person"].queryset = selectors.unit_people(user)
         if "assists" in self.fields:
@@ -84,12 +84,12 @@ class _ActionForm(forms.Form):
     def to_data(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
         data.pop("version", None)
-        for name in ("responsible_org", "responsible_person"):
+        for name in ("responsible_unit", "responsible_person"):
             if name in data:
                 data[name] = data[name].pk if data[name] is not None else None
         if "assists" in data:
             task = data.pop("assist_task", "") or ""
-            data["assists"] = [{"organisation": org.pk, "task": task} for org in data["assists"]]
+            data["assists"] = [{"unit": unit.pk, "task": task} for unit in data["assists"]]
         return data
 
 
@@ -110,7 +110,7 @@ def _person_field() -> forms.ModelChoiceField:
 
 
 class DispatchForm(_ActionForm):
-    responsible_org = _unit_field()
+    responsible_unit = _unit_field()
     responsible_person = _person_field()
     due_at = forms.DateTimeField(
         required=False,
@@ -137,14 +137,14 @@ class NoteForm(_ActionForm):
 
 
 class ReassignForm(_ActionForm):
-    responsible_org = _unit_field()
+    responsible_unit = _unit_field()
     responsible_person = _person_field()
     reason = _reason_field()
 
 
 class ExtensionForm(_ActionForm):
     amount = forms.IntegerField(min_value=1, max_value=1000, label=_("How much more time"))
-    unit = forms.ChoiceField(choices=LimitUnit.choices, label=_("Unit"))
+    unit = forms.ChoiceField(choices=LimitUnit.choices, label=_("Time unit"))
     reason = _reason_field()
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import GridNode, GridScoped, Level, Tenant
-from teams.models import Organisation
+from teams.models import Unit
 
 
 class CaseKind(models.TextChoices):
@@ -174,8 +174,8 @@ class Case(GridScoped):
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
     )
-    responsible_org = models.ForeignKey(
-        Organisation,
+    responsible_unit = models.ForeignKey(
+        Unit,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -258,7 +258,10 @@ class Case(GridScoped):
                 F("tenant"), F("plot"), F("created_at").desc(), F("id").desc(), name="cases_by_plot"
             ),
             models.Index(
-                F("responsible_org"), F("created_at").desc(), F("id").desc(), name="cases_by_responsible_org"
+                F("responsible_unit"),
+                F("created_at").desc(),
+                F("id").desc(),
+                name="cases_by_responsible_unit",
             ),
             models.Index(
                 F("responsible_person"),
@@ -282,7 +285,7 @@ class Case(GridScoped):
             ),
             models.CheckConstraint(
                 condition=~Q(status__in=["dispatched", "in_hand", "paused", "resolved"])
-                | Q(responsible_org__isnull=False),
+                | Q(responsible_unit__isnull=False),
                 name="cases_handled_has_unit",
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="cases_version_positive"),
@@ -326,8 +329,8 @@ class CasePart(models.Model):
 
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant"))
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="parts", verbose_name=_("case"))
-    organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="case_parts", verbose_name=_("assisting unit")
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="case_parts", verbose_name=_("assisting unit")
     )
     task = models.CharField(_("its part"), max_length=200)
     due_at = models.DateTimeField(_("due at"), null=True, blank=True)
@@ -343,12 +346,12 @@ class CasePart(models.Model):
         verbose_name_plural = _("assisting parts")
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["case", "organisation"], name="cases_part_one_per_unit"),
+            models.UniqueConstraint(fields=["case", "unit"], name="cases_part_one_per_unit"),
         ]
-        indexes = [models.Index(fields=["organisation", "status"], name="cases_part_by_org")]
+        indexes = [models.Index(fields=["unit", "status"], name="cases_part_by_unit")]
 
     def __str__(self) -> str:
-        return f"{self.organisation}: {self.task}"
+        return f"{self.unit}: {self.task}"
 
 
 EVENT_LABELS: dict[str, object] = {
@@ -487,7 +490,7 @@ class TimePolicy(models.Model):
     tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, blank=True)
     limit = models.PositiveIntegerField(_("limit"))
     unit = models.CharField(
-        _("unit"), max_length=5, choices=LimitUnit.choices, default=LimitUnit.WORKING_DAYS
+        _("time unit"), max_length=5, choices=LimitUnit.choices, default=LimitUnit.WORKING_DAYS
     )
     yellow_percent = models.PositiveSmallIntegerField(_("yellow at (percent of limit)"), default=80)
     red_percent = models.PositiveSmallIntegerField(_("red at (percent of limit)"), default=100)

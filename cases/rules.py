@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from grids import scoping
 from grids.models import Level
-from teams.organisations import organisation_ids_of
+from teams.units import unit_ids_of
 
 from .models import TIER_ABOVE, TIER_LEVEL, Case, PartStatus, Status
 
@@ -215,23 +215,23 @@ def is_manager(user: User | AnonymousUser, case: Case) -> bool:
 
 
 def roles(
-    user: User | AnonymousUser, case: Case, open_part_org_ids: frozenset[int] = frozenset()
+    user: User | AnonymousUser, case: Case, open_part_unit_ids: frozenset[int] = frozenset()
 ) -> frozenset[str]:
-    """The user's roles on the case. `open_part_org_ids`: the units whose assisting part is open."""
+    """The user's roles on the case. `open_part_unit_ids`: the units whose assisting part is open."""
     found: set[str] = set()
     if is_manager(user, case):
         found.add(MANAGER)
-    org_ids = organisation_ids_of(user) if getattr(user, "tenant_id", None) == case.tenant_id else frozenset()
-    if case.responsible_org_id and case.responsible_org_id in org_ids:
+    unit_ids = unit_ids_of(user) if getattr(user, "tenant_id", None) == case.tenant_id else frozenset()
+    if case.responsible_unit_id and case.responsible_unit_id in unit_ids:
         found.add(UNIT)
-    if org_ids & open_part_org_ids:
+    if unit_ids & open_part_unit_ids:
         found.add(ASSIST)
     return frozenset(found)
 
 
-def open_part_orgs(case: Case) -> frozenset[int]:
+def open_part_units(case: Case) -> frozenset[int]:
     """Units with an open assisting part (uses prefetched parts when present)."""
-    return frozenset(p.organisation_id for p in case.parts.all() if p.status == PartStatus.OPEN)
+    return frozenset(p.unit_id for p in case.parts.all() if p.status == PartStatus.OPEN)
 
 
 def refusal(transition: Transition, case: Case, user_roles: frozenset[str]) -> str | None:
@@ -247,12 +247,12 @@ def refusal(transition: Transition, case: Case, user_roles: frozenset[str]) -> s
         return str(_("No extension has been requested."))
     if transition.name == "request_extension" and case.extension_requested_minutes:
         return str(_("An extension request is already waiting for a decision."))
-    if transition.name in ("submit", "close") and open_part_orgs(case):
+    if transition.name in ("submit", "close") and open_part_units(case):
         return str(_("Assisting units have not all reported their parts done."))
     return None
 
 
 def available(user: User | AnonymousUser, case: Case) -> list[Transition]:
     """The transitions this user may fire on this case now (parts prefetched: no query)."""
-    user_roles = roles(user, case, open_part_orgs(case))
+    user_roles = roles(user, case, open_part_units(case))
     return [t for t in TRANSITIONS.values() if t.who & user_roles and refusal(t, case, user_roles) is None]

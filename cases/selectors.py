@@ -1,7 +1,7 @@
 """Every read of cases, already scoped: grid grants over the ancestor columns, or the department's cases.
 
 A user sees the cases under the nodes where they hold `view_gridnode` (ancestor columns, one
-indexed filter), plus the cases sent to an organisation they work in (as responsible or assisting
+indexed filter), plus the cases sent to a unit they work in (as responsible or assisting
 unit) anywhere in their city. Always AND their tenant.
 """
 
@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from grids import scoping
 from grids.models import GridNode, Level
-from teams.models import Organisation, User
-from teams.organisations import organisation_ids_of, organisations_of, organisations_visible
+from teams.models import Unit, User
+from teams.units import unit_ids_of, units_of, units_visible
 
 from .models import (
     TIMED_STATUSES,
@@ -44,8 +44,8 @@ LIST_FIELDS = (
     "title",
     "status",
     "tier",
-    "responsible_org_id",
-    "responsible_org__name",
+    "responsible_unit_id",
+    "responsible_unit__name",
     "responsible_person_id",
     "responsible_person__full_name",
     "responsible_person__username",
@@ -66,11 +66,11 @@ def visibility(user: User | AnonymousUser) -> Q | None:
     # An office only ever handles cases inside its own grid (the services enforce it), so the units
     # whose grid the user already sees add nothing: leaving them out keeps the plan a single scan of
     # the ancestor index. Departments (no grid) and offices elsewhere are added by id.
-    org_ids = sorted(
-        org.pk for org in organisations_of(user) if org.node is None or not scoping.can(user, VIEW, org.node)
+    unit_ids = sorted(
+        unit.pk for unit in units_of(user) if unit.node is None or not scoping.can(user, VIEW, unit.node)
     )
-    if org_ids:
-        by_unit = _unit_q(org_ids)
+    if unit_ids:
+        by_unit = _unit_q(unit_ids)
         combined = by_unit if grid is None else (grid | by_unit)
     elif grid is None:
         return None
@@ -79,11 +79,11 @@ def visibility(user: User | AnonymousUser) -> Q | None:
     return Q(tenant_id=user.tenant_id) & combined
 
 
-def _unit_q(org_ids: list[int]) -> Q:
+def _unit_q(unit_ids: list[int]) -> Q:
     """Cases led by or assisted by these units. The assisted case ids are read first (one query) so
     that PostgreSQL can OR two index scans instead of probing a subquery for every row."""
-    assisted = list(CasePart.objects.filter(organisation_id__in=org_ids).values_list("case_id", flat=True))
-    q = Q(responsible_org_id__in=org_ids)
+    assisted = list(CasePart.objects.filter(unit_id__in=unit_ids).values_list("case_id", flat=True))
+    q = Q(responsible_unit_id__in=unit_ids)
     return q | Q(pk__in=assisted) if assisted else q
 
 
@@ -109,7 +109,7 @@ def case_list(
     if view == "mine":
         qs = qs.filter(Q(responsible_person_id=user.pk) | Q(reporter_id=user.pk))
     elif view == "unit":
-        qs = qs.filter(_unit_q(sorted(organisation_ids_of(user))))
+        qs = qs.filter(_unit_q(sorted(unit_ids_of(user))))
     if kind:
         qs = qs.filter(kind=kind)
     if status:
@@ -123,7 +123,7 @@ def case_list(
     if open_only:
         qs = qs.exclude(status__in=["closed", "merged"])
     return (
-        qs.select_related("node", "responsible_org", "responsible_person")
+        qs.select_related("node", "responsible_unit", "responsible_person")
         .only(*LIST_FIELDS)
         .order_by("-created_at", "-id")
     )
@@ -134,12 +134,10 @@ def case_detail_queryset(user: User | AnonymousUser) -> QuerySet[Case]:
     return (
         cases_visible(user)
         .select_related(
-            "node", "responsible_org", "responsible_person", "reporter", "dispatched_by", "merged_into"
+            "node", "responsible_unit", "responsible_person", "reporter", "dispatched_by", "merged_into"
         )
         .prefetch_related(
-            Prefetch(
-                "parts", queryset=CasePart.objects.select_related("organisation", "done_by").order_by("id")
-            ),
+            Prefetch("parts", queryset=CasePart.objects.select_related("unit", "done_by").order_by("id")),
             Prefetch(
                 "attachments", queryset=CaseAttachment.objects.select_related("uploaded_by").order_by("id")
             ),
@@ -184,21 +182,21 @@ def recordable_nodes(user: User | AnonymousUser) -> QuerySet[GridNode]:
     return scoping.scope_nodes(user, "record_case").order_by("tree_id", "lft")
 
 
-def unit_choices(user: User | AnonymousUser) -> QuerySet[Organisation]:
+def unit_choices(user: User | AnonymousUser) -> QuerySet[Unit]:
     """Active units of the user's city a case can be sent to."""
-    return organisations_visible(user).filter(is_active=True)
+    return units_visible(user).filter(is_active=True)
 
 
-def unit_choices_for(user: User | AnonymousUser, case: Case) -> QuerySet[Organisation]:
+def unit_choices_for(user: User | AnonymousUser, case: Case) -> QuerySet[Unit]:
     """Units that may take this case: the city's departments and the offices of the case's grids."""
     grids = [pk for pk in (case.city_id, case.township_id, case.cell_id, case.plot_id) if pk]
     return unit_choices(user).filter(Q(node__isnull=True) | Q(node_id__in=grids))
 
 
-def unit_get(user: User | AnonymousUser, pk: Any) -> Organisation | None:
+def unit_get(user: User | AnonymousUser, pk: Any) -> Unit | None:
     try:
         return unit_choices(user).get(pk=pk)
-    except (Organisation.DoesNotExist, ValueError, TypeError):
+    except (Unit.DoesNotExist, ValueError, TypeError):
         return None
 
 
@@ -222,9 +220,7 @@ def unit_people(user: User | AnonymousUser) -> QuerySet[User]:
     if scoping.is_unrestricted(user):
         return User.objects.filter(memberships__isnull=False).distinct().order_by("username")
     return (
-        User.objects.filter(
-            memberships__organisation__tenant_id=getattr(user, "tenant_id", None), is_active=True
-        )
+        User.objects.filter(memberships__unit__tenant_id=getattr(user, "tenant_id", None), is_active=True)
         .distinct()
         .order_by("username")
     )

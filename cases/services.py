@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from grids import scoping
 from grids.models import GridNode, Level, Tenant
 from grids.registry import crypto
-from teams.models import Membership, Organisation
+from teams.models import Membership, Unit
 
 from . import calendar, policy, rules
 from .models import (
@@ -161,30 +161,30 @@ def _notify(event_id: int) -> None:
     tasks.case_event_notify.delay(event_id)
 
 
-def _member(org: Organisation, person: User | None) -> None:
-    if person is not None and not Membership.objects.filter(organisation=org, user=person).exists():
+def _member(unit: Unit, person: User | None) -> None:
+    if person is not None and not Membership.objects.filter(unit=unit, user=person).exists():
         raise ValidationError(
             {
                 "responsible_person": [
-                    _("%(person)s does not work in %(unit)s.") % {"person": person, "unit": org}
+                    _("%(person)s does not work in %(unit)s.") % {"person": person, "unit": unit}
                 ]
             }
         )
 
 
-def _check_unit(case: Case, org: Organisation | None, field_name: str = "responsible_org") -> Organisation:
-    if org is None:
+def _check_unit(case: Case, unit: Unit | None, field_name: str = "responsible_unit") -> Unit:
+    if unit is None:
         raise ValidationError({field_name: [_("Choose a responsible unit.")]})
-    if org.tenant_id != case.tenant_id or not org.is_active:
+    if unit.tenant_id != case.tenant_id or not unit.is_active:
         raise ValidationError({field_name: [_("No such active unit in this city.")]})
-    if org.node_id is not None:
+    if unit.node_id is not None:
         # An office serves its own grid: the case must lie at or below the office's node.
-        level = GridNode.objects.filter(pk=org.node_id).values_list("level", flat=True).first()
-        if level is None or getattr(case, scoping.LEVEL_COLUMN[Level(level)]) != org.node_id:
+        level = GridNode.objects.filter(pk=unit.node_id).values_list("level", flat=True).first()
+        if level is None or getattr(case, scoping.LEVEL_COLUMN[Level(level)]) != unit.node_id:
             raise ValidationError(
-                {field_name: [_("%(unit)s serves another grid than this case's.") % {"unit": org}]}
+                {field_name: [_("%(unit)s serves another grid than this case's.") % {"unit": unit}]}
             )
-    return org
+    return unit
 
 
 def _future(due_at: dt.datetime | None, now: dt.datetime, field_name: str = "due_at") -> dt.datetime | None:
@@ -221,7 +221,7 @@ class _Step:
 
 def _load_for_update(case_id: int) -> Case:
     return (
-        Case.objects.select_related("node", "responsible_org")
+        Case.objects.select_related("node", "responsible_unit")
         .prefetch_related(Prefetch("parts", queryset=CasePart.objects.order_by("id")))
         .get(pk=case_id)
     )
@@ -242,7 +242,7 @@ def _transition(actor: User, case: Case, name: str, version: int | None) -> Iter
                 % {"now": fresh.version, "seen": expected},
                 version=fresh.version,
             )
-        user_roles = rules.roles(actor, fresh, rules.open_part_orgs(fresh))
+        user_roles = rules.roles(actor, fresh, rules.open_part_units(fresh))
         if not transition.who & user_roles:
             raise PermissionDenied(_("You may not “%(action)s” this case.") % {"action": transition.label})
         why = rules.refusal(transition, fresh, user_roles)
@@ -400,7 +400,7 @@ def case_record(
 
 @dataclass(frozen=True)
 class AssistSpec:
-    organisation: Organisation
+    unit: Unit
     task: str
     due_at: dt.datetime | None = None
 
@@ -409,7 +409,7 @@ def case_dispatch(
     *,
     actor: User,
     case: Case,
-    responsible_org: Organisation | None,
+    responsible_unit: Unit | None,
     responsible_person: User | None = None,
     due_at: dt.datetime | None = None,
     assists: Sequence[AssistSpec] = (),
@@ -418,15 +418,15 @@ def case_dispatch(
 ) -> Case:
     """Send the case to a responsible unit (and person), with a deadline; joint cases name assisting units."""
     with _transition(actor, case, "dispatch", version) as step:
-        org = _check_unit(step.case, responsible_org)
-        _member(org, responsible_person)
+        unit = _check_unit(step.case, responsible_unit)
+        _member(unit, responsible_person)
         explicit = _future(due_at, step.now)
         # Parts from an earlier dispatch (before a return or an escalation) stay with their units.
-        assisting = _not_assisting(step.case, org)
-        seen = {org.pk} | assisting
+        assisting = _not_assisting(step.case, unit)
+        seen = {unit.pk} | assisting
         parts = []
         for spec in assists:
-            assist = _check_unit(step.case, spec.organisation, "assists")
+            assist = _check_unit(step.case, spec.unit, "assists")
             if assist.pk in seen:
                 raise ValidationError({"assists": [_("Each unit takes one part, and the lead unit none.")]})
             seen.add(assist.pk)
@@ -436,7 +436,7 @@ def case_dispatch(
                 CasePart(
                     tenant_id=step.case.tenant_id,
                     case=step.case,
-                    organisation=assist,
+                    unit=assist,
                     task=spec.task.strip()[:200],
                     due_at=_future(spec.due_at, step.now, "assists"),
                 )
@@ -447,25 +447,25 @@ def case_dispatch(
             default_due = policy.deadline_from(_calendar_for(step.case, step.now), step.now, limit).due_at
             for part in parts:
                 part.due_at = part.due_at or default_due
-        step.set(responsible_org=org, responsible_person=responsible_person, dispatched_by=actor)
+        step.set(responsible_unit=unit, responsible_person=responsible_person, dispatched_by=actor)
         if explicit:
             step.set(status=Status.DISPATCHED)
             _explicit_deadline(step.case, step.now, explicit, step.changed)
         CasePart.objects.bulk_create(parts)
         step.note = note
         step.data = {
-            "unit": org.name,
+            "unit": unit.name,
             "person": str(responsible_person or ""),
-            "assists": [p.organisation.name for p in parts],
+            "assists": [p.unit.name for p in parts],
         }
     return case
 
 
-def _not_assisting(case: Case, org: Organisation) -> set[int]:
+def _not_assisting(case: Case, unit: Unit) -> set[int]:
     """The units assisting on the case; the lead unit must not be one of them."""
-    assisting = {p.organisation_id for p in case.parts.all()}
-    if org.pk in assisting:
-        raise ValidationError({"responsible_org": [_("This unit already assists on the case.")]})
+    assisting = {p.unit_id for p in case.parts.all()}
+    if unit.pk in assisting:
+        raise ValidationError({"responsible_unit": [_("This unit already assists on the case.")]})
     return assisting
 
 
@@ -480,8 +480,8 @@ def case_accept(*, actor: User, case: Case, note: str = "", version: int | None 
 def case_return(*, actor: User, case: Case, reason: str, version: int | None = None) -> Case:
     with _transition(actor, case, "return", version) as step:
         step.note = _reason(reason)
-        step.data = {"unit": str(step.case.responsible_org)}
-        step.set(responsible_org=None, responsible_person=None)
+        step.data = {"unit": str(step.case.responsible_unit)}
+        step.set(responsible_unit=None, responsible_person=None)
     return case
 
 
@@ -489,7 +489,7 @@ def case_dispute(*, actor: User, case: Case, reason: str, version: int | None = 
     with _transition(actor, case, "dispute", version) as step:
         step.note = _reason(reason)
         step.set(disputed_at=step.now, dispute_reason=step.note)
-        step.data = {"unit": str(step.case.responsible_org)}
+        step.data = {"unit": str(step.case.responsible_unit)}
     return case
 
 
@@ -497,25 +497,25 @@ def case_decide(
     *,
     actor: User,
     case: Case,
-    responsible_org: Organisation | None,
+    responsible_unit: Unit | None,
     responsible_person: User | None = None,
     reason: str,
     version: int | None = None,
 ) -> Case:
     """The tier above settles a dispute: the same unit or another one; the dispute's duration is kept."""
     with _transition(actor, case, "decide", version) as step:
-        org = _check_unit(step.case, responsible_org)
-        _not_assisting(step.case, org)
-        _member(org, responsible_person)
+        unit = _check_unit(step.case, responsible_unit)
+        _not_assisting(step.case, unit)
+        _member(unit, responsible_person)
         step.note = _reason(reason)
         took = int((step.now - step.case.disputed_at).total_seconds()) if step.case.disputed_at else 0
         step.data = {
-            "unit": org.name,
-            "previous_unit": str(step.case.responsible_org),
+            "unit": unit.name,
+            "previous_unit": str(step.case.responsible_unit),
             "dispute_seconds": took,
         }
         step.set(
-            responsible_org=org,
+            responsible_unit=unit,
             responsible_person=responsible_person,
             disputed_at=None,
             dispute_seconds=step.case.dispute_seconds + took,
@@ -528,20 +528,20 @@ def case_transfer(
     *,
     actor: User,
     case: Case,
-    responsible_org: Organisation | None,
+    responsible_unit: Unit | None,
     responsible_person: User | None = None,
     reason: str,
     version: int | None = None,
 ) -> Case:
     with _transition(actor, case, "transfer", version) as step:
-        org = _check_unit(step.case, responsible_org)
-        if org.pk == step.case.responsible_org_id:
-            raise ValidationError({"responsible_org": [_("The case is already with this unit.")]})
-        _not_assisting(step.case, org)
-        _member(org, responsible_person)
+        unit = _check_unit(step.case, responsible_unit)
+        if unit.pk == step.case.responsible_unit_id:
+            raise ValidationError({"responsible_unit": [_("The case is already with this unit.")]})
+        _not_assisting(step.case, unit)
+        _member(unit, responsible_person)
         step.note = _reason(reason)
-        step.data = {"unit": org.name, "previous_unit": str(step.case.responsible_org)}
-        step.set(responsible_org=org, responsible_person=responsible_person, dispatched_by=actor)
+        step.data = {"unit": unit.name, "previous_unit": str(step.case.responsible_unit)}
+        step.set(responsible_unit=unit, responsible_person=responsible_person, dispatched_by=actor)
         step.restart_deadline = True
     return case
 
@@ -554,9 +554,9 @@ def case_escalate(*, actor: User, case: Case, reason: str, version: int | None =
         step.data = {
             "from_tier": step.case.tier,
             "to_tier": str(above),
-            "unit": str(step.case.responsible_org or ""),
+            "unit": str(step.case.responsible_unit or ""),
         }
-        step.set(tier=above, responsible_org=None, responsible_person=None)
+        step.set(tier=above, responsible_unit=None, responsible_person=None)
         step.restart_deadline = True
     return case
 
@@ -699,12 +699,10 @@ def part_complete(*, actor: User, case: Case, note: str) -> CasePart:
     transition = rules.TRANSITIONS["complete_part"]
     with transaction.atomic():
         fresh = _load_for_update(case.pk)
-        from teams.organisations import organisation_ids_of
+        from teams.units import unit_ids_of
 
         mine = [
-            p
-            for p in fresh.parts.all()
-            if p.status == PartStatus.OPEN and p.organisation_id in organisation_ids_of(actor)
+            p for p in fresh.parts.all() if p.status == PartStatus.OPEN and p.unit_id in unit_ids_of(actor)
         ]
         if not mine or actor.tenant_id != fresh.tenant_id:
             raise PermissionDenied(_("Your unit has no open part in this case."))
@@ -725,7 +723,7 @@ def part_complete(*, actor: User, case: Case, note: str) -> CasePart:
             action="complete_part",
             from_status=fresh.status,
             note=text,
-            data={"unit": str(part.organisation_id)},
+            data={"unit": str(part.unit_id)},
             at=now,
         )
     part.refresh_from_db()
@@ -754,7 +752,7 @@ ALLOWED_FILES: dict[str, tuple[str, tuple[bytes, ...]]] = {
 
 
 def _may_contribute(actor: User, case: Case) -> bool:
-    if rules.roles(actor, case, rules.open_part_orgs(case)):
+    if rules.roles(actor, case, rules.open_part_units(case)):
         return True
     return scoping.can_now(actor, RECORD_CASE, case.node)
 

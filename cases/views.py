@@ -126,7 +126,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "action_forms": forms,
             "upload_form": UploadForm(),
             "overdue": case.is_overdue(),
-            "waiting_on_parts": case.status == "in_hand" and bool(rules.open_part_orgs(case)),
+            "waiting_on_parts": case.status == "in_hand" and bool(rules.open_part_units(case)),
             "now": dt.datetime.now(dt.UTC),
         },
     )

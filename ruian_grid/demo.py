@@ -79,7 +79,7 @@ class SeedReport:
     nodes: int = 0
     households_added: int = 0
     residents_added: int = 0
-    organisations_added: int = 0
+    units_added: int = 0
     cases_added: int = 0
     users: list[tuple[str, str, str]] = field(default_factory=list)  # (username, role, home)
 
@@ -289,7 +289,7 @@ def seed(*, full: bool = False, townships: Iterable[str] = SAMPLE_TOWNSHIPS) -> 
     # is a disk flush, and the case services commit once a step.
     with transaction.atomic():
         for tenant in (ruian, pingyang):
-            report.organisations_added += teams_demo.seed_organisations(tenant, password=DEMO_PASSWORD)
+            report.units_added += teams_demo.seed_units(tenant, password=DEMO_PASSWORD)
             cases_demo.seed_case_policy(tenant)
         report.cases_added = cases_demo.seed_cases(ruian, actor=User.objects.get(username="city_admin"))
         households = Household.objects.filter(tenant=ruian, cell__name__in=["九三村", "林北村"]).order_by(

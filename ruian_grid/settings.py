@@ -170,7 +170,7 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
         "CaseKindEnum": "cases.models.CaseKind",
         "CaseStatusEnum": "cases.models.Status",
         "PartStatusEnum": "cases.models.PartStatus",
-        "ResponsibleUnitKindEnum": "teams.models.OrganisationKind",
+        "ResponsibleUnitKindEnum": "teams.models.UnitKind",
     },
 }
 

@@ -1,4 +1,4 @@
-"""Organisations and their people in /admin/, limited to the signed-in user's city.
+"""Responsible units and their people in /admin/, limited to the signed-in user's city.
 
 A city administrator (manage_grid at the city grid) edits every unit of the city; a township
 administrator the offices at or below their township. The User admin is registered elsewhere.
@@ -18,15 +18,15 @@ from grids import scoping
 from grids.models import GridNode
 from ruian_grid.admin_base import ScopedModelAdmin
 
-from . import organisations as selectors
-from .models import Membership, Organisation
+from . import units as selectors
+from .models import Membership, Unit
 
 
-def _anchor(org: Organisation) -> GridNode | None:
-    """The grid node whose grants decide about an organisation: its own, or the city for departments."""
-    if org.node_id:
-        return org.node
-    return GridNode.objects.filter(tenant_id=org.tenant_id, level=0).first()
+def _anchor(unit: Unit) -> GridNode | None:
+    """The grid node whose grants decide about a unit: its own, or the city for departments."""
+    if unit.node_id:
+        return unit.node
+    return GridNode.objects.filter(tenant_id=unit.tenant_id, level=0).first()
 
 
 def with_tenant(form: type[ModelForm], tenant_id: int) -> type[ModelForm]:
@@ -52,8 +52,8 @@ class MembershipInline(admin.TabularInline):
     fields = ["user", "role"]
 
 
-@admin.register(Organisation)
-class OrganisationAdmin(ScopedModelAdmin):
+@admin.register(Unit)
+class UnitAdmin(ScopedModelAdmin):
     list_display = ["name", "code", "kind", "node", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "code"]
@@ -61,7 +61,7 @@ class OrganisationAdmin(ScopedModelAdmin):
     inlines = [MembershipInline]
 
     def scoped_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return selectors.organisations_visible(request.user)
+        return selectors.units_visible(request.user)
 
     def node_of(self, obj: Any) -> GridNode | None:
         return _anchor(obj)
@@ -87,18 +87,18 @@ class OrganisationAdmin(ScopedModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(ScopedModelAdmin):
-    list_display = ["user", "organisation", "role", "joined_at"]
-    list_filter = ["role", "organisation__kind"]
-    search_fields = ["user__username", "user__full_name", "organisation__name"]
-    raw_id_fields = ["user", "organisation"]
+    list_display = ["user", "unit", "role", "joined_at"]
+    list_filter = ["role", "unit__kind"]
+    search_fields = ["user__username", "user__full_name", "unit__name"]
+    raw_id_fields = ["user", "unit"]
 
     def scoped_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return selectors.memberships_visible(request.user)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        anchor = _anchor(obj.organisation)
+        anchor = _anchor(obj.unit)
         if not scoping.is_unrestricted(request.user) and (
-            obj.organisation.tenant_id != request.user.tenant_id
+            obj.unit.tenant_id != request.user.tenant_id
             or anchor is None
             or not scoping.can_now(request.user, self.manage_perm, anchor)
         ):
@@ -106,4 +106,4 @@ class MembershipAdmin(ScopedModelAdmin):
         super().save_model(request, obj, form, change)
 
     def node_of(self, obj: Any) -> GridNode | None:
-        return _anchor(obj.organisation)
+        return _anchor(obj.unit)

@@ -7,7 +7,7 @@ from django.db import transaction
 
 from grids.models import GridNode, Level, Tenant
 
-from .models import Membership, Organisation, OrganisationKind, User
+from .models import Membership, Unit, UnitKind, User
 
 # The committee's member departments (综治委成员单位).
 DEPARTMENTS: tuple[tuple[str, str], ...] = (
@@ -22,31 +22,31 @@ DEPARTMENTS: tuple[tuple[str, str], ...] = (
 )
 
 
-def seed_organisations(tenant: Tenant, *, cell_offices: bool = True, password: str | None = None) -> int:
+def seed_units(tenant: Tenant, *, cell_offices: bool = True, password: str | None = None) -> int:
     """Create the member departments, one office per township and (optionally) per cell.
 
     People: each department gets one demo officer (username ``dept_<code>``, no grid grant, so they
     see only the cases sent to their department), and the users whose home node is an office's node
-    join that office. Returns how many organisations were created; a second run creates none.
+    join that office. Returns how many units were created; a second run creates none.
     """
     with transaction.atomic():
-        existing = set(Organisation.objects.filter(tenant=tenant).values_list("code", flat=True))
-        new: list[Organisation] = []
+        existing = set(Unit.objects.filter(tenant=tenant).values_list("code", flat=True))
+        new: list[Unit] = []
         for code, name in DEPARTMENTS:
             key = f"dept-{code}"
             if key not in existing:
-                new.append(Organisation(tenant=tenant, kind=OrganisationKind.DEPARTMENT, code=key, name=name))
+                new.append(Unit(tenant=tenant, kind=UnitKind.DEPARTMENT, code=key, name=name))
         levels = [Level.TOWNSHIP, Level.CELL] if cell_offices else [Level.TOWNSHIP]
         for node in GridNode.objects.filter(tenant=tenant, level__in=levels).order_by("tree_id", "lft"):
             key = f"office-{node.code}"
             if key in existing:
                 continue
             if node.level == Level.TOWNSHIP:
-                kind, name = OrganisationKind.TOWNSHIP_OFFICE, f"{node.name}综治中心"
+                kind, name = UnitKind.TOWNSHIP_OFFICE, f"{node.name}综治中心"
             else:
-                kind, name = OrganisationKind.CELL_OFFICE, f"{node.name}综治工作室"
-            new.append(Organisation(tenant=tenant, kind=kind, code=key, name=name[:100], node=node))
-        Organisation.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+                kind, name = UnitKind.CELL_OFFICE, f"{node.name}综治工作室"
+            new.append(Unit(tenant=tenant, kind=kind, code=key, name=name[:100], node=node))
+        Unit.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
         _seed_people(tenant, password)
     return len(new)
 
@@ -54,14 +54,14 @@ def seed_organisations(tenant: Tenant, *, cell_offices: bool = True, password: s
 def _seed_people(tenant: Tenant, password: str | None) -> None:
     hashed = make_password(password)  # once: hashing is deliberately slow; None gives an unusable one
     for code, name in DEPARTMENTS:
-        org = Organisation.objects.get(tenant=tenant, code=f"dept-{code}")
+        unit = Unit.objects.get(tenant=tenant, code=f"dept-{code}")
         username = f"dept_{code}" if tenant.code == "330381" else f"dept_{code}_{tenant.code}"
         user = User.objects.filter(username=username).first()
         if user is None:
             user = User(username=username, tenant=tenant, full_name=f"{name} 值班员", password=hashed)
             user.save()
-        Membership.objects.get_or_create(organisation=org, user=user, defaults={"role": "head"})
-    offices = Organisation.objects.filter(tenant=tenant).exclude(node=None)
+        Membership.objects.get_or_create(unit=unit, user=user, defaults={"role": "head"})
+    offices = Unit.objects.filter(tenant=tenant).exclude(node=None)
     office_by_node = {o.node_id: o for o in offices}
     for user in User.objects.filter(tenant=tenant, home_node_id__in=list(office_by_node)).order_by("pk"):
-        Membership.objects.get_or_create(organisation=office_by_node[user.home_node_id], user=user)
+        Membership.objects.get_or_create(unit=office_by_node[user.home_node_id], user=user)

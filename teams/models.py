@@ -1,4 +1,4 @@
-"""People: the user model now; organisations, service teams, assignments and visits arrive later."""
+"""People: the user model now; units, service teams, assignments and visits arrive later."""
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -42,23 +42,23 @@ class User(AbstractUser):
         return self.full_name or self.username
 
 
-class OrganisationKind(models.TextChoices):
+class UnitKind(models.TextChoices):
     DEPARTMENT = "department", _("member department")
     TOWNSHIP_OFFICE = "township_office", _("township office")
     CELL_OFFICE = "cell_office", _("cell governance office")
 
 
-class Organisation(models.Model):
+class Unit(models.Model):
     """A responsible unit: a member department of the committee, a township office or a cell office.
 
-    Cases are sent to organisations; their members handle them. Offices stand at a grid node (their
+    Cases are sent to units; their members handle them. Offices stand at a grid node (their
     township or cell); departments serve the whole city and stand at none.
     """
 
     tenant = models.ForeignKey(
-        "grids.Tenant", on_delete=models.PROTECT, related_name="organisations", verbose_name=_("tenant")
+        "grids.Tenant", on_delete=models.PROTECT, related_name="units", verbose_name=_("tenant")
     )
-    kind = models.CharField(_("kind"), max_length=20, choices=OrganisationKind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=UnitKind.choices)
     code = models.CharField(_("code"), max_length=48)
     name = models.CharField(_("name"), max_length=100)
     node = models.ForeignKey(
@@ -66,22 +66,22 @@ class Organisation(models.Model):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
-        related_name="organisations",
+        related_name="units",
         verbose_name=_("grid node served"),
     )
     is_active = models.BooleanField(_("active"), default=True)
     members = models.ManyToManyField(
-        User, through="Membership", related_name="organisations", verbose_name=_("members")
+        User, through="Membership", related_name="units", verbose_name=_("members")
     )
 
     class Meta:
-        verbose_name = _("organisation")
-        verbose_name_plural = _("organisations")
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
         ordering = ["tenant", "kind", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "code"], name="teams_org_code_unique_in_tenant"),
+            models.UniqueConstraint(fields=["tenant", "code"], name="teams_unit_code_unique_in_tenant"),
             models.CheckConstraint(
-                condition=Q(kind="department") | Q(node__isnull=False), name="teams_org_office_has_node"
+                condition=Q(kind="department") | Q(node__isnull=False), name="teams_unit_office_has_node"
             ),
         ]
 
@@ -95,10 +95,10 @@ class MembershipRole(models.TextChoices):
 
 
 class Membership(models.Model):
-    """A person working in an organisation (a person may work in several)."""
+    """A person working in a unit (a person may work in several)."""
 
-    organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("organisation")
+    unit = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("unit")
     )
     user = models.ForeignKey(
         User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
@@ -112,15 +112,15 @@ class Membership(models.Model):
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
         constraints = [
-            models.UniqueConstraint(fields=["organisation", "user"], name="teams_membership_unique"),
+            models.UniqueConstraint(fields=["unit", "user"], name="teams_membership_unique"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} @ {self.organisation}"
+        return f"{self.user} @ {self.unit}"
 
     def clean(self) -> None:
         """A person works only in units of their own city (checked by the admin's forms)."""
         from django.core.exceptions import ValidationError
 
-        if self.user_id and self.organisation_id and self.user.tenant_id != self.organisation.tenant_id:
+        if self.user_id and self.unit_id and self.user.tenant_id != self.unit.tenant_id:
             raise ValidationError({"user": _("The person belongs to another city.")})

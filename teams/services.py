@@ -45,13 +45,13 @@ def user_create(
     return user
 
 
-# --- organisations (responsible units) -----------------------------------------------------------
+# --- responsible units ---------------------------------------------------------------------------
 
-from .models import Membership, Organisation  # noqa: E402
-from .organisations import forget_organisations  # noqa: E402
+from .models import Membership, Unit  # noqa: E402
+from .units import forget_units  # noqa: E402
 
 
-def organisation_create(
+def unit_create(
     *,
     actor: User | None,
     tenant_id: int,
@@ -59,7 +59,7 @@ def organisation_create(
     code: str,
     name: str,
     node: GridNode | None = None,
-) -> Organisation:
+) -> Unit:
     """A responsible unit of a city. Offices stand at their grid node; departments at none."""
     from grids import scoping
 
@@ -68,23 +68,19 @@ def organisation_create(
     if actor is not None and not scoping.is_unrestricted(actor):
         anchor = node or GridNode.objects.get(tenant_id=tenant_id, level=0)
         if actor.tenant_id != tenant_id or not scoping.can_now(actor, "manage_grid", anchor):
-            raise ValidationError(_("You may not create organisations here."))
+            raise ValidationError(_("You may not create units here."))
     with transaction.atomic():
-        org = Organisation(tenant_id=tenant_id, kind=kind, code=code, name=name, node=node)
-        org.full_clean()
-        org.save()
-    return org
+        unit = Unit(tenant_id=tenant_id, kind=kind, code=code, name=name, node=node)
+        unit.full_clean()
+        unit.save()
+    return unit
 
 
-def membership_add(
-    *, actor: User | None, organisation: Organisation, user: User, role: str = "member"
-) -> Membership:
-    """Put a person into an organisation; adding them twice changes nothing."""
-    if user.tenant_id != organisation.tenant_id:
+def membership_add(*, actor: User | None, unit: Unit, user: User, role: str = "member") -> Membership:
+    """Put a person into a unit; adding them twice changes nothing."""
+    if user.tenant_id != unit.tenant_id:
         raise ValidationError({"user": [_("The person belongs to another city.")]})
     with transaction.atomic():
-        membership, _created = Membership.objects.get_or_create(
-            organisation=organisation, user=user, defaults={"role": role}
-        )
-    forget_organisations(user)
+        membership, _created = Membership.objects.get_or_create(unit=unit, user=user, defaults={"role": role})
+    forget_units(user)
     return membership

@@ -10,7 +10,7 @@ from cases.models import Case
 from grids import scoping, tree
 from grids.models import GridNode, Household, Kind, Resident, Tenant
 from ruian_grid import demo
-from teams.models import Organisation, OrganisationKind, User
+from teams.models import Unit, UnitKind, User
 
 
 def test_seed_demo_builds_the_cities_and_a_second_run_changes_nothing(db, client):
@@ -62,7 +62,7 @@ def households_are_about_150_a_plot_in_the_sample_townships():
 def units_cases_and_residents_are_there():
     ruian = Tenant.objects.get(code="330381")
     assert Case.objects.filter(tenant=ruian).count() == 120
-    assert Organisation.objects.filter(tenant=ruian, kind=OrganisationKind.DEPARTMENT).count() >= 8
+    assert Unit.objects.filter(tenant=ruian, kind=UnitKind.DEPARTMENT).count() >= 8
     assert Resident.objects.filter(tenant=ruian, cell__name="九三村").exists()
     police = User.objects.get(username="dept_police")
     assert not scoping.scope_nodes(police).exists()  # no grid: only the cases sent to the department
@@ -78,7 +78,7 @@ def second_run_changes_nothing():
         User.objects.count(),
         Case.objects.count(),
     ) == counts
-    assert "Households added: 0; residents added: 0; organisations added: 0; cases added: 0" in out.getvalue()
+    assert "Households added: 0; residents added: 0; units added: 0; cases added: 0" in out.getvalue()
 
 
 def test_the_plan_is_deterministic():

@@ -12,41 +12,37 @@ import pytest
 
 from cases import services
 from cases.models import Case
-from teams.models import Organisation, OrganisationKind
-from teams.services import membership_add, organisation_create
+from teams.models import Unit, UnitKind
+from teams.services import membership_add, unit_create
 from tests.conftest import Cast
 
 
 @dataclass
 class Units:
-    police: Organisation
-    justice: Organisation
-    shangwang_office: Organisation
-    jiusan_office: Organisation
-    pingyang_police: Organisation
+    police: Unit
+    justice: Unit
+    shangwang_office: Unit
+    jiusan_office: Unit
+    pingyang_police: Unit
 
 
 @pytest.fixture
 def units(cast: Cast) -> Units:
-    def org(tenant, kind, code, name, node=None):
-        return organisation_create(
-            actor=None, tenant_id=tenant.pk, kind=kind, code=code, name=name, node=node
-        )
+    def unit(tenant, kind, code, name, node=None):
+        return unit_create(actor=None, tenant_id=tenant.pk, kind=kind, code=code, name=name, node=node)
 
     u = Units(
-        police=org(cast.ruian, OrganisationKind.DEPARTMENT, "dept-police", "市公安局"),
-        justice=org(cast.ruian, OrganisationKind.DEPARTMENT, "dept-justice", "市司法局"),
-        shangwang_office=org(
-            cast.ruian, OrganisationKind.TOWNSHIP_OFFICE, "office-sw", "上望街道综治中心", cast.township_a
+        police=unit(cast.ruian, UnitKind.DEPARTMENT, "dept-police", "市公安局"),
+        justice=unit(cast.ruian, UnitKind.DEPARTMENT, "dept-justice", "市司法局"),
+        shangwang_office=unit(
+            cast.ruian, UnitKind.TOWNSHIP_OFFICE, "office-sw", "上望街道综治中心", cast.township_a
         ),
-        jiusan_office=org(
-            cast.ruian, OrganisationKind.CELL_OFFICE, "office-js", "九三村综治工作室", cast.cell_a1
-        ),
-        pingyang_police=org(cast.pingyang, OrganisationKind.DEPARTMENT, "dept-police", "平阳县公安局"),
+        jiusan_office=unit(cast.ruian, UnitKind.CELL_OFFICE, "office-js", "九三村综治工作室", cast.cell_a1),
+        pingyang_police=unit(cast.pingyang, UnitKind.DEPARTMENT, "dept-police", "平阳县公安局"),
     )
-    membership_add(actor=None, organisation=u.police, user=cast.department_user)
-    membership_add(actor=None, organisation=u.shangwang_office, user=cast.township_a_staff)
-    membership_add(actor=None, organisation=u.jiusan_office, user=cast.village_member)
+    membership_add(actor=None, unit=u.police, user=cast.department_user)
+    membership_add(actor=None, unit=u.shangwang_office, user=cast.township_a_staff)
+    membership_add(actor=None, unit=u.jiusan_office, user=cast.village_member)
     return u
 
 
@@ -68,7 +64,7 @@ def dispatched(cast: Cast, units: Units, case_a1: Case) -> Case:
     return services.case_dispatch(
         actor=cast.township_a_staff,
         case=case_a1,
-        responsible_org=units.police,
+        responsible_unit=units.police,
         responsible_person=cast.department_user,
     )
 

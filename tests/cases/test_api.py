@@ -61,7 +61,7 @@ def test_other_tenant_admin_gets_404(cast, units, case_a1):
 def test_department_user_sees_cases_sent_to_their_department_and_nothing_else(cast, units, case_a1):
     other = record(cast, title="另一件")
     assert api(cast.department_user).get(url(case_a1)).status_code == 404
-    services.case_dispatch(actor=cast.township_a_staff, case=case_a1, responsible_org=units.police)
+    services.case_dispatch(actor=cast.township_a_staff, case=case_a1, responsible_unit=units.police)
     response = api(cast.department_user).get(url())
     assert ids(response) == {case_a1.pk}
     assert api(cast.department_user).get(url(other)).status_code == 404
@@ -72,7 +72,7 @@ def test_assisting_department_sees_the_joint_case(cast, units, case_a1):
     services.case_dispatch(
         actor=cast.township_a_staff,
         case=case_a1,
-        responsible_org=units.shangwang_office,
+        responsible_unit=units.shangwang_office,
         assists=[services.AssistSpec(units.police, "维护秩序")],
     )
     assert ids(api(cast.department_user).get(url())) == {case_a1.pk}
@@ -127,7 +127,7 @@ def test_dispatch_accept_submit_close_via_actions(cast, units, case_a1):
     staff, police = api(cast.township_a_staff), api(cast.department_user)
     response = staff.post(
         url(case_a1, "dispatch"),
-        {"version": 1, "responsible_org": units.police.pk, "responsible_person": cast.department_user.pk},
+        {"version": 1, "responsible_unit": units.police.pk, "responsible_person": cast.department_user.pk},
         format="json",
     )
     assert response.status_code == 200, response.json()
@@ -161,7 +161,7 @@ def test_action_not_allowed_from_state_gets_409(cast, units, case_a1):
 
 
 def test_not_entitled_gets_403_then_entitled_succeeds(cast, units, case_a1):
-    body = {"responsible_org": units.police.pk}
+    body = {"responsible_unit": units.police.pk}
     response = api(cast.village_member).post(url(case_a1, "dispatch"), body, format="json")
     assert response.status_code == 403
     case_a1.refresh_from_db()
@@ -170,19 +170,19 @@ def test_not_entitled_gets_403_then_entitled_succeeds(cast, units, case_a1):
 
 
 def test_out_of_scope_action_is_404(cast, units, case_a1):
-    body = {"responsible_org": units.police.pk}
+    body = {"responsible_unit": units.police.pk}
     assert api(cast.township_b_staff).post(url(case_a1, "dispatch"), body, format="json").status_code == 404
     assert api(cast.other_tenant_admin).post(url(case_a1, "dispatch"), body, format="json").status_code == 404
 
 
 def test_dispatch_to_unit_of_other_city_refused(cast, units, case_a1):
-    body = {"responsible_org": units.pingyang_police.pk}
+    body = {"responsible_unit": units.pingyang_police.pk}
     response = api(cast.township_a_staff).post(url(case_a1, "dispatch"), body, format="json")
-    assert response.status_code == 400 and "responsible_org" in response.json()
+    assert response.status_code == 400 and "responsible_unit" in response.json()
 
 
 def test_deadline_in_the_past_refused_via_api(cast, units, case_a1):
-    body = {"responsible_org": units.police.pk, "due_at": "2020-01-01T10:00:00+08:00"}
+    body = {"responsible_unit": units.police.pk, "due_at": "2020-01-01T10:00:00+08:00"}
     response = api(cast.township_a_staff).post(url(case_a1, "dispatch"), body, format="json")
     assert response.status_code == 400 and "due_at" in response.json()
     case_a1.refresh_from_db()

@@ -38,7 +38,7 @@ def test_rerun_with_lost_case_update_is_stopped_by_the_unique_constraint(cast, u
 
 def test_new_deadline_after_a_transition_warns_again(cast, units, case_a1):
     services.deadline_alerts_raise(tenant_id=cast.ruian.pk, now=case_a1.red_at + dt.timedelta(minutes=1))
-    case = services.case_dispatch(actor=cast.township_a_staff, case=case_a1, responsible_org=units.police)
+    case = services.case_dispatch(actor=cast.township_a_staff, case=case_a1, responsible_unit=units.police)
     assert case.alert_level == 0 and case.deadline_seq == 2
     assert (
         services.deadline_alerts_raise(tenant_id=cast.ruian.pk, now=case.red_at + dt.timedelta(minutes=1))

@@ -112,7 +112,7 @@ def test_record_page_refuses_node_out_of_scope(cast, units):
 
 def test_dispatch_from_the_page(cast, units, case_a1):
     url = reverse("cases:act", args=[case_a1.pk, "dispatch"])
-    data = {"dispatch-version": 1, "dispatch-responsible_org": units.police.pk}
+    data = {"dispatch-version": 1, "dispatch-responsible_unit": units.police.pk}
     response = web(cast.village_member).post(url, data, follow=True)
     case_a1.refresh_from_db()
     assert case_a1.status == Status.REGISTERED
@@ -137,7 +137,7 @@ def test_upload_and_file_view_are_scoped(cast, units, case_a1):
     url = reverse("cases:file", args=[case_a1.pk, attachment.pk])
     assert web(cast.township_b_staff).get(url).status_code == 404
     assert web(cast.department_user).get(url).status_code == 404
-    services.case_dispatch(actor=cast.township_a_staff, case=case_a1, responsible_org=units.police)
+    services.case_dispatch(actor=cast.township_a_staff, case=case_a1, responsible_unit=units.police)
     response = web(cast.department_user).get(url)
     assert response.status_code == 200 and response["Cache-Control"] == "private, no-store"
     # another case's id with this attachment id: 404
@@ -195,12 +195,12 @@ def test_record_page_with_a_bad_file_writes_nothing(cast, units):
 def test_dispatch_form_offers_departments_and_the_offices_of_the_cases_grid(cast, units, case_a1):
     response = web(cast.township_a_staff).get(reverse("cases:detail", args=[case_a1.pk]))
     form = {t.name: f for t, f in response.context["action_forms"]}["dispatch"]
-    names = set(form.fields["responsible_org"].queryset.values_list("name", flat=True))
+    names = set(form.fields["responsible_unit"].queryset.values_list("name", flat=True))
     assert names == {"市公安局", "市司法局", "上望街道综治中心", "九三村综治工作室"}
     case_b = record(cast, node=cast.plot_b1, actor=cast.township_b_staff)
     response = web(cast.city_admin).get(reverse("cases:detail", args=[case_b.pk]))
     form = {t.name: f for t, f in response.context["action_forms"]}["dispatch"]
-    assert set(form.fields["responsible_org"].queryset.values_list("name", flat=True)) == {
+    assert set(form.fields["responsible_unit"].queryset.values_list("name", flat=True)) == {
         "市公安局",
         "市司法局",
     }
@@ -220,7 +220,7 @@ def test_dispatch_page_with_deadline_and_assisting_units(cast, units, case_a1):
     url = reverse("cases:act", args=[case_a1.pk, "dispatch"])
     data = {
         "dispatch-version": 1,
-        "dispatch-responsible_org": units.shangwang_office.pk,
+        "dispatch-responsible_unit": units.shangwang_office.pk,
         "dispatch-responsible_person": cast.township_a_staff.pk,
         "dispatch-due_at": "2099-12-01T10:00",
         "dispatch-assists": [units.police.pk, units.justice.pk],
@@ -230,4 +230,4 @@ def test_dispatch_page_with_deadline_and_assisting_units(cast, units, case_a1):
     case_a1.refresh_from_db()
     assert case_a1.status == Status.DISPATCHED and case_a1.responsible_person == cast.township_a_staff
     assert case_a1.due_at.year == 2099
-    assert set(case_a1.parts.values_list("organisation__name", flat=True)) == {"市公安局", "市司法局"}
+    assert set(case_a1.parts.values_list("unit__name", flat=True)) == {"市公安局", "市司法局"}

@@ -42,12 +42,12 @@ def _race(n: int, work) -> list[object]:
 @pytest.mark.django_db(transaction=True)
 def test_two_dispatchers_at_once_one_wins_the_other_conflicts(cast, units):
     case = record(cast)
-    orgs = [units.police, units.justice]
+    units = [units.police, units.justice]
     actors = [cast.township_a_staff, cast.city_admin]
 
     def work(i: int) -> object:
         stale = Case.objects.get(pk=case.pk)  # both read version 1
-        return services.case_dispatch(actor=actors[i], case=stale, responsible_org=orgs[i], version=1)
+        return services.case_dispatch(actor=actors[i], case=stale, responsible_unit=units[i], version=1)
 
     results = _race(2, work)
     conflicts = [r for r in results if isinstance(r, services.CaseConflict)]
@@ -55,14 +55,14 @@ def test_two_dispatchers_at_once_one_wins_the_other_conflicts(cast, units):
     assert len(winners) == 1 and len(conflicts) == 1, results
     case.refresh_from_db()
     assert case.version == 2 and case.status == Status.DISPATCHED
-    assert case.responsible_org_id == winners[0].responsible_org_id
+    assert case.responsible_unit_id == winners[0].responsible_unit_id
     assert CaseEvent.objects.filter(case=case, action="dispatch").count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
 def test_api_race_gives_one_200_and_one_409(cast, units):
     case = record(cast)
-    case = services.case_dispatch(actor=cast.township_a_staff, case=case, responsible_org=units.police)
+    case = services.case_dispatch(actor=cast.township_a_staff, case=case, responsible_unit=units.police)
     case = services.case_accept(actor=cast.department_user, case=case)
 
     def work(i: int) -> object:
@@ -77,7 +77,7 @@ def test_api_race_gives_one_200_and_one_409(cast, units):
         client.force_authenticate(cast.township_a_staff)
         return client.post(
             f"/api/v1/cases/{case.pk}/transfer/",
-            {"version": case.version, "responsible_org": units.justice.pk, "reason": "转司法"},
+            {"version": case.version, "responsible_unit": units.justice.pk, "reason": "转司法"},
             format="json",
         ).status_code
 
@@ -94,7 +94,7 @@ def test_many_assisting_reports_are_all_kept(cast, units):
     services.case_dispatch(
         actor=cast.township_a_staff,
         case=case,
-        responsible_org=units.shangwang_office,
+        responsible_unit=units.shangwang_office,
         assists=[services.AssistSpec(units.police, "秩序")],
     )
 

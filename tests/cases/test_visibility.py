@@ -17,7 +17,7 @@ def test_visibility_matrix(cast, units):
     b1 = record(cast, node=cast.plot_b1, actor=cast.township_b_staff, title="b1")  # Tangxia town
     city = record(cast, node=cast.city, actor=cast.city_admin, title="city")  # recorded at the city grid
     other = record(cast, node=cast.other_plot, actor=cast.other_tenant_admin, title="other")
-    services.case_dispatch(actor=cast.township_b_staff, case=b1, responsible_org=units.police)  # police: b1
+    services.case_dispatch(actor=cast.township_b_staff, case=b1, responsible_unit=units.police)  # police: b1
 
     expected = {
         "city_admin": {a1, a3, b1, city},
@@ -42,9 +42,9 @@ def test_inactive_user_sees_nothing(cast, units, case_a1):
 
 def test_leaving_the_department_hides_its_cases(cast, units, dispatched):
     from teams.models import Membership
-    from teams.organisations import forget_organisations
+    from teams.units import forget_units
 
     assert selectors.cases_visible(cast.department_user).filter(pk=dispatched.pk).exists()
     Membership.objects.filter(user=cast.department_user).delete()
-    forget_organisations(cast.department_user)
+    forget_units(cast.department_user)
     assert not selectors.cases_visible(cast.department_user).exists()

@@ -81,7 +81,7 @@ def test_full_happy_path_leaves_a_timeline(cast, units, in_hand):
 def test_village_member_cannot_dispatch(cast, units, case_a1):
     assert "dispatch" not in actions(cast.village_member, case_a1)
     with pytest.raises(PermissionDenied):
-        services.case_dispatch(actor=cast.village_member, case=case_a1, responsible_org=units.police)
+        services.case_dispatch(actor=cast.village_member, case=case_a1, responsible_unit=units.police)
     case_a1.refresh_from_db()
     assert case_a1.status == Status.REGISTERED and case_a1.events.count() == 1
     assert "dispatch" in actions(cast.township_a_staff, case_a1)
@@ -89,16 +89,16 @@ def test_village_member_cannot_dispatch(cast, units, case_a1):
 
 def test_other_township_staff_cannot_dispatch(cast, units, case_a1):
     with pytest.raises(PermissionDenied):
-        services.case_dispatch(actor=cast.township_b_staff, case=case_a1, responsible_org=units.police)
-    services.case_dispatch(actor=cast.city_admin, case=case_a1, responsible_org=units.police)
+        services.case_dispatch(actor=cast.township_b_staff, case=case_a1, responsible_unit=units.police)
+    services.case_dispatch(actor=cast.city_admin, case=case_a1, responsible_unit=units.police)
 
 
 def test_dispatch_to_other_tenant_unit_refused(cast, units, case_a1):
     with pytest.raises(ValidationError) as exc:
         services.case_dispatch(
-            actor=cast.township_a_staff, case=case_a1, responsible_org=units.pingyang_police
+            actor=cast.township_a_staff, case=case_a1, responsible_unit=units.pingyang_police
         )
-    assert "responsible_org" in exc.value.message_dict
+    assert "responsible_unit" in exc.value.message_dict
     case_a1.refresh_from_db()
     assert case_a1.status == Status.REGISTERED and case_a1.version == 1
 
@@ -108,7 +108,7 @@ def test_dispatch_person_must_work_in_the_unit(cast, units, case_a1):
         services.case_dispatch(
             actor=cast.township_a_staff,
             case=case_a1,
-            responsible_org=units.justice,
+            responsible_unit=units.justice,
             responsible_person=cast.department_user,
         )
     case_a1.refresh_from_db()
@@ -120,7 +120,7 @@ def test_deadline_in_the_past_refused(cast, units, case_a1):
         services.case_dispatch(
             actor=cast.township_a_staff,
             case=case_a1,
-            responsible_org=units.police,
+            responsible_unit=units.police,
             due_at=timezone.now() - dt.timedelta(hours=1),
         )
     assert "due_at" in exc.value.message_dict
@@ -131,7 +131,7 @@ def test_deadline_in_the_past_refused(cast, units, case_a1):
 def test_explicit_deadline_is_kept(cast, units, case_a1):
     due = timezone.now() + dt.timedelta(days=3)
     case = services.case_dispatch(
-        actor=cast.township_a_staff, case=case_a1, responsible_org=units.police, due_at=due
+        actor=cast.township_a_staff, case=case_a1, responsible_unit=units.police, due_at=due
     )
     assert case.due_at == due and case.red_at == due and case.yellow_at < due
 
@@ -160,7 +160,7 @@ def test_return_sends_back_to_dispatcher_with_reason(cast, units, dispatched):
     with pytest.raises(ValidationError):
         services.case_return(actor=cast.department_user, case=dispatched, reason="  ")
     case = services.case_return(actor=cast.department_user, case=dispatched, reason="地址有误")
-    assert case.status == Status.REGISTERED and case.responsible_org_id is None
+    assert case.status == Status.REGISTERED and case.responsible_unit_id is None
     assert case.events.last().note == "地址有误"
 
 
@@ -168,11 +168,13 @@ def test_dispute_is_decided_by_the_tier_above_and_its_time_shows(cast, units, di
     case = services.case_dispute(actor=cast.department_user, case=dispatched, reason="属民事纠纷，非公安职责")
     assert case.status == Status.DISPUTED and case.due_at is None
     with pytest.raises(PermissionDenied):
-        services.case_decide(actor=cast.department_user, case=case, responsible_org=units.justice, reason="x")
+        services.case_decide(
+            actor=cast.department_user, case=case, responsible_unit=units.justice, reason="x"
+        )
     case = services.case_decide(
-        actor=cast.township_a_staff, case=case, responsible_org=units.justice, reason="转司法所调解"
+        actor=cast.township_a_staff, case=case, responsible_unit=units.justice, reason="转司法所调解"
     )
-    assert case.status == Status.DISPATCHED and case.responsible_org == units.justice
+    assert case.status == Status.DISPATCHED and case.responsible_unit == units.justice
     assert case.dispute_seconds >= 0 and case.disputed_at is None and case.due_at
     assert case.events.last().data["previous_unit"] == "市公安局"
 
@@ -180,12 +182,12 @@ def test_dispute_is_decided_by_the_tier_above_and_its_time_shows(cast, units, di
 def test_transfer_by_dispatcher(cast, units, in_hand):
     with pytest.raises(PermissionDenied):
         services.case_transfer(
-            actor=cast.department_user, case=in_hand, responsible_org=units.justice, reason="x"
+            actor=cast.department_user, case=in_hand, responsible_unit=units.justice, reason="x"
         )
     case = services.case_transfer(
-        actor=cast.township_a_staff, case=in_hand, responsible_org=units.justice, reason="转办"
+        actor=cast.township_a_staff, case=in_hand, responsible_unit=units.justice, reason="转办"
     )
-    assert case.status == Status.DISPATCHED and case.responsible_org == units.justice
+    assert case.status == Status.DISPATCHED and case.responsible_unit == units.justice
 
 
 def test_escalation_moves_the_case_up_one_tier_and_out_of_township_hands(cast, units, case_a1):
@@ -195,11 +197,11 @@ def test_escalation_moves_the_case_up_one_tier_and_out_of_township_hands(cast, u
     assert case.tier == Tier.CITY
     assert "dispatch" not in actions(cast.township_a_staff, case)
     with pytest.raises(PermissionDenied):
-        services.case_dispatch(actor=cast.township_a_staff, case=case, responsible_org=units.police)
+        services.case_dispatch(actor=cast.township_a_staff, case=case, responsible_unit=units.police)
     with pytest.raises(CaseConflict):
         services.case_escalate(actor=cast.city_admin, case=case, reason="no tier above")
     assert (
-        services.case_dispatch(actor=cast.city_admin, case=case, responsible_org=units.police).status
+        services.case_dispatch(actor=cast.city_admin, case=case, responsible_unit=units.police).status
         == "dispatched"
     )
 
@@ -232,7 +234,7 @@ def test_joint_case_closes_only_when_every_part_is_done(cast, units, case_a1):
     case = services.case_dispatch(
         actor=cast.township_a_staff,
         case=case_a1,
-        responsible_org=units.shangwang_office,
+        responsible_unit=units.shangwang_office,
         assists=[AssistSpec(units.police, "现场秩序维护"), AssistSpec(units.justice, "法律援助")],
     )
     assert all(p.due_at and p.due_at > timezone.now() for p in CasePart.objects.filter(case=case))
@@ -249,7 +251,7 @@ def test_joint_case_closes_only_when_every_part_is_done(cast, units, case_a1):
     justice_clerk = cast.township_b_staff
     from teams.services import membership_add
 
-    membership_add(actor=None, organisation=units.justice, user=justice_clerk)
+    membership_add(actor=None, unit=units.justice, user=justice_clerk)
     services.part_complete(actor=justice_clerk, case=case, note="已提供法律援助")
     case.refresh_from_db()
     case = services.case_submit(actor=cast.township_a_staff, case=case, resolution="已化解")
@@ -262,7 +264,7 @@ def test_assist_unit_cannot_be_the_lead_too(cast, units, case_a1):
         services.case_dispatch(
             actor=cast.township_a_staff,
             case=case_a1,
-            responsible_org=units.police,
+            responsible_unit=units.police,
             assists=[AssistSpec(units.police, "x")],
         )
     assert not CasePart.objects.exists()
@@ -304,11 +306,11 @@ def test_actions_offered_match_roles(cast, units, dispatched):
 def test_office_serves_only_its_own_grid(cast, units):
     case_b = record(cast, node=cast.plot_b1, actor=cast.township_b_staff)
     with pytest.raises(ValidationError) as exc:
-        services.case_dispatch(actor=cast.city_admin, case=case_b, responsible_org=units.shangwang_office)
-    assert "responsible_org" in exc.value.message_dict
+        services.case_dispatch(actor=cast.city_admin, case=case_b, responsible_unit=units.shangwang_office)
+    assert "responsible_unit" in exc.value.message_dict
     case_a = record(cast)
     assert services.case_dispatch(
-        actor=cast.city_admin, case=case_a, responsible_org=units.shangwang_office
+        actor=cast.city_admin, case=case_a, responsible_unit=units.shangwang_office
     ).pk
 
 
@@ -316,7 +318,7 @@ def test_redispatch_after_return_keeps_parts_and_refuses_a_second_part(cast, uni
     case = services.case_dispatch(
         actor=cast.township_a_staff,
         case=case_a1,
-        responsible_org=units.shangwang_office,
+        responsible_unit=units.shangwang_office,
         assists=[AssistSpec(units.police, "秩序")],
     )
     case = services.case_return(actor=cast.township_a_staff, case=case, reason="情况有误")
@@ -324,10 +326,10 @@ def test_redispatch_after_return_keeps_parts_and_refuses_a_second_part(cast, uni
         services.case_dispatch(
             actor=cast.township_a_staff,
             case=case,
-            responsible_org=units.shangwang_office,
+            responsible_unit=units.shangwang_office,
             assists=[AssistSpec(units.police, "again")],
         )
     with pytest.raises(ValidationError):  # an assisting unit cannot become the lead
-        services.case_dispatch(actor=cast.township_a_staff, case=case, responsible_org=units.police)
-    case = services.case_dispatch(actor=cast.township_a_staff, case=case, responsible_org=units.justice)
+        services.case_dispatch(actor=cast.township_a_staff, case=case, responsible_unit=units.police)
+    case = services.case_dispatch(actor=cast.township_a_staff, case=case, responsible_unit=units.justice)
     assert case.status == Status.DISPATCHED and CasePart.objects.filter(case=case).count() == 1

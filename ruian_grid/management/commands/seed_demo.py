@@ -29,7 +29,7 @@ class Command(BaseCommand):
             out.write(f"New cities: {', '.join(report.created_tenants)}; grid nodes created: {report.nodes}")
         out.write(
             f"Households added: {report.households_added}; residents added: {report.residents_added}; "
-            f"organisations added: {report.organisations_added}; cases added: {report.cases_added}"
+            f"units added: {report.units_added}; cases added: {report.cases_added}"
         )
         out.write(f"Demo sign-ins (password: {demo.DEMO_PASSWORD}):")
         for username, role, home in report.users:
