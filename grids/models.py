@@ -185,13 +185,13 @@ class GridScoped(models.Model):
         abstract = True
 
 
-# The registry (households, residents, buildings, units) lives in grids/registry/.
+# The registry (households, residents, buildings, establishments) lives in grids/registry/.
 from .registry.models import (  # noqa: E402, F401
     Building,
     Dwelling,
+    Establishment,
     Household,
     ImportJob,
-    Organisation,
     PersonalDataAccess,
     Resident,
 )

@@ -17,7 +17,9 @@ router.register("registry/households", registry_api.HouseholdViewSet, basename="
 router.register("registry/residents", registry_api.ResidentViewSet, basename="registry-resident")
 router.register("registry/buildings", registry_api.BuildingViewSet, basename="registry-building")
 router.register("registry/dwellings", registry_api.DwellingViewSet, basename="registry-dwelling")
-router.register("registry/units", registry_api.OrganisationViewSet, basename="registry-unit")
+router.register(
+    "registry/establishments", registry_api.EstablishmentViewSet, basename="registry-establishment"
+)
 router.register("registry/access-log", registry_api.AccessLogViewSet, basename="registry-access")
 router.register("registry/imports", registry_api.ImportJobViewSet, basename="registry-import")
 

@@ -232,7 +232,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),
     "RegistryStatusEnum": "grids.registry.models.Status",
     "BuildingKindEnum": "grids.registry.models.BuildingKind",
-    "OrganisationKindEnum": "grids.registry.models.OrganisationKind",
+    "EstablishmentKindEnum": "grids.registry.models.EstablishmentKind",
     "ImportKindEnum": "grids.registry.models.ImportKind",
     "ImportStatusEnum": "grids.registry.models.ImportStatus",
 }

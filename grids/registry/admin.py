@@ -16,7 +16,7 @@ from grids.models import GridNode
 from ruian_grid.admin_base import ScopedModelAdmin
 
 from . import selectors
-from .models import Building, Dwelling, Household, ImportJob, Organisation, PersonalDataAccess, Resident
+from .models import Building, Dwelling, Establishment, Household, ImportJob, PersonalDataAccess, Resident
 
 
 class _ReadOnly(ScopedModelAdmin):
@@ -93,8 +93,8 @@ class DwellingAdmin(_ReadOnly):
         return selectors.dwellings_for(request.user)
 
 
-@admin.register(Organisation)
-class OrganisationAdmin(_ReadOnly):
+@admin.register(Establishment)
+class EstablishmentAdmin(_ReadOnly):
     list_display = ["name", "credit_code", "kind", "plot", "contact_phone_masked", "status"]
     search_fields = ["name", "credit_code"]
     fields = [
@@ -112,7 +112,7 @@ class OrganisationAdmin(_ReadOnly):
     readonly_fields = fields
 
     def scoped_queryset(self, request: HttpRequest) -> Any:
-        return selectors.organisations_for(request.user)
+        return selectors.establishments_for(request.user)
 
 
 @admin.register(PersonalDataAccess)

@@ -33,11 +33,11 @@ from .models import (
     AgeBand,
     Building,
     Dwelling,
+    Establishment,
     Household,
     IdType,
     ImportJob,
     ImportKind,
-    Organisation,
     PersonalDataAccess,
     PopulationType,
     Relation,
@@ -338,7 +338,7 @@ class ResidentViewSet(_NoStore, _Writes, ScopedModelViewSet):
         return _export("residents", self.filter_queryset(self.get_queryset()))
 
 
-# --- buildings, dwellings, units ------------------------------------------------------------------
+# --- buildings, dwellings, establishments ---------------------------------------------------------
 
 
 class BuildingSerializer(_PlotScoped, serializers.ModelSerializer):
@@ -434,7 +434,7 @@ class DwellingViewSet(
         return _export("dwellings", self.filter_queryset(self.get_queryset()))
 
 
-class OrganisationSerializer(_PlotScoped, serializers.ModelSerializer):
+class EstablishmentSerializer(_PlotScoped, serializers.ModelSerializer):
     plot = _plot_field()
     plot_name = serializers.CharField(source="plot.name", read_only=True)
     contact_phone = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=20)
@@ -443,7 +443,7 @@ class OrganisationSerializer(_PlotScoped, serializers.ModelSerializer):
     )
 
     class Meta:
-        model = Organisation
+        model = Establishment
         fields = [
             "id", "credit_code", "name", "kind", "address", "plot", "plot_name", "building", "staff_count",
             "contact_name", "contact_phone", "contact_phone_masked", "status", "created_at", "updated_at",
@@ -462,42 +462,42 @@ class OrganisationSerializer(_PlotScoped, serializers.ModelSerializer):
 
 
 @method_decorator(sensitive_post_parameters(*SENSITIVE), name="dispatch")
-class OrganisationViewSet(_NoStore, _Writes, ScopedModelViewSet):
-    serializer_class = OrganisationSerializer
-    filterset_class = filters.OrganisationFilter
+class EstablishmentViewSet(_NoStore, _Writes, ScopedModelViewSet):
+    serializer_class = EstablishmentSerializer
+    filterset_class = filters.EstablishmentFilter
 
     def get_queryset(self) -> Any:
-        return selectors.organisations_for(self.request.user, _perm(self.request)).order_by("name")
+        return selectors.establishments_for(self.request.user, _perm(self.request)).order_by("name")
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        org = self._call(services.organisation_create, **self._input(OrganisationSerializer))
-        return self._respond(org, status.HTTP_201_CREATED)
+        est = self._call(services.establishment_create, **self._input(EstablishmentSerializer))
+        return self._respond(est, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        org = self.get_object()
-        s = OrganisationSerializer(org, data=request.data, partial=True, context={"request": request})
+        est = self.get_object()
+        s = EstablishmentSerializer(est, data=request.data, partial=True, context={"request": request})
         s.is_valid(raise_exception=True)
         allowed = ("name", "kind", "address", "staff_count", "contact_name", "contact_phone")
         self._call(
-            services.organisation_update,
-            organisation=org,
+            services.establishment_update,
+            establishment=est,
             **{k: v for k, v in s.validated_data.items() if k in allowed},
         )
-        return self._respond(org)
+        return self._respond(est)
 
     update = partial_update
 
-    @extend_schema(request=ReasonSerializer, responses=OrganisationSerializer)
+    @extend_schema(request=ReasonSerializer, responses=EstablishmentSerializer)
     @action(detail=True, methods=["post"])
     def deregister(self, request: Request, pk: str | None = None) -> Response:
-        org = self.get_object()
-        self._call(services.organisation_deregister, organisation=org, **self._input(ReasonSerializer))
-        return self._respond(org)
+        est = self.get_object()
+        self._call(services.establishment_deregister, establishment=est, **self._input(ReasonSerializer))
+        return self._respond(est)
 
     @extend_schema(responses={(200, XLSX): OpenApiResponse(description=".xlsx")})
     @action(detail=False, methods=["get"])
     def export(self, request: Request) -> HttpResponse:
-        return _export("organisations", self.filter_queryset(self.get_queryset()))
+        return _export("establishments", self.filter_queryset(self.get_queryset()))
 
 
 # --- access log and imports -----------------------------------------------------------------------

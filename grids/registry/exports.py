@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from .importing import export_workbook
-from .models import AgeBand, Building, Dwelling, Household, Organisation, Resident, tags_of
+from .models import AgeBand, Building, Dwelling, Establishment, Household, Resident, tags_of
 
 CHUNK = 2000
 
@@ -92,7 +92,7 @@ def _dwellings(qs: QuerySet[Dwelling]) -> tuple[list[str], Iterator[list[Any]]]:
     )
 
 
-def _organisations(qs: QuerySet[Organisation]) -> tuple[list[str], Iterator[list[Any]]]:
+def _establishments(qs: QuerySet[Establishment]) -> tuple[list[str], Iterator[list[Any]]]:
     headers = [
         _("plot"), _("unified social credit code"), _("name"), _("kind"), _("address"), _("building"), _("staff"),
         _("contact person"), _("contact phone"), _("status"),
@@ -119,7 +119,7 @@ EXPORTS: dict[str, tuple[Callable[[Any], tuple[list[str], Iterable[list[Any]]]],
     "residents": (_residents, "residents"),
     "buildings": (_buildings, "buildings"),
     "dwellings": (_dwellings, "dwellings"),
-    "organisations": (_organisations, "units"),
+    "establishments": (_establishments, "establishments"),
 }
 
 

@@ -15,9 +15,9 @@ from .models import (
     Building,
     BuildingKind,
     Dwelling,
+    Establishment,
+    EstablishmentKind,
     Household,
-    Organisation,
-    OrganisationKind,
     PersonalDataAccess,
     PopulationType,
     Resident,
@@ -95,15 +95,15 @@ class DwellingFilter(_GridFilters):
         fields = ["plot", "cell", "township", "status", "building"]
 
 
-class OrganisationFilter(_GridFilters):
-    kind = df.ChoiceFilter(choices=OrganisationKind.choices, label=_("kind"))
+class EstablishmentFilter(_GridFilters):
+    kind = df.ChoiceFilter(choices=EstablishmentKind.choices, label=_("kind"))
     q = df.CharFilter(method="filter_q", label=_("name, code or address"))
 
     class Meta:
-        model = Organisation
+        model = Establishment
         fields = ["plot", "cell", "township", "status", "kind", "q"]
 
-    def filter_q(self, qs: QuerySet[Organisation], name: str, value: str) -> QuerySet[Organisation]:
+    def filter_q(self, qs: QuerySet[Establishment], name: str, value: str) -> QuerySet[Establishment]:
         if not value:
             return qs
         return qs.filter(

@@ -12,9 +12,9 @@ from . import selectors
 from .models import (
     BuildingKind,
     DwellingUse,
+    EstablishmentKind,
     IdType,
     ImportKind,
-    OrganisationKind,
     PopulationType,
     Relation,
     Tag,
@@ -173,11 +173,11 @@ class ImportForm(forms.Form):
     )
 
 
-class OrganisationForm(forms.Form):
+class EstablishmentForm(forms.Form):
     plot = PlotChoiceField(queryset=None, label=_("plot"))
     credit_code = forms.CharField(max_length=30, label=_("unified social credit code"))
     name = forms.CharField(max_length=200, label=_("name"))
-    kind = forms.ChoiceField(choices=OrganisationKind.choices, label=_("kind"))
+    kind = forms.ChoiceField(choices=EstablishmentKind.choices, label=_("kind"))
     address = forms.CharField(max_length=200, required=False, label=_("address"))
     staff_count = forms.IntegerField(min_value=0, required=False, label=_("staff"))
     contact_name = forms.CharField(max_length=50, required=False, label=_("contact person"))

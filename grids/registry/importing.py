@@ -42,13 +42,13 @@ from .models import (
     BuildingKind,
     Dwelling,
     DwellingUse,
+    Establishment,
+    EstablishmentKind,
     Household,
     IdType,
     ImportJob,
     ImportKind,
     ImportStatus,
-    Organisation,
-    OrganisationKind,
     PopulationType,
     Relation,
     Resident,
@@ -100,7 +100,7 @@ COLUMNS: dict[str, list[Column]] = {
         Column("room", "房号", text=True, width=10),
         Column("use", "房屋用途", width=12),
     ],
-    ImportKind.ORGANISATIONS: [
+    ImportKind.ESTABLISHMENTS: [
         Column("plot", "片格编码", True, True, 18),
         Column("credit_code", "统一社会信用代码", True, True, 22),
         Column("name", "单位名称", True, width=30),
@@ -167,13 +167,13 @@ CHOICES: dict[str, dict[str, str]] = {
         "经营": DwellingUse.BUSINESS,
         "其他": DwellingUse.OTHER,
     },
-    "kind_org": {
-        "企业": OrganisationKind.ENTERPRISE,
-        "个体工商户": OrganisationKind.SHOP,
-        "商铺": OrganisationKind.SHOP,
-        "机关事业单位": OrganisationKind.ORGANISATION,
-        "社会组织": OrganisationKind.SOCIAL,
-        "其他": OrganisationKind.OTHER,
+    "kind_establishment": {
+        "企业": EstablishmentKind.ENTERPRISE,
+        "个体工商户": EstablishmentKind.SHOP,
+        "商铺": EstablishmentKind.SHOP,
+        "机关事业单位": EstablishmentKind.INSTITUTION,
+        "社会组织": EstablishmentKind.SOCIAL,
+        "其他": EstablishmentKind.OTHER,
     },
 }
 DEFAULTS = {
@@ -182,7 +182,7 @@ DEFAULTS = {
     "population_type": PopulationType.REGISTERED,
     "kind_building": BuildingKind.RESIDENTIAL,
     "use": DwellingUse.OWNER,
-    "kind_org": OrganisationKind.ENTERPRISE,
+    "kind_establishment": EstablishmentKind.ENTERPRISE,
 }
 _CHOICE_CLASSES = {
     "id_type": IdType,
@@ -190,7 +190,7 @@ _CHOICE_CLASSES = {
     "population_type": PopulationType,
     "kind_building": BuildingKind,
     "use": DwellingUse,
-    "kind_org": OrganisationKind,
+    "kind_establishment": EstablishmentKind,
 }
 
 
@@ -787,8 +787,8 @@ class BuildingImporter(Importer):
         self.update(Dwelling, changed_d, sorted(d_fields))
 
 
-class OrganisationImporter(Importer):
-    kind = ImportKind.ORGANISATIONS
+class EstablishmentImporter(Importer):
+    kind = ImportKind.ESTABLISHMENTS
 
     def check(self, row: Row) -> None:
         d = row.data
@@ -812,7 +812,7 @@ class OrganisationImporter(Importer):
             "code": code,
             "phone": phone,
             "staff": staff,
-            "kind": choice("kind_org", d.get("kind", "")),
+            "kind": choice("kind_establishment", d.get("kind", "")),
         }
         self.once(code)
 
@@ -825,9 +825,9 @@ class OrganisationImporter(Importer):
             except RowError as exc:
                 out.refused.append((row.number, row.values, str(exc)))
         codes = {r.parsed["code"] for r in good}
-        existing_orgs = {
+        existing = {
             o.credit_code: o
-            for o in Organisation.objects.filter(tenant_id=self.tenant_id, credit_code__in=codes)
+            for o in Establishment.objects.filter(tenant_id=self.tenant_id, credit_code__in=codes)
         }
         b_codes = {r.data["building"] for r in good if r.data.get("building")}
         buildings = (
@@ -835,8 +835,8 @@ class OrganisationImporter(Importer):
             if b_codes
             else {}
         )
-        new: list[Organisation] = []
-        changed: list[Organisation] = []
+        new: list[Establishment] = []
+        changed: list[Establishment] = []
         fields: set[str] = set()
         for row in good:
             d, p = row.data, row.parsed
@@ -856,35 +856,35 @@ class OrganisationImporter(Importer):
                     "contact_name": d.get("contact", ""),
                     "status": Status.ACTIVE,
                 }
-                org = existing_orgs.get(p["code"])
-                if org is None:
-                    org = Organisation(**values, credit_code=p["code"])
-                    services._apply_phone(org, p["phone"], "contact_phone")  # noqa: SLF001
-                    new.append(org)
+                est = existing.get(p["code"])
+                if est is None:
+                    est = Establishment(**values, credit_code=p["code"])
+                    services._apply_phone(est, p["phone"], "contact_phone")  # noqa: SLF001
+                    new.append(est)
                     out.added += 1
                     continue
-                if org.plot_id not in self.plot_ids:
-                    raise RowError(_("This unit is registered in a grid outside yours."))
-                diff = self.changed(org, values)
-                if p["phone"].hash != org.contact_phone_hash:
-                    services._apply_phone(org, p["phone"], "contact_phone")  # noqa: SLF001
+                if est.plot_id not in self.plot_ids:
+                    raise RowError(_("This establishment is registered in a grid outside yours."))
+                diff = self.changed(est, values)
+                if p["phone"].hash != est.contact_phone_hash:
+                    services._apply_phone(est, p["phone"], "contact_phone")  # noqa: SLF001
                     diff += ["contact_phone_enc", "contact_phone_hash", "contact_phone_masked"]
                 if diff:
-                    changed.append(org)
+                    changed.append(est)
                     fields.update(_field_of(f) for f in diff)
                     out.updated += 1
                 else:
                     out.unchanged += 1
             except RowError as exc:
                 out.refused.append((row.number, row.values, str(exc)))
-        self.create(Organisation, new)
-        self.update(Organisation, changed, sorted(fields))
+        self.create(Establishment, new)
+        self.update(Establishment, changed, sorted(fields))
 
 
 IMPORTERS: dict[str, type[Importer]] = {
     ImportKind.RESIDENTS: ResidentImporter,
     ImportKind.BUILDINGS: BuildingImporter,
-    ImportKind.ORGANISATIONS: OrganisationImporter,
+    ImportKind.ESTABLISHMENTS: EstablishmentImporter,
 }
 
 
@@ -1000,7 +1000,7 @@ EXAMPLES = {
         "19900000001",
     ],
     ImportKind.BUILDINGS: ["33038100520101", "JS-B01", "九三村1幢", "住宅", "3", "101", "自住"],
-    ImportKind.ORGANISATIONS: [
+    ImportKind.ESTABLISHMENTS: [
         "33038100520101",
         credit_code(1),
         "九三五金厂",

@@ -1,6 +1,7 @@
 """The grid database (网格数据库) after GB/T 31000-2015's basic data for comprehensive governance:
 actual housing (buildings and their dwellings), actual population (residents: registered, migrant,
-overseas) grouped in households, and actual units (enterprises, shops, organisations), plot by plot.
+overseas) grouped in households, and establishments (enterprises, shops, public institutions, social
+organisations), plot by plot.
 
 Every row carries its tenant and its plot with the plot's ancestors (`GridScoped`) and follows the grid
 when it is redrawn. Personal numbers are stored three ways: ciphertext (`*_enc`, see `crypto`), a keyed
@@ -278,16 +279,17 @@ class Resident(GridScoped):
         return self.name
 
 
-class OrganisationKind(models.TextChoices):
+class EstablishmentKind(models.TextChoices):
     ENTERPRISE = "enterprise", _("enterprise")
     SHOP = "shop", _("shop")
-    ORGANISATION = "organisation", _("public organisation")
+    INSTITUTION = "institution", _("public institution")
     SOCIAL = "social", _("social organisation")
     OTHER = "other", _("other")
 
 
-class Organisation(GridScoped):
-    """An actual unit (实有单位); key: its unified social credit code."""
+class Establishment(GridScoped):
+    """A registered establishment (单位场所: enterprise, shop, public institution, social organisation);
+    key: its unified social credit code."""
 
     FOLLOWS_GRID = True
 
@@ -295,7 +297,7 @@ class Organisation(GridScoped):
     credit_code = models.CharField(_("unified social credit code"), max_length=18)
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(
-        _("kind"), max_length=16, choices=OrganisationKind.choices, default=OrganisationKind.ENTERPRISE
+        _("kind"), max_length=16, choices=EstablishmentKind.choices, default=EstablishmentKind.ENTERPRISE
     )
     address = models.CharField(_("address"), max_length=200, blank=True)
     building = models.ForeignKey(
@@ -303,7 +305,7 @@ class Organisation(GridScoped):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
-        related_name="organisations",
+        related_name="establishments",
         verbose_name=_("building"),
     )
     staff_count = models.PositiveIntegerField(_("staff"), null=True, blank=True)
@@ -319,15 +321,15 @@ class Organisation(GridScoped):
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
-        verbose_name = _("unit")
-        verbose_name_plural = _("units")
+        verbose_name = _("establishment")
+        verbose_name_plural = _("establishments")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["tenant", "credit_code"], name="grids_organisation_code_unique_in_tenant"
+                fields=["tenant", "credit_code"], name="grids_establishment_code_unique_in_tenant"
             ),
         ]
-        indexes = [models.Index(fields=["tenant", "plot", "status"], name="grids_organisation_plot")]
+        indexes = [models.Index(fields=["tenant", "plot", "status"], name="grids_establishment_plot")]
 
     def __str__(self) -> str:
         return self.name
@@ -360,7 +362,7 @@ class PersonalDataAccess(GridScoped):
 class ImportKind(models.TextChoices):
     RESIDENTS = "residents", _("households and residents")
     BUILDINGS = "buildings", _("buildings and dwellings")
-    ORGANISATIONS = "organisations", _("units")
+    ESTABLISHMENTS = "establishments", _("establishments")
 
 
 class ImportStatus(models.TextChoices):

@@ -16,9 +16,9 @@ from grids.models import GridNode, Level
 from .models import (
     Building,
     Dwelling,
+    Establishment,
     Household,
     ImportJob,
-    Organisation,
     PersonalDataAccess,
     Resident,
     Status,
@@ -78,8 +78,8 @@ def residents_for(actor: Actor, perm: str = VIEW) -> QuerySet[Resident]:
     return scoping.scope_rows(actor, perm, qs)
 
 
-def organisations_for(actor: Actor, perm: str = VIEW) -> QuerySet[Organisation]:
-    return scoping.scope_rows(actor, perm, Organisation.objects.select_related("plot", "building"))
+def establishments_for(actor: Actor, perm: str = VIEW) -> QuerySet[Establishment]:
+    return scoping.scope_rows(actor, perm, Establishment.objects.select_related("plot", "building"))
 
 
 def access_log_for(actor: Actor) -> QuerySet[PersonalDataAccess]:
@@ -135,6 +135,6 @@ def household_counts(actor: Actor, level: int = Level.TOWNSHIP) -> dict[int, int
     return {row[column]: row["n"] for row in rows}
 
 
-def history_of(row: Household | Resident | Building | Organisation, limit: int = 20) -> QuerySet:
+def history_of(row: Household | Resident | Building | Establishment, limit: int = 20) -> QuerySet:
     """The latest versions of one row (already fetched through a scoped selector), with who changed it."""
     return row.history.select_related("history_user").order_by("-history_date")[:limit]  # type: ignore[union-attr]

@@ -24,10 +24,10 @@ from . import crypto
 from .models import (
     Building,
     Dwelling,
+    Establishment,
     Household,
     IdType,
     ImportJob,
-    Organisation,
     PersonalDataAccess,
     Resident,
     Status,
@@ -428,10 +428,10 @@ def personal_data_reveal(*, actor: User, resident: Resident, reason: str) -> Rev
         )
 
 
-# --- units ----------------------------------------------------------------------------------------
+# --- establishments -------------------------------------------------------------------------------
 
 
-def organisation_create(
+def establishment_create(
     *,
     actor: User,
     plot: GridNode,
@@ -443,15 +443,15 @@ def organisation_create(
     staff_count: int | None = None,
     contact_name: str = "",
     contact_phone: str = "",
-) -> Organisation:
+) -> Establishment:
     _require_plot(actor, plot)
     checked = _field_errors(
         credit_code=(normalize_uscc, credit_code), contact_phone=(seal_phone, contact_phone)
     )
     if building is not None and building.plot_id != plot.pk:
-        raise ValidationError({"building": [_("The building must stand in the unit's plot.")]})
+        raise ValidationError({"building": [_("The building must stand in the establishment's plot.")]})
     with transaction.atomic():
-        org = Organisation(
+        est = Establishment(
             **place_of(plot),
             credit_code=checked["credit_code"],
             name=name.strip(),
@@ -461,16 +461,16 @@ def organisation_create(
             staff_count=staff_count,
             contact_name=contact_name,
         )
-        _apply_phone(org, checked["contact_phone"], "contact_phone")
+        _apply_phone(est, checked["contact_phone"], "contact_phone")
         with _unique(
-            {"credit_code": [_("A unit with this credit code is already registered in this city.")]}
+            {"credit_code": [_("An establishment with this credit code is already registered in this city.")]}
         ):
-            _save(org, actor=actor)
-    return org
+            _save(est, actor=actor)
+    return est
 
 
-def organisation_update(*, actor: User, organisation: Organisation, **changes: Any) -> Organisation:
-    _require(actor, organisation.plot)
+def establishment_update(*, actor: User, establishment: Establishment, **changes: Any) -> Establishment:
+    _require(actor, establishment.plot)
     allowed = {"name", "kind", "address", "staff_count", "contact_name", "contact_phone"}
     if set(changes) - allowed:
         raise ValueError(f"not editable here: {sorted(set(changes) - allowed)}")
@@ -478,20 +478,20 @@ def organisation_update(*, actor: User, organisation: Organisation, **changes: A
     with transaction.atomic():
         if "contact_phone" in changes:
             sealed = _field_errors(contact_phone=(seal_phone, changes.pop("contact_phone")))["contact_phone"]
-            _apply_phone(organisation, sealed, "contact_phone")
+            _apply_phone(establishment, sealed, "contact_phone")
             fields += ["contact_phone_enc", "contact_phone_hash", "contact_phone_masked"]
         for name, value in changes.items():
-            setattr(organisation, name, value)
-        _save(organisation, actor=actor, update_fields=fields)
-    return organisation
+            setattr(establishment, name, value)
+        _save(establishment, actor=actor, update_fields=fields)
+    return establishment
 
 
-def organisation_deregister(*, actor: User, organisation: Organisation, reason: str) -> Organisation:
-    _require(actor, organisation.plot)
+def establishment_deregister(*, actor: User, establishment: Establishment, reason: str) -> Establishment:
+    _require(actor, establishment.plot)
     with transaction.atomic():
-        organisation.status = Status.DEREGISTERED
-        _save(organisation, actor=actor, reason=reason, update_fields=["status"])
-    return organisation
+        establishment.status = Status.DEREGISTERED
+        _save(establishment, actor=actor, reason=reason, update_fields=["status"])
+    return establishment
 
 
 # --- imports --------------------------------------------------------------------------------------
@@ -562,7 +562,7 @@ def personal_data_rekey(*, batch_size: int = 1000) -> int:
     prefix = crypto.provider().current_prefix()
     columns = {
         Resident: (("id_number_enc", ID_COLUMN), ("phone_enc", PHONE_COLUMN)),
-        Organisation: (("contact_phone_enc", PHONE_COLUMN),),
+        Establishment: (("contact_phone_enc", PHONE_COLUMN),),
     }
     done = 0
     for model, fields in columns.items():

@@ -347,7 +347,7 @@ def resident_deregister(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-# --- buildings and units --------------------------------------------------------------------------
+# --- buildings and establishments -----------------------------------------------------------------
 
 
 @page
@@ -404,28 +404,28 @@ def building_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @page
 @require_GET
-def organisation_list(request: HttpRequest) -> HttpResponse:
-    f = filters.OrganisationFilter(
-        request.GET, queryset=selectors.organisations_for(request.user).order_by("name")
+def establishment_list(request: HttpRequest) -> HttpResponse:
+    f = filters.EstablishmentFilter(
+        request.GET, queryset=selectors.establishments_for(request.user).order_by("name")
     )
-    return _export_or_list(request, "organisations", f.qs, "registry/organisation_list.html", {"filter": f})
+    return _export_or_list(request, "establishments", f.qs, "registry/establishment_list.html", {"filter": f})
 
 
 @page
 @require_http_methods(["GET", "POST"])
-def organisation_create(request: HttpRequest) -> HttpResponse:
-    form = forms.OrganisationForm(
+def establishment_create(request: HttpRequest) -> HttpResponse:
+    form = forms.EstablishmentForm(
         request.POST or None, user=request.user, initial={"plot": request.GET.get("plot")}
     )
     if request.method == "POST" and form.is_valid():
         try:
-            org = services.organisation_create(actor=request.user, **form.cleaned_data)
+            est = services.establishment_create(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
-            messages.success(request, _("%s added.") % org.name)
-            return redirect("registry:organisations")
-    return render(request, "registry/form.html", {"form": form, "title": _("Add a unit")})
+            messages.success(request, _("%s added.") % est.name)
+            return redirect("registry:establishments")
+    return render(request, "registry/form.html", {"form": form, "title": _("Add an establishment")})
 
 
 # --- imports and the access log -------------------------------------------------------------------

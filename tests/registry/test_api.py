@@ -216,8 +216,8 @@ def test_export_writes_typed_formulas_as_text(cast, people):
     assert cell.data_type == "s"
 
 
-def test_buildings_dwellings_and_units_through_the_api(cast):
-    from grids.registry.models import Building, Dwelling, Organisation
+def test_buildings_dwellings_and_establishments_through_the_api(cast):
+    from grids.registry.models import Building, Dwelling, Establishment
     from grids.registry.synthetic import credit_code
 
     client = client_for(cast.village_member)
@@ -239,8 +239,8 @@ def test_buildings_dwellings_and_units_through_the_api(cast):
     again = client.post(f"{API}/dwellings/", {"building": building.pk, "number": "101"}, format="json")
     assert again.status_code == 400
     assert client_for(cast.township_b_staff).get(f"{API}/buildings/{building.pk}/").status_code == 404
-    unit = client.post(
-        f"{API}/units/",
+    est = client.post(
+        f"{API}/establishments/",
         {
             "plot": cast.plot_a1.pk,
             "credit_code": credit_code(3),
@@ -250,11 +250,11 @@ def test_buildings_dwellings_and_units_through_the_api(cast):
         },
         format="json",
     )
-    assert unit.status_code == 201, unit.json()
-    body = unit.json()
+    assert est.status_code == 201, est.json()
+    body = est.json()
     assert "contact_phone" not in body and body["contact_phone_masked"].startswith("199****")
-    assert Organisation.objects.get().building == building
-    patched = client.patch(f"{API}/units/{body['id']}/", {"staff_count": 40}, format="json")
+    assert Establishment.objects.get().building == building
+    patched = client.patch(f"{API}/establishments/{body['id']}/", {"staff_count": 40}, format="json")
     assert patched.status_code == 200 and patched.json()["staff_count"] == 40
 
 

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from grids.registry import importing, services
-from grids.registry.models import Household, ImportJob, ImportStatus, Organisation, Resident
+from grids.registry.models import Establishment, Household, ImportJob, ImportStatus, Resident
 from grids.registry.synthetic import credit_code, mobile, resident_id
 
 from .conftest import resident_row, upload, xlsx
@@ -136,7 +136,7 @@ def test_running_a_finished_job_again_changes_nothing(cast, django_capture_on_co
     assert Resident.objects.count() == 1
 
 
-def test_buildings_and_units_import_then_households_link_to_dwellings(
+def test_buildings_and_establishments_import_then_households_link_to_dwellings(
     cast, django_capture_on_commit_callbacks
 ):
     code = cast.plot_a1.code
@@ -160,19 +160,19 @@ def test_buildings_and_units_import_then_households_link_to_dwellings(
         kind="buildings",
     )
     assert (again.added, again.updated, again.unchanged) == (0, 0, 3)
-    units = [
+    establishments = [
         [code, credit_code(1), "九三五金厂", "企业", "九三村工业区2号", "JS-B02", 35, "林某", mobile(50)],
         [code, wrong_check(credit_code(2)), "坏代码厂", "企业", "", "", "", "", ""],
     ]
     job = _run(
         cast.village_member,
-        xlsx(units, kind="organisations"),
+        xlsx(establishments, kind="establishments"),
         django_capture_on_commit_callbacks,
-        kind="organisations",
+        kind="establishments",
     )
     assert (job.added, job.refused) == (1, 1)
-    org = Organisation.objects.get()
-    assert org.building.code == "JS-B02" and org.contact_phone_masked.startswith("199")
+    est = Establishment.objects.get()
+    assert est.building.code == "JS-B02" and est.contact_phone_masked.startswith("199")
     people = [
         resident_row(code, "JS-1", 1, building="JS-B01", room="102"),
         resident_row(code, "JS-2", 2, building="JS-B09", room="1"),

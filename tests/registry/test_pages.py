@@ -217,19 +217,19 @@ def test_department_user_without_a_grid_grant_sees_no_registry_rows(cast, people
 
 
 def test_add_unit_page_checks_the_credit_code_and_scope(cast):
-    from grids.registry.models import Organisation
+    from grids.registry.models import Establishment
     from grids.registry.synthetic import credit_code
 
-    url = reverse("registry:organisation_new")
+    url = reverse("registry:establishment_new")
     form = {"plot": cast.plot_a1.pk, "credit_code": credit_code(7), "name": "九三鞋厂", "kind": "enterprise"}
     assert login(cast.township_b_staff).post(url, form).status_code == 200
     client = login(cast.village_member)
     bad = credit_code(7)[:-1] + ("1" if credit_code(7)[-1] != "1" else "2")
     assert client.post(url, {**form, "credit_code": bad}).status_code == 200
-    assert not Organisation.objects.exists()
+    assert not Establishment.objects.exists()
     assert client.post(url, {**form, "contact_phone": mobile(8)}).status_code == 302
-    org = Organisation.objects.get()
-    assert org.credit_code == credit_code(7) and org.contact_phone_masked.endswith(mobile(8)[-4:])
+    est = Establishment.objects.get()
+    assert est.credit_code == credit_code(7) and est.contact_phone_masked.endswith(mobile(8)[-4:])
 
 
 def test_edit_move_and_deregister_pages(cast, people):
