@@ -43,7 +43,7 @@ def test_list_views_and_filters(cast, units, dispatched):
 
 def test_list_pages_by_keyset(cast, units, django_assert_max_num_queries):
     for i in range(35):
-        record(cast, title=f"案件{i:02d}")
+        record(cast, title=f"事件{i:02d}")
     client = web(cast.city_admin)
     client.get(reverse("cases:list"))  # warm the session
     # session (1), user (1), grants (1), memberships (1), the page (1)
@@ -208,7 +208,7 @@ def test_dispatch_form_offers_departments_and_the_offices_of_the_cases_grid(cast
 
 def test_more_rows_come_as_an_htmx_fragment(cast, units):
     for i in range(31):
-        record(cast, title=f"案件{i:02d}")
+        record(cast, title=f"事件{i:02d}")
     client = web(cast.city_admin)
     first = client.get(reverse("cases:list"))
     fragment = client.get(reverse("cases:list") + "?" + first.context["next_query"], HTTP_HX_REQUEST="true")
