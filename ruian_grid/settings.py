@@ -80,8 +80,10 @@ TEMPLATES = [
     },
 ]
 
-# The embedded default is a SQLite file under var/; production sets DATABASE_URL to PostgreSQL.
-if "DATABASE_URL" not in env:
+# The embedded default is a SQLite file under var/; production sets DATABASE_URL to PostgreSQL. The
+# embedded broker and local media live there too, whatever the database, so the folder is made when any
+# of those defaults is in use.
+if not ("DATABASE_URL" in env and "REDIS_URL" in env and "MEDIA_ROOT" in env):
     VAR_DIR.mkdir(exist_ok=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'ruian_grid.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
