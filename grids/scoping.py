@@ -214,21 +214,40 @@ def top_nodes(user: AnyUser, perm: str = VIEW) -> QuerySet[GridNode]:
 # --- tree ranges for reads (the only place outside grids.tree that knows the columns) ------------
 
 
+# Every range below is closed at both ends on `lft` (a descendant's lft lies strictly between its
+# ancestor's lft and rght), so an index on (tree_id, [level,] lft) reads only the rows it returns.
+# `lft > a AND rght < b` would bound the scan at one end only: each node would read the rest of the
+# tree, and a page of children would cost the square of the tree's size.
+
+
 def ancestors_q(node: GridNode) -> Q:
-    """Strict ancestors of `node`."""
-    return Q(tree_id=node.tree_id, lft__lt=node.lft, rght__gt=node.rght)
+    """Strict ancestors of `node`: per level above it, the last node of that level starting before it.
+
+    Nodes of one level are disjoint ranges ordered by lft, so the one containing `node` is the one
+    with the greatest lft below `node.lft`: one backward step on (tree_id, level, lft) per level,
+    where `lft < x AND rght > y` would scan every node to the left of `node`.
+    """
+    q = Q(pk__in=[])
+    for level in range(node.level):
+        last = (
+            GridNode.objects.filter(tree_id=node.tree_id, level=level, lft__lt=node.lft)
+            .order_by("-lft")
+            .values("pk")[:1]
+        )
+        q |= Q(pk=Subquery(last))
+    return q
 
 
 def descendants_q(node: GridNode) -> Q:
     """`node` and everything below it."""
-    return Q(tree_id=node.tree_id, lft__gte=node.lft, rght__lte=node.rght)
+    return Q(tree_id=node.tree_id, lft__gte=node.lft, lft__lt=node.rght)
 
 
 def descendants_at(level: int) -> Coalesce:
     """Per outer node: how many nodes at `level` lie below it (a correlated COUNT on the range index)."""
     inner = (
         GridNode.objects.filter(
-            tree_id=OuterRef("tree_id"), lft__gt=OuterRef("lft"), rght__lt=OuterRef("rght"), level=level
+            tree_id=OuterRef("tree_id"), level=level, lft__gt=OuterRef("lft"), lft__lt=OuterRef("rght")
         )
         .order_by()
         .values("tree_id")
