@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.apps import apps
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
@@ -25,6 +26,11 @@ from teams import demo as teams_demo
 from teams.models import User
 from teams.roles import ROLE_PERMS, Role
 from teams.services import user_create
+
+from . import db
+
+# The apps whose tables a seed fills: their statistics are refreshed when it ends.
+SEEDED_APPS = ("grids", "teams", "cases")
 
 DEMO_PASSWORD = "ruian-demo-2026"  # noqa: S105 - the published demo sign-in, not a secret
 RUIAN_CODE = "330381"
@@ -297,4 +303,7 @@ def seed(*, full: bool = False, townships: Iterable[str] = SAMPLE_TOWNSHIPS) -> 
         )
         report.residents_added = registry_demo.residents_seed(households=list(households))
     report.users.append(("dept_police", "市公安局", "— (cases sent to the department)"))
+    # Hundreds of thousands of rows just arrived: without fresh statistics the planner would still
+    # plan for empty tables until autovacuum came round (see ruian_grid.db.analyze).
+    db.analyze(*(m for label in SEEDED_APPS for m in apps.get_app_config(label).get_models()))
     return report

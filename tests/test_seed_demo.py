@@ -12,6 +12,8 @@ from grids.models import GridNode, Household, Kind, Resident, Tenant
 from ruian_grid import demo
 from teams.models import Unit, UnitKind, User
 
+from .planner import analyzed_rows
+
 
 def test_seed_demo_builds_the_cities_and_a_second_run_changes_nothing(db, client):
     """One seeding (it takes seconds) checked from every side, then seeded again."""
@@ -21,6 +23,7 @@ def test_seed_demo_builds_the_cities_and_a_second_run_changes_nothing(db, client
     households_are_about_150_a_plot_in_the_sample_townships()
     demo_users_sign_in_at_each_tier_and_the_second_city_is_apart(out.getvalue(), client)
     units_cases_and_residents_are_there()
+    statistics_are_fresh()
     second_run_changes_nothing()
 
 
@@ -66,6 +69,12 @@ def units_cases_and_residents_are_there():
     assert Resident.objects.filter(tenant=ruian, cell__name="九三村").exists()
     police = User.objects.get(username="dept_police")
     assert not scoping.scope_nodes(police).exists()  # no grid: only the cases sent to the department
+
+
+def statistics_are_fresh():
+    """The seed ends with ANALYZE of what it filled: the planner knows the tables' real sizes."""
+    for model in (GridNode, Household, Resident, Case, User):
+        assert analyzed_rows(model._meta.db_table) == model.objects.count(), model
 
 
 def second_run_changes_nothing():

@@ -35,6 +35,7 @@ from simple_history.utils import bulk_update_with_history
 
 from grids import scoping
 from grids.models import GridNode, Level
+from ruian_grid import db
 
 from . import bulk, services
 from .models import (
@@ -416,6 +417,7 @@ class Importer:
         self.actor: User = job.actor
         self.tenant_id = job.tenant_id
         self.reason = _("import #%s") % job.pk
+        self.written: list[Any] = []  # the models this import wrote to, for ANALYZE at the end
         # The plots the actor may change, with their ancestor columns: two queries for the whole import.
         plots = list(scoping.scope_nodes(self.actor, services.MANAGE).filter(level=Level.PLOT))
         parents = dict(
@@ -485,9 +487,13 @@ class Importer:
         raise NotImplementedError
 
     def create(self, model: Any, objs: list[Any]) -> list[Any]:
+        if objs and model not in self.written:
+            self.written.append(model)
         return bulk.create_with_history(model, objs, user=self.actor, reason=self.reason)
 
     def update(self, model: Any, objs: list[Any], fields: list[str]) -> None:
+        if objs and model not in self.written:
+            self.written.append(model)
         if objs:
             bulk_update_with_history(
                 objs,
@@ -901,6 +907,7 @@ def run_import(job_id: int) -> ImportJob:
     _save_job(job, "status", "started_at")
     outcome = Outcome()
     header: tuple[Any, ...] = ()
+    importer: Importer | None = None
     try:
         with default_storage.open(job.source, "rb") as fh:
             workbook = _open(fh)
@@ -928,6 +935,9 @@ def run_import(job_id: int) -> ImportJob:
                 _flush(importer, batch, outcome, job, number)
             finally:
                 workbook.close()
+                if importer is not None:
+                    # Fresh planner statistics for what the import wrote (see ruian_grid.db.analyze).
+                    db.analyze(*importer.written)
     except BadWorkbook as exc:
         job.status, job.message = ImportStatus.FAILED, message_of(exc)[:500]
     except (zipfile.BadZipFile, ET.ParseError, EOFError) as exc:

@@ -6,6 +6,7 @@ from grids.registry import importing, services
 from grids.registry.models import Establishment, Household, ImportJob, ImportStatus, Resident
 from grids.registry.synthetic import credit_code, mobile, resident_id
 
+from ..planner import analyzed_rows
 from .conftest import resident_row, upload, xlsx
 
 
@@ -39,6 +40,10 @@ def test_import_adds_households_and_residents_then_reupload_changes_nothing(
     )
     assert Household.objects.count() == 10
     assert Resident.objects.count() == 30
+    # The import ends with ANALYZE of what it wrote: the planner knows the tables' new sizes.
+    assert analyzed_rows("grids_household") == 10
+    assert analyzed_rows("grids_resident") == 30
+    assert analyzed_rows("grids_historicalresident") == 30
     history = Resident.history.count()
     again = _run(cast.township_a_staff, data, django_capture_on_commit_callbacks)
     assert (again.added, again.updated, again.unchanged, again.refused) == (0, 0, 30, 0)
