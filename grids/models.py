@@ -99,6 +99,9 @@ class GridNode(MPTTModel):
         verbose_name=_("responsible person"),
     )
 
+    # Within a tree no two nodes share a lft (keyset pages in tree order need no id after it).
+    KEYSET_UNIQUE = (("tree_id", "lft"),)
+
     class MPTTMeta:
         order_insertion_by: list[str] = []
 

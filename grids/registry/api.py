@@ -276,7 +276,7 @@ class ResidentViewSet(_NoStore, _Writes, ScopedModelViewSet):
 
     def get_queryset(self) -> Any:
         perm = selectors.VIEW if self.action in ("reveal", "search") else _perm(self.request)
-        return selectors.residents_for(self.request.user, perm).order_by("household__number", "id")
+        return selectors.residents_for(self.request.user, perm).order_by("household_id", "id")
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = self._input(ResidentSerializer)
@@ -328,7 +328,7 @@ class ResidentViewSet(_NoStore, _Writes, ScopedModelViewSet):
         """Search by name, address, phone or ID number (numbers match a keyed hash). POST, so numbers
         stay out of URLs and logs."""
         data = self._input(SearchSerializer)
-        qs = selectors.search_residents(request.user, data["q"]).order_by("household__number", "id")
+        qs = selectors.search_residents(request.user, data["q"]).order_by("household_id", "id")
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -421,7 +421,7 @@ class DwellingViewSet(
 
     def get_queryset(self) -> Any:
         return selectors.dwellings_for(self.request.user, _perm(self.request)).order_by(
-            "building__code", "number"
+            "building_id", "number"
         )
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -23,6 +23,22 @@ from simple_history.models import HistoricalRecords
 from grids.models import GridNode, GridScoped, Tenant
 
 
+def list_indexes(short: str, *order: str, city: bool = True) -> list[models.Index]:
+    """One index per tier's list, in the list's order: (tenant, ancestor column, *order).
+
+    Keyset pages read them from the position on, so a page costs the same at any depth and reads no
+    row outside the user's scope. A city's rows are all its tenant's: (tenant, *order) serves it, and
+    `city=False` says a unique constraint on those columns already does.
+    """
+    levels = ["township", "cell", "plot"]
+    found = [
+        models.Index(fields=["tenant", level, *order], name=f"grids_{short}_by_{level}") for level in levels
+    ]
+    if city:
+        found.insert(0, models.Index(fields=["tenant", *order], name=f"grids_{short}_by_city"))
+    return found
+
+
 class Status(models.TextChoices):
     ACTIVE = "active", _("active")
     DEREGISTERED = "deregistered", _("deregistered")
@@ -82,7 +98,10 @@ class Building(GridScoped):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "code"], name="grids_building_code_unique_in_tenant"),
         ]
-        indexes = [models.Index(fields=["tenant", "plot", "status"], name="grids_building_plot")]
+        indexes = [
+            models.Index(fields=["tenant", "plot", "status"], name="grids_building_plot"),
+            *list_indexes("building", "code", city=False),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
@@ -121,7 +140,10 @@ class Dwelling(GridScoped):
                 fields=["building", "number"], name="grids_dwelling_number_unique_in_building"
             ),
         ]
-        indexes = [models.Index(fields=["tenant", "plot"], name="grids_dwelling_plot")]
+        indexes = [
+            models.Index(fields=["tenant", "plot"], name="grids_dwelling_plot"),
+            *list_indexes("dwelling", "building", "number"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.building.code} {self.number}"
@@ -162,6 +184,7 @@ class Household(GridScoped):
         indexes = [
             models.Index(fields=["tenant", "plot", "status"], name="grids_household_plot"),
             models.Index(fields=["tenant", "township", "status"], name="grids_household_township"),
+            *list_indexes("household", "number", city=False),
         ]
 
     def __str__(self) -> str:
@@ -273,6 +296,7 @@ class Resident(GridScoped):
             models.Index(fields=["tenant", "plot", "status"], name="grids_resident_plot"),
             models.Index(fields=["tenant", "phone_hash"], name="grids_resident_phone_hash"),
             models.Index(fields=["tenant", "name"], name="grids_resident_name"),
+            *list_indexes("resident", "household", "id"),
         ]
 
     def __str__(self) -> str:

@@ -4,6 +4,7 @@ caller filters by hand or runs a query per row."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
@@ -123,15 +124,18 @@ def search_residents(actor: Actor, text: str, perm: str = VIEW) -> QuerySet[Resi
     return qs.filter(by_text)
 
 
-def household_counts(actor: Actor, level: int = Level.TOWNSHIP) -> dict[int, int]:
-    """Active households per grid node of `level` in scope: one aggregate query."""
+def household_counts(
+    actor: Actor, level: int = Level.TOWNSHIP, within: Sequence[int] | None = None
+) -> dict[int, int]:
+    """Active households per grid node of `level` in scope: one aggregate query.
+
+    `within` limits it to those nodes (a page's plots), so a page counts its own rows only.
+    """
     column = scoping.LEVEL_COLUMN[Level(level)]
-    rows = (
-        scoping.scope_rows(actor, VIEW, Household.objects.filter(status=Status.ACTIVE))
-        .values(column)
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    qs = Household.objects.filter(status=Status.ACTIVE)
+    if within is not None:
+        qs = qs.filter(**{f"{column}__in": list(within)})
+    rows = scoping.scope_rows(actor, VIEW, qs).values(column).annotate(n=Count("id")).order_by()
     return {row[column]: row["n"] for row in rows}
 
 

@@ -13,7 +13,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -23,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from grids import scoping
 from grids.models import Level
+from ruian_grid.pagination import Page, page_of
 from ruian_grid.scoped import scoped_view
 
 from . import api, filters, forms, selectors, services
@@ -49,8 +49,9 @@ def _apply_errors(form: Any, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
-def _paginate(request: HttpRequest, qs: Any) -> Any:
-    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+def _paginate(request: HttpRequest, qs: Any, *, count: bool = True) -> Page:
+    """Keyset page after `?after=`; "More" (htmx) appends the next rows to the table."""
+    return page_of(request, qs, PAGE_SIZE, count=count)
 
 
 def _export_or_list(
@@ -59,10 +60,9 @@ def _export_or_list(
     if request.GET.get("export") == "xlsx":
         return api._export(kind, qs)  # noqa: SLF001 - one export function for API and pages
     query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request, template, {**extra, "page_obj": _paginate(request, qs), "query": query.urlencode()}
-    )
+    query.pop("after", None)
+    context = {**extra, "page_obj": _paginate(request, qs), "query": query.urlencode()}
+    return render(request, template, context)
 
 
 # --- overview and search --------------------------------------------------------------------------
@@ -71,9 +71,9 @@ def _export_or_list(
 @page
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    """The plots in scope with their household counts (one aggregate query for the counts)."""
-    plots = _paginate(request, selectors.plots_for(request.user))
-    counts = selectors.household_counts(request.user, Level.PLOT)
+    """The plots in scope with their household counts (one aggregate query for the page's plots)."""
+    plots = _paginate(request, selectors.plots_for(request.user), count=False)
+    counts = selectors.household_counts(request.user, Level.PLOT, within=[p.pk for p in plots])
     for plot in plots:
         plot.household_count = counts.get(plot.pk, 0)
     return render(request, "registry/index.html", {"page_obj": plots, "search_form": forms.SearchForm()})
@@ -225,7 +225,7 @@ def household_deregister(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def resident_list(request: HttpRequest) -> HttpResponse:
     f = filters.ResidentFilter(
-        request.GET, queryset=selectors.residents_for(request.user).order_by("household__number", "id")
+        request.GET, queryset=selectors.residents_for(request.user).order_by("household_id", "id")
     )
     return _export_or_list(request, "residents", f.qs, "registry/resident_list.html", {"filter": f})
 
@@ -480,10 +480,6 @@ def import_template(request: HttpRequest, kind: str) -> HttpResponse:
 @require_GET
 def access_log(request: HttpRequest) -> HttpResponse:
     f = filters.AccessLogFilter(request.GET, queryset=selectors.access_log_for(request.user))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
-        request,
-        "registry/access_log.html",
-        {"filter": f, "page_obj": _paginate(request, f.qs), "query": query.urlencode()},
+        request, "registry/access_log.html", {"filter": f, "page_obj": _paginate(request, f.qs, count=False)}
     )
