@@ -64,13 +64,13 @@ test: system-deps messages lint
 	  $(PY) manage.py check --deploy --fail-level WARNING
 	$(VENV)/bin/pytest -n 2 --dist loadfile -q
 
-# Slow measurements, printed; never part of `make test`. Set DATABASE_URL to PostgreSQL for the
-# figures that matter (the cases benchmark always uses PostgreSQL: BENCH_DATABASE_URL).
+# Slow measurements, printed; never part of `make test`. Each figure beside its baseline in one table,
+# on PostgreSQL databases of its own (ruian_bench_<scale> on BENCH_DATABASE_URL's server), written to
+# bench/results/<scale>.json. SCALE=small (default, a few minutes) or SCALE=province.
+SCALE ?= small
 bench: $(STAMP)
-	$(PY) bench/grid_tree.py
-	$(PY) bench/registry_import.py
-	createdb -h 127.0.0.1 -U postgres ruian_bench 2>/dev/null || true
-	BENCH_DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/ruian_bench} $(PY) bench/cases_list.py
+	mkdir -p var
+	$(PY) bench/run.py --scale $(SCALE)
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -21,6 +21,7 @@ os.environ.setdefault(
     "DATABASE_URL", f"sqlite:///{Path(__file__).resolve().parent.parent / 'var' / 'bench.sqlite3'}"
 )
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+(Path(__file__).resolve().parent.parent / "var").mkdir(exist_ok=True)
 
 import django  # noqa: E402
 
