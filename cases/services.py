@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from grids import scoping
 from grids.models import GridNode, Level, Tenant
 from grids.registry import crypto
+from ruian_grid.outbox import services as outbox
 from teams.models import Membership, Unit
 
 from . import calendar, policy, rules
@@ -151,14 +152,16 @@ def _event(
         data=data or {},
         at=at or timezone.now(),
     )
-    transaction.on_commit(lambda: _notify(event.pk))
+    _notify(event.pk)
     return event
 
 
 def _notify(event_id: int) -> None:
+    """Queued with the event, in its transaction: published after the commit or, if the broker is
+    down, by the outbox relay once it answers."""
     from . import tasks
 
-    tasks.case_event_notify.delay(event_id)
+    outbox.enqueue(task=tasks.case_event_notify, key=f"cases.event_notify:{event_id}", args=[event_id])
 
 
 def _member(unit: Unit, person: User | None) -> None:

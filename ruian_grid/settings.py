@@ -39,7 +39,8 @@ INSTALLED_APPS = [
     "simple_history",
     "django_htmx",
     "django_celery_beat",
-    "ruian_grid",  # project-wide commands (seed_demo, sync_schedule); no models
+    "ruian_grid",  # project-wide commands (seed_demo, sync_schedule, outbox_relay); no models
+    "ruian_grid.outbox",  # work to do later, written with the change (ruian_grid/outbox)
     "grids",
     "teams",
     "cases",
@@ -191,6 +192,8 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 HEALTHZ_BROKER_TIMEOUT = env.float("HEALTHZ_BROKER_TIMEOUT", default=2.0)
+# Seconds a request waits for the broker after its commit; past that the outbox relay sends the work.
+OUTBOX_BROKER_TIMEOUT = env.float("OUTBOX_BROKER_TIMEOUT", default=2.0)
 
 CACHES = {
     "default": env.cache("CACHE_URL", default="locmemcache://")
