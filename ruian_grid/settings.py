@@ -5,6 +5,7 @@ on a malformed value. Without DEBUG, the defaults are the production ones: no de
 cookies, HSTS, a SECRET_KEY that must be given.
 """
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,8 @@ INSTALLED_APPS = [
     "simple_history",
     "django_htmx",
     "django_celery_beat",
+    "axes",
+    "csp",
     "ruian_grid",  # project-wide commands (seed_demo, sync_schedule, outbox_relay); no models
     "ruian_grid.outbox",  # work to do later, written with the change (ruian_grid/outbox)
     "grids",
@@ -50,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "ruian_grid.middleware.ChosenLanguageMiddleware",
@@ -60,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into our 429 answer
 ]
 
 ROOT_URLCONF = "ruian_grid.urls"
@@ -97,6 +102,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "teams.User"
 AUTHENTICATION_BACKENDS = [
+    "ruian_grid.signin.SignInThrottleBackend",  # django-axes: refuses locked accounts and addresses first
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -105,10 +111,22 @@ GUARDIAN_RENDER_403 = False
 ANONYMOUS_USER_NAME = None  # no anonymous guardian user: anonymous visitors hold no grant
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "ruian_grid.passwords.CharacterClassValidator", "OPTIONS": {"min_classes": 2}},
 ]
+
+# Sign-in throttling (django-axes, ruian_grid/signin.py): AXES_FAILURE_LIMIT failed sign-ins lock the
+# account, and separately the client address, for AXES_COOLOFF_MINUTES; a success resets the count.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "ruian_grid.signin.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "ruian_grid.signin.client_ip"
+# Reverse proxies in front of gunicorn whose X-Forwarded-For is trusted (0: use REMOTE_ADDR).
+AXES_TRUSTED_PROXIES = env.int("AXES_TRUSTED_PROXIES", default=0)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -156,6 +174,16 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Rate limits (answers 429 with DRF's Chinese detail); the token endpoint has its own stricter scope.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
+        "user": env.str("API_THROTTLE_USER", default="600/minute"),
+        "token": env.str("API_THROTTLE_TOKEN", default="10/minute"),
+    },
 }
 SPECTACULAR_SETTINGS: dict[str, Any] = {
     "TITLE": "Ruian Grid API",
