@@ -54,6 +54,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "ruian_grid.error_views.BodySizeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "ruian_grid.middleware.ChosenLanguageMiddleware",
@@ -162,6 +163,33 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files; no inline
+# script, no inline event handler, no inline style. /api/docs/ loosens style-src for Swagger UI only
+# (ruian_grid/docs.py). See docs/decisions/0303-csp-error-pages-and-limits.md.
+CONTENT_SECURITY_POLICY: dict[str, Any] = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Request size: form and JSON bodies up to 2.5 MB in memory; files above FILE_UPLOAD_MAX_MEMORY_SIZE go
+# to a temporary file; each upload kind has its own byte limit (cases, imports). A body over
+# DATA_UPLOAD_MAX_MEMORY_SIZE is refused with 400 (ruian_grid/errors_views.py renders it in Chinese).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+CSRF_FAILURE_VIEW = "ruian_grid.error_views.csrf_failure"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -289,3 +317,7 @@ if env.str("CASES_S3_BUCKET", default=""):
             "file_overwrite": False,
         },
     }
+
+# The largest multipart body accepted at all (ruian_grid.error_views.BodySizeMiddleware): the largest
+# upload kind plus room for the form's other fields.
+MAX_UPLOAD_BYTES = max(REGISTRY_IMPORT_MAX_BYTES, CASES_ATTACHMENT_MAX_BYTES) + 1024 * 1024
