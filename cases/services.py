@@ -30,7 +30,7 @@ from grids.registry import crypto
 from ruian_grid.outbox import services as outbox
 from teams.models import Membership, Unit
 
-from . import calendar, policy, rules
+from . import calendar, images, policy, rules
 from .models import (
     KIND_SUBKINDS,
     STATUS_STEP,
@@ -357,7 +357,7 @@ def case_record(
     checked = []
     for upload in uploads:
         try:
-            checked.append((upload, *attachment_check(upload)))
+            checked.append(attachment_check(upload))
         except ValidationError as exc:
             raise ValidationError({"files": exc.message_dict["file"]}) from exc
     now = timezone.now()
@@ -760,8 +760,9 @@ def _may_contribute(actor: User, case: Case) -> bool:
     return scoping.can_now(actor, RECORD_CASE, case.node)
 
 
-def attachment_check(upload: UploadedFile) -> tuple[str, str]:
-    """(safe file name, content type) of an acceptable upload, else ValidationError."""
+def attachment_check(upload: UploadedFile) -> tuple[UploadedFile, str, str]:
+    """(upload to store, safe file name, content type) of an acceptable upload, else ValidationError.
+    Images are decoded and re-encoded (cases/images.py): what is stored is never the uploaded bytes."""
     name = (upload.name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1].strip()[:150]
     ext = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
     limit = settings.CASES_ATTACHMENT_MAX_BYTES
@@ -779,7 +780,9 @@ def attachment_check(upload: UploadedFile) -> tuple[str, str]:
     upload.seek(0)
     if not any(head.startswith(m) for m in magics) or (ext == ".webp" and head[8:12] != b"WEBP"):
         raise ValidationError({"file": [_("The file's content does not match its type %s.") % ext]})
-    return name, content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    if ext in images.IMAGE_EXTENSIONS:
+        return images.reencode(upload, name)
+    return upload, name, content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
 def _store(*, actor: User, case: Case, upload: UploadedFile, name: str, content_type: str) -> CaseAttachment:
@@ -815,7 +818,7 @@ def case_attach(*, actor: User, case: Case, upload: UploadedFile) -> CaseAttachm
     """Store a photo or document with the case (through the default storage) and note it on the timeline."""
     if case.status == Status.MERGED or not _may_contribute(actor, case):
         raise PermissionDenied(_("You may not add files to this case."))
-    name, content_type = attachment_check(upload)
+    upload, name, content_type = attachment_check(upload)
     with transaction.atomic():
         attachment = _store(actor=actor, case=case, upload=upload, name=name, content_type=content_type)
     return attachment
