@@ -32,7 +32,12 @@ def reencode(upload: UploadedFile, name: str) -> tuple[UploadedFile, str, str]:
                 raise _refuse()
             if source.width * source.height > MAX_PIXELS:
                 raise ValidationError(
-                    {"file": [_("The image is too large: at most %(mp)d megapixels.") % {"mp": MAX_PIXELS // 1_000_000}]}
+                    {
+                        "file": [
+                            _("The image is too large: at most %(mp)d megapixels.")
+                            % {"mp": MAX_PIXELS // 1_000_000}
+                        ]
+                    }
                 )
             source.seek(0)  # the first frame of an animation
             source.load()

@@ -32,7 +32,9 @@ from teams.models import Membership, Unit
 
 from . import calendar, images, policy, rules
 from .models import (
+    DESCRIPTION_MAX,
     KIND_SUBKINDS,
+    NOTE_MAX,
     STATUS_STEP,
     TIER_ABOVE,
     TIMED_STATUSES,
@@ -201,9 +203,23 @@ def _future(due_at: dt.datetime | None, now: dt.datetime, field_name: str = "due
 
 
 def _reason(text: str, field_name: str = "reason") -> str:
-    text = (text or "").strip()
+    text = _limited((text or "").strip(), field_name)
     if not text:
         raise ValidationError({field_name: [_("Give a reason.")]})
+    return text
+
+
+def _limited(text: str, field_name: str, limit: int = NOTE_MAX) -> str:
+    """A free text within its length, else a ValidationError naming the field (nothing is cut)."""
+    if len(text) > limit:
+        raise ValidationError(
+            {
+                field_name: [
+                    _("At most %(limit)d characters (this has %(count)d).")
+                    % {"limit": limit, "count": len(text)}
+                ]
+            }
+        )
     return text
 
 
@@ -351,6 +367,16 @@ def case_record(
         errors["severity"] = [_("Unknown severity.")]
     if not (title or "").strip():
         errors["title"] = [_("Give the case a title.")]
+    for name, value, limit in (
+        ("title", title, 200),
+        ("description", description, DESCRIPTION_MAX),
+        ("address", address, 200),
+        ("source_ref", source_ref, 64),
+    ):
+        try:
+            _limited(value or "", name, limit)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
     cleaned_parties = _clean_parties(parties)

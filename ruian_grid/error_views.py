@@ -22,11 +22,15 @@ def _api(request: HttpRequest) -> bool:
 def _answer(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
     if _api(request):
         return JsonResponse({"detail": message}, status=status)
-    return render(request, "error.html", {"title": title, "message": message, "status": status}, status=status)
+    return render(
+        request, "error.html", {"title": title, "message": message, "status": status}, status=status
+    )
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _answer(request, 400, _("Bad request"), _("The request could not be understood. Check what you sent."))
+    return _answer(
+        request, 400, _("Bad request"), _("The request could not be understood. Check what you sent.")
+    )
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -34,7 +38,9 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _answer(request, 404, _("Page not found"), _("This page does not exist, or it is not yours to see."))
+    return _answer(
+        request, 404, _("Page not found"), _("This page does not exist, or it is not yours to see.")
+    )
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -67,7 +67,9 @@ def test_the_token_endpoint_locks_out_with_a_chinese_detail(cast, limit):
         assert api.post(TOKEN, {"username": "tangxia_staff", "password": "nope-nope-1"}).status_code == 400
     locked = api.post(TOKEN, {"username": "tangxia_staff", "password": "nope-nope-1"})
     assert locked.status_code == 429 and LOCKED in locked.json()["detail"]
-    refused = APIClient(REMOTE_ADDR="10.0.0.6").post(TOKEN, {"username": "tangxia_staff", "password": PASSWORD})
+    refused = APIClient(REMOTE_ADDR="10.0.0.6").post(
+        TOKEN, {"username": "tangxia_staff", "password": PASSWORD}
+    )
     assert refused.status_code == 429 and "token" not in refused.json()
     # Another account is not locked.
     ok = APIClient(REMOTE_ADDR="10.0.0.6").post(TOKEN, {"username": "shangwang_staff", "password": PASSWORD})

@@ -9,6 +9,7 @@ task is idempotent (a unique constraint makes a second run a no-op).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -30,7 +31,9 @@ log = logging.getLogger(__name__)
 BROKER_ERRORS: tuple[type[BaseException], ...] = (BrokerError, OSError, ConnectionError, TimeoutError)
 
 
-def enqueue(*, task: Task | str, key: str, args: Sequence[Any] = (), kwargs: dict[str, Any] | None = None) -> None:
+def enqueue(
+    *, task: Task | str, key: str, args: Sequence[Any] = (), kwargs: dict[str, Any] | None = None
+) -> None:
     """Record that `task` must run, in the current transaction, under a unique `key` (a second call with
     the same key records nothing). It is published after the commit, or later by the relay."""
     name = task if isinstance(task, str) else task.name
@@ -87,7 +90,5 @@ def _publish(message: OutboxMessage) -> None:
 
 def purge_sent(*, days: int = 7) -> int:
     """Delete rows sent more than `days` ago. Returns how many; a second run deletes nothing."""
-    deleted, _ = OutboxMessage.objects.filter(
-        sent_at__lt=timezone.now() - timezone.timedelta(days=days)
-    ).delete()
+    deleted, _ = OutboxMessage.objects.filter(sent_at__lt=timezone.now() - dt.timedelta(days=days)).delete()
     return deleted

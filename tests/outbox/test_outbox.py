@@ -18,7 +18,7 @@ from ruian_grid.beat import SCHEDULE
 from ruian_grid.celery import app as celery_app
 from ruian_grid.outbox import services as outbox
 from ruian_grid.outbox.models import OutboxMessage
-from tests.cases.conftest import record, units  # noqa: F401  (fixture)
+from tests.cases.conftest import record
 from tests.registry.conftest import resident_row, upload, xlsx
 
 CLOSED_PORT = "redis://127.0.0.1:1/0"  # nothing listens on port 1
