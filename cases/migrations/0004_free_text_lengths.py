@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0002_timeline_append_only'),
+        ('cases', '0003_rename_organisation_fields_to_unit'),
     ]
 
     operations = [
