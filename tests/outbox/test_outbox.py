@@ -103,7 +103,7 @@ def test_dispatching_with_the_broker_down_succeeds(cast, units, broker, django_c
     with django_capture_on_commit_callbacks(execute=True):
         response = api(cast.township_a_staff).post(
             f"/api/v1/cases/{case.pk}/dispatch/",
-            {"version": case.version, "responsible_org": units.police.pk},
+            {"version": case.version, "responsible_unit": units.police.pk},
             format="json",
         )
     assert response.status_code == 200, response.content
