@@ -28,6 +28,8 @@ from ruian_grid.scoped import ScopedReadOnlyViewSet
 
 from . import actions, rules, selectors, services
 from .models import (
+    DESCRIPTION_MAX,
+    NOTE_MAX,
     Case,
     CaseAttachment,
     CaseEvent,
@@ -211,7 +213,9 @@ class CaseCreateSerializer(serializers.Serializer):
     source_ref = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.GENERAL)
     title = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(
+        max_length=DESCRIPTION_MAX, required=False, allow_blank=True, default=""
+    )
     address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     parties = PartyField(many=True, required=False, default=list)
 
@@ -226,11 +230,11 @@ class _Versioned(serializers.Serializer):
 
 
 class _Reason(_Versioned):
-    reason = serializers.CharField()
+    reason = serializers.CharField(max_length=NOTE_MAX)
 
 
 class _Note(_Versioned):
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=NOTE_MAX, required=False, allow_blank=True, default="")
 
 
 class _Assist(serializers.Serializer):
@@ -257,12 +261,12 @@ class _Extension(_Reason):
 
 
 class _Submit(_Versioned):
-    resolution = serializers.CharField()
+    resolution = serializers.CharField(max_length=NOTE_MAX)
 
 
 class _Close(_Versioned):
     satisfaction = serializers.ChoiceField(choices=Satisfaction.choices)
-    callback_note = serializers.CharField(required=False, allow_blank=True, default="")
+    callback_note = serializers.CharField(max_length=NOTE_MAX, required=False, allow_blank=True, default="")
 
 
 class _Merge(_Note):
@@ -270,7 +274,7 @@ class _Merge(_Note):
 
 
 class _PartDone(serializers.Serializer):
-    note = serializers.CharField()
+    note = serializers.CharField(max_length=NOTE_MAX)
 
 
 BODIES: dict[str, type[serializers.Serializer]] = {

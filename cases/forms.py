@@ -10,7 +10,18 @@ from django.utils.translation import gettext_lazy as _
 from teams.models import User
 
 from . import selectors
-from .models import Case, CaseKind, LimitUnit, Satisfaction, Severity, Source, Status, SubKind
+from .models import (
+    DESCRIPTION_MAX,
+    NOTE_MAX,
+    Case,
+    CaseKind,
+    LimitUnit,
+    Satisfaction,
+    Severity,
+    Source,
+    Status,
+    SubKind,
+)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -42,11 +53,15 @@ class CaseRecordForm(forms.Form):
     severity = forms.ChoiceField(choices=Severity.choices, label=_("Severity"), initial=Severity.GENERAL)
     title = forms.CharField(max_length=200, label=_("Title"))
     description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4}), required=False, label=_("Description")
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        label=_("Description"),
+        max_length=DESCRIPTION_MAX,
     )
     address = forms.CharField(max_length=200, required=False, label=_("Address"))
     parties = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=NOTE_MAX,
         required=False,
         label=_("Parties"),
         help_text=_("One per line: name, role, phone"),
@@ -94,11 +109,13 @@ class _ActionForm(forms.Form):
 
 
 def _reason_field() -> forms.CharField:
-    return forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label=_("Reason"))
+    return forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label=_("Reason"), max_length=NOTE_MAX)
 
 
 def _note_field() -> forms.CharField:
-    return forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, label=_("Note"))
+    return forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, label=_("Note"), max_length=NOTE_MAX
+    )
 
 
 def _unit_field() -> forms.ModelChoiceField:
@@ -149,7 +166,9 @@ class ExtensionForm(_ActionForm):
 
 
 class SubmitForm(_ActionForm):
-    resolution = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label=_("Resolution"))
+    resolution = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), label=_("Resolution"), max_length=NOTE_MAX
+    )
 
 
 class CloseForm(_ActionForm):
@@ -157,7 +176,10 @@ class CloseForm(_ActionForm):
         choices=Satisfaction.choices, label=_("Residents' satisfaction (call-back)")
     )
     callback_note = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), required=False, label=_("Call-back note")
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label=_("Call-back note"),
+        max_length=NOTE_MAX,
     )
 
 
@@ -167,7 +189,9 @@ class MergeForm(_ActionForm):
 
 
 class PartDoneForm(_ActionForm):
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label=_("What your unit did"))
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), label=_("What your unit did"), max_length=NOTE_MAX
+    )
 
 
 ACTION_FORMS: dict[str, type[_ActionForm]] = {

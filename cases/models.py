@@ -17,6 +17,10 @@ from django.utils.translation import gettext_lazy as _
 from grids.models import GridNode, GridScoped, Level, Tenant
 from teams.models import Unit
 
+# Longest free texts accepted (forms, API and services check them; a longer text is refused, not cut).
+DESCRIPTION_MAX = 5000
+NOTE_MAX = 2000
+
 
 class CaseKind(models.TextChoices):
     DISPUTE = "dispute", _("dispute")
@@ -165,7 +169,7 @@ class Case(GridScoped):
         _("severity"), max_length=10, choices=Severity.choices, default=Severity.GENERAL
     )
     title = models.CharField(_("title"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, max_length=DESCRIPTION_MAX)
     address = models.CharField(_("address"), max_length=200, blank=True)
     parties = models.JSONField(_("parties"), default=list, blank=True)
 
@@ -218,21 +222,21 @@ class Case(GridScoped):
     # Extension (granted time) and pauses (waiting on the residents) are counted apart.
     extension_minutes = models.PositiveIntegerField(_("extension granted (working minutes)"), default=0)
     extension_requested_minutes = models.PositiveIntegerField(_("extension requested"), null=True, blank=True)
-    extension_reason = models.TextField(_("extension reason"), blank=True)
+    extension_reason = models.TextField(_("extension reason"), blank=True, max_length=NOTE_MAX)
     paused_at = models.DateTimeField(_("paused at"), null=True, blank=True)
     pause_reason = models.CharField(_("pause reason"), max_length=200, blank=True)
     paused_seconds = models.PositiveBigIntegerField(_("time paused (seconds)"), default=0)
 
     # A unit disputing its responsibility (推诿 made visible): the tier above decides.
     disputed_at = models.DateTimeField(_("disputed at"), null=True, blank=True)
-    dispute_reason = models.TextField(_("dispute reason"), blank=True)
+    dispute_reason = models.TextField(_("dispute reason"), blank=True, max_length=NOTE_MAX)
     dispute_seconds = models.PositiveBigIntegerField(_("time in dispute (seconds)"), default=0)
 
-    resolution = models.TextField(_("resolution"), blank=True)
+    resolution = models.TextField(_("resolution"), blank=True, max_length=NOTE_MAX)
     satisfaction = models.CharField(
         _("satisfaction"), max_length=12, choices=Satisfaction.choices, blank=True
     )
-    callback_note = models.TextField(_("call-back note"), blank=True)
+    callback_note = models.TextField(_("call-back note"), blank=True, max_length=NOTE_MAX)
 
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
@@ -339,7 +343,7 @@ class CasePart(models.Model):
     done_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    done_note = models.TextField(_("report"), blank=True)
+    done_note = models.TextField(_("report"), blank=True, max_length=NOTE_MAX)
 
     class Meta:
         verbose_name = _("assisting part")
@@ -398,7 +402,7 @@ class CaseEvent(models.Model):
     action = models.CharField(_("action"), max_length=32)
     from_status = models.CharField(_("from"), max_length=12, blank=True)
     to_status = models.CharField(_("to"), max_length=12, blank=True)
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), blank=True, max_length=NOTE_MAX)
     due_at = models.DateTimeField(_("deadline at that moment"), null=True, blank=True)
     data = models.JSONField(_("details"), default=dict, blank=True)
 

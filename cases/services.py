@@ -27,11 +27,14 @@ from django.utils.translation import gettext as _
 from grids import scoping
 from grids.models import GridNode, Level, Tenant
 from grids.registry import crypto
+from ruian_grid.outbox import services as outbox
 from teams.models import Membership, Unit
 
-from . import calendar, policy, rules
+from . import calendar, images, policy, rules
 from .models import (
+    DESCRIPTION_MAX,
     KIND_SUBKINDS,
+    NOTE_MAX,
     STATUS_STEP,
     TIER_ABOVE,
     TIMED_STATUSES,
@@ -151,14 +154,16 @@ def _event(
         data=data or {},
         at=at or timezone.now(),
     )
-    transaction.on_commit(lambda: _notify(event.pk))
+    _notify(event.pk)
     return event
 
 
 def _notify(event_id: int) -> None:
+    """Queued with the event, in its transaction: published after the commit or, if the broker is
+    down, by the outbox relay once it answers."""
     from . import tasks
 
-    tasks.case_event_notify.delay(event_id)
+    outbox.enqueue(task=tasks.case_event_notify, key=f"cases.event_notify:{event_id}", args=[event_id])
 
 
 def _member(unit: Unit, person: User | None) -> None:
@@ -198,9 +203,23 @@ def _future(due_at: dt.datetime | None, now: dt.datetime, field_name: str = "due
 
 
 def _reason(text: str, field_name: str = "reason") -> str:
-    text = (text or "").strip()
+    text = _limited((text or "").strip(), field_name)
     if not text:
         raise ValidationError({field_name: [_("Give a reason.")]})
+    return text
+
+
+def _limited(text: str, field_name: str, limit: int = NOTE_MAX) -> str:
+    """A free text within its length, else a ValidationError naming the field (nothing is cut)."""
+    if len(text) > limit:
+        raise ValidationError(
+            {
+                field_name: [
+                    _("At most %(limit)d characters (this has %(count)d).")
+                    % {"limit": limit, "count": len(text)}
+                ]
+            }
+        )
     return text
 
 
@@ -348,13 +367,23 @@ def case_record(
         errors["severity"] = [_("Unknown severity.")]
     if not (title or "").strip():
         errors["title"] = [_("Give the case a title.")]
+    for name, value, limit in (
+        ("title", title, 200),
+        ("description", description, DESCRIPTION_MAX),
+        ("address", address, 200),
+        ("source_ref", source_ref, 64),
+    ):
+        try:
+            _limited(value or "", name, limit)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
     cleaned_parties = _clean_parties(parties)
     checked = []
     for upload in uploads:
         try:
-            checked.append((upload, *attachment_check(upload)))
+            checked.append(attachment_check(upload))
         except ValidationError as exc:
             raise ValidationError({"files": exc.message_dict["file"]}) from exc
     now = timezone.now()
@@ -757,8 +786,9 @@ def _may_contribute(actor: User, case: Case) -> bool:
     return scoping.can_now(actor, RECORD_CASE, case.node)
 
 
-def attachment_check(upload: UploadedFile) -> tuple[str, str]:
-    """(safe file name, content type) of an acceptable upload, else ValidationError."""
+def attachment_check(upload: UploadedFile) -> tuple[UploadedFile, str, str]:
+    """(upload to store, safe file name, content type) of an acceptable upload, else ValidationError.
+    Images are decoded and re-encoded (cases/images.py): what is stored is never the uploaded bytes."""
     name = (upload.name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1].strip()[:150]
     ext = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
     limit = settings.CASES_ATTACHMENT_MAX_BYTES
@@ -776,7 +806,9 @@ def attachment_check(upload: UploadedFile) -> tuple[str, str]:
     upload.seek(0)
     if not any(head.startswith(m) for m in magics) or (ext == ".webp" and head[8:12] != b"WEBP"):
         raise ValidationError({"file": [_("The file's content does not match its type %s.") % ext]})
-    return name, content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    if ext in images.IMAGE_EXTENSIONS:
+        return images.reencode(upload, name)
+    return upload, name, content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
 def _store(*, actor: User, case: Case, upload: UploadedFile, name: str, content_type: str) -> CaseAttachment:
@@ -812,7 +844,7 @@ def case_attach(*, actor: User, case: Case, upload: UploadedFile) -> CaseAttachm
     """Store a photo or document with the case (through the default storage) and note it on the timeline."""
     if case.status == Status.MERGED or not _may_contribute(actor, case):
         raise PermissionDenied(_("You may not add files to this case."))
-    name, content_type = attachment_check(upload)
+    upload, name, content_type = attachment_check(upload)
     with transaction.atomic():
         attachment = _store(actor=actor, case=case, upload=upload, name=name, content_type=content_type)
     return attachment

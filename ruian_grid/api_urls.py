@@ -1,12 +1,12 @@
 """/api/v1/: each app registers its viewsets on the one router."""
 
 from django.urls import include, path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from cases.api import CaseViewSet, UnitViewSet
 from grids.api import GridNodeViewSet
 from grids.registry import api as registry_api
+from ruian_grid.signin import TokenView
 
 router = DefaultRouter()
 router.register("grids", GridNodeViewSet, basename="grid")
@@ -24,6 +24,6 @@ router.register("registry/access-log", registry_api.AccessLogViewSet, basename="
 router.register("registry/imports", registry_api.ImportJobViewSet, basename="registry-import")
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", TokenView.as_view(), name="api-token"),
     path("", include(router.urls)),
 ]

@@ -14,4 +14,6 @@ SCHEDULE: dict[str, dict] = {
         "crontab": {"minute": "30", "hour": "3"},
         "kwargs": {"days": 7},
     },
+    # outbox: publish work the broker could not take when it was down; delete rows sent a week ago.
+    "outbox-relay": {"task": "outbox.relay", "crontab": {"minute": "*"}, "kwargs": {}},
 }

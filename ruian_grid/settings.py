@@ -5,6 +5,7 @@ on a malformed value. Without DEBUG, the defaults are the production ones: no de
 cookies, HSTS, a SECRET_KEY that must be given.
 """
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,10 @@ INSTALLED_APPS = [
     "simple_history",
     "django_htmx",
     "django_celery_beat",
-    "ruian_grid",  # project-wide commands (seed_demo, sync_schedule); no models
+    "axes",
+    "csp",
+    "ruian_grid",  # project-wide commands (seed_demo, sync_schedule, outbox_relay); no models
+    "ruian_grid.outbox",  # work to do later, written with the change (ruian_grid/outbox)
     "grids",
     "teams",
     "cases",
@@ -49,6 +53,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "ruian_grid.error_views.BodySizeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "ruian_grid.middleware.ChosenLanguageMiddleware",
@@ -59,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into our 429 answer
 ]
 
 ROOT_URLCONF = "ruian_grid.urls"
@@ -96,6 +103,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "teams.User"
 AUTHENTICATION_BACKENDS = [
+    "ruian_grid.signin.SignInThrottleBackend",  # django-axes: refuses locked accounts and addresses first
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -104,10 +112,22 @@ GUARDIAN_RENDER_403 = False
 ANONYMOUS_USER_NAME = None  # no anonymous guardian user: anonymous visitors hold no grant
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "ruian_grid.passwords.CharacterClassValidator", "OPTIONS": {"min_classes": 2}},
 ]
+
+# Sign-in throttling (django-axes, ruian_grid/signin.py): AXES_FAILURE_LIMIT failed sign-ins lock the
+# account, and separately the client address, for AXES_COOLOFF_MINUTES; a success resets the count.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "ruian_grid.signin.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "ruian_grid.signin.client_ip"
+# Reverse proxies in front of gunicorn whose X-Forwarded-For is trusted (0: use REMOTE_ADDR).
+AXES_TRUSTED_PROXIES = env.int("AXES_TRUSTED_PROXIES", default=0)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -144,6 +164,33 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files; no inline
+# script, no inline event handler, no inline style. /api/docs/ loosens style-src for Swagger UI only
+# (ruian_grid/docs.py). See docs/decisions/0303-csp-error-pages-and-limits.md.
+CONTENT_SECURITY_POLICY: dict[str, Any] = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Request size: form and JSON bodies up to 2.5 MB in memory; files above FILE_UPLOAD_MAX_MEMORY_SIZE go
+# to a temporary file; each upload kind has its own byte limit (cases, imports). A body over
+# DATA_UPLOAD_MAX_MEMORY_SIZE is refused with 400 (ruian_grid/errors_views.py renders it in Chinese).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+CSRF_FAILURE_VIEW = "ruian_grid.error_views.csrf_failure"
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
@@ -155,6 +202,16 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Rate limits (answers 429 with DRF's Chinese detail); the token endpoint has its own stricter scope.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
+        "user": env.str("API_THROTTLE_USER", default="600/minute"),
+        "token": env.str("API_THROTTLE_TOKEN", default="10/minute"),
+    },
 }
 SPECTACULAR_SETTINGS: dict[str, Any] = {
     "TITLE": "Ruian Grid API",
@@ -191,6 +248,8 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 HEALTHZ_BROKER_TIMEOUT = env.float("HEALTHZ_BROKER_TIMEOUT", default=2.0)
+# Seconds a request waits for the broker after its commit; past that the outbox relay sends the work.
+OUTBOX_BROKER_TIMEOUT = env.float("OUTBOX_BROKER_TIMEOUT", default=2.0)
 
 CACHES = {
     "default": env.cache("CACHE_URL", default="locmemcache://")
@@ -258,3 +317,7 @@ if env.str("CASES_S3_BUCKET", default=""):
             "file_overwrite": False,
         },
     }
+
+# The largest multipart body accepted at all (ruian_grid.error_views.BodySizeMiddleware): the largest
+# upload kind plus room for the form's other fields.
+MAX_UPLOAD_BYTES = max(REGISTRY_IMPORT_MAX_BYTES, CASES_ATTACHMENT_MAX_BYTES) + 1024 * 1024

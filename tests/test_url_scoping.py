@@ -13,7 +13,6 @@ ALLOWED_VIEWS = {
     "set_language",
     "schema",
     "api-docs",
-    "api-redoc",
     "api-root",
     "api-token",
 }
@@ -55,6 +54,10 @@ SUPERUSER_ONLY_ADMINS = {
     "django_celery_beat.CrontabSchedule",
     "django_celery_beat.SolarSchedule",
     "django_celery_beat.ClockedSchedule",
+    "outbox.OutboxMessage",
+    "axes.AccessAttempt",
+    "axes.AccessLog",
+    "axes.AccessFailureLog",
 }
 
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from grids import scoping
 from grids.models import GridNode, Level
+from ruian_grid.outbox import services as outbox
 
 from . import crypto
 from .models import (
@@ -513,7 +514,8 @@ def import_start(*, actor: User, kind: str, upload: UploadedFile) -> ImportJob:
         )
         job.source = importing.store_upload(job, upload)
         job.save(update_fields=["source"])
-        transaction.on_commit(lambda: tasks.registry_import.delay(job.pk))
+        # Queued with the job row: a down broker leaves it for the outbox relay, not "queued" forever.
+        outbox.enqueue(task=tasks.registry_import, key=f"registry.import:{job.pk}", args=[job.pk])
     return job
 
 

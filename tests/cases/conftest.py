@@ -72,3 +72,14 @@ def dispatched(cast: Cast, units: Units, case_a1: Case) -> Case:
 @pytest.fixture
 def in_hand(cast: Cast, dispatched: Case) -> Case:
     return services.case_accept(actor=cast.department_user, case=dispatched)
+
+
+def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (4, 3), **save: object) -> bytes:
+    """A small real image (photos are decoded and re-encoded on upload)."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, format=fmt, **save)
+    return out.getvalue()

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 from rest_framework.test import APIClient
 
 from cases import services
 from cases.models import Case, CaseAttachment, CaseEvent, Status
 
-from .conftest import record
+from .conftest import image_bytes, record
 
 pytestmark = pytest.mark.django_db
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = image_bytes("PNG")
 
 
 def api(user) -> APIClient:
@@ -245,7 +248,9 @@ def test_upload_and_download_attachment(cast, units, case_a1):
     assert web.get(response.json()["url"]).status_code == 404
     web.force_login(cast.township_a_staff)
     got = web.get(response.json()["url"])
-    assert got.status_code == 200 and b"".join(got.streaming_content) == PNG
+    assert got.status_code == 200 and got["Content-Type"] == "image/png"
+    served = b"".join(got.streaming_content)
+    assert served.startswith(b"\x89PNG") and Image.open(io.BytesIO(served)).size == (4, 3)
     assert attachment.file.name.startswith("cases/")
 
 
@@ -304,3 +309,88 @@ def test_openapi_documents_the_actions():
     paths = schema["paths"]
     assert "/api/v1/cases/{id}/dispatch/" in paths and "/api/v1/cases/{id}/request-extension/" in paths
     assert "409" in paths["/api/v1/cases/{id}/accept/"]["post"]["responses"]
+
+
+def test_a_gif_that_is_also_html_is_stored_as_a_clean_png(cast, units, case_a1):
+    """A real GIF carrying an HTML page (in a comment and after its end) is decoded and drawn again:
+    what is stored and served is a PNG holding none of the uploaded bytes' payload."""
+    payload = b"<html><script>alert(document.cookie)</script></html>"
+    polyglot = image_bytes("GIF", comment=payload) + payload
+    assert payload in polyglot
+    upload = SimpleUploadedFile("photo.gif", polyglot, content_type="image/gif")
+    response = api(cast.village_member).post(
+        url(case_a1, "attachments"), {"file": upload}, format="multipart"
+    )
+    assert response.status_code == 201, response.json()
+    attachment = CaseAttachment.objects.get()
+    assert (attachment.name, attachment.content_type) == ("photo.png", "image/png")
+    with attachment.file.open("rb") as fh:
+        stored = fh.read()
+    assert stored.startswith(b"\x89PNG") and b"<script" not in stored and attachment.size == len(stored)
+
+
+def test_a_gif_header_in_front_of_html_is_refused_in_chinese(cast, units, case_a1):
+    upload = SimpleUploadedFile("photo.gif", b"GIF89a<html><script>alert(1)</script></html>")
+    response = api(cast.village_member).post(
+        url(case_a1, "attachments"), {"file": upload}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"file": ["该文件不是可读取的图片（JPEG、PNG、GIF 或 WebP）。"]}
+    assert not CaseAttachment.objects.exists()
+    real = SimpleUploadedFile("photo.gif", image_bytes("GIF"))
+    assert (
+        api(cast.village_member)
+        .post(url(case_a1, "attachments"), {"file": real}, format="multipart")
+        .status_code
+        == 201
+    )
+
+
+def test_photo_metadata_is_stripped(cast, units, case_a1):
+    from PIL import Image as PILImage
+
+    exif = PILImage.Exif()
+    exif[0x010F] = "Camera maker"  # Make
+    exif[0x8825] = {2: (27.0, 47.0, 0.0)}  # GPS latitude
+    photo = image_bytes("JPEG", exif=exif.tobytes())
+    assert b"Camera maker" in photo
+    upload = SimpleUploadedFile("site.jpeg", photo, content_type="image/jpeg")
+    assert (
+        api(cast.village_member)
+        .post(url(case_a1, "attachments"), {"file": upload}, format="multipart")
+        .status_code
+        == 201
+    )
+    attachment = CaseAttachment.objects.get()
+    with attachment.file.open("rb") as fh:
+        stored = fh.read()
+    assert attachment.name == "site.jpg" and b"Camera maker" not in stored
+    assert not PILImage.open(io.BytesIO(stored)).getexif()
+
+
+def test_a_200000_character_description_is_refused_and_nothing_stored(cast, units):
+    body = {
+        "node": cast.plot_a1.pk,
+        "kind": "dispute",
+        "source": "visit",
+        "title": "x",
+        "description": "长" * 200_000,
+    }
+    response = api(cast.village_member).post(url(), body, format="json")
+    assert response.status_code == 400 and "5000" in response.json()["description"][0]
+    assert not Case.objects.exists()
+    body["description"] = "长" * 5001
+    response = api(cast.village_member).post(url(), body, format="json")
+    assert response.status_code == 400 and "5000" in response.json()["description"][0]
+    assert not Case.objects.exists()
+    body["description"] = "长" * 5000
+    assert api(cast.village_member).post(url(), body, format="json").status_code == 201
+
+
+def test_the_service_refuses_a_description_over_its_limit(cast, units):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as raised:
+        record(cast, description="x" * 5001)
+    assert raised.value.message_dict["description"] == ["最多 5000 个字符（当前 5001 个）。"]
+    assert not Case.objects.exists()

@@ -10,7 +10,7 @@ from django.urls import reverse
 from cases import services
 from cases.models import Case, CaseAttachment, Status
 
-from .conftest import record
+from .conftest import image_bytes, record
 
 pytestmark = pytest.mark.django_db
 
@@ -131,7 +131,7 @@ def test_stale_page_form_reports_the_conflict(cast, units, dispatched):
 
 
 def test_upload_and_file_view_are_scoped(cast, units, case_a1):
-    png = SimpleUploadedFile("a.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16)
+    png = SimpleUploadedFile("a.png", image_bytes("PNG"))
     web(cast.village_member).post(reverse("cases:upload", args=[case_a1.pk]), {"file": png})
     attachment = CaseAttachment.objects.get()
     url = reverse("cases:file", args=[case_a1.pk, attachment.pk])
@@ -175,8 +175,8 @@ def _record_data(cast, **extra):
 
 def test_record_page_with_photos(cast, units):
     photos = [
-        SimpleUploadedFile("1.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 8),
-        SimpleUploadedFile("2.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 8),
+        SimpleUploadedFile("1.png", image_bytes("PNG")),
+        SimpleUploadedFile("2.jpg", image_bytes("JPEG")),
     ]
     response = web(cast.village_member).post(reverse("cases:new"), _record_data(cast, files=photos))
     assert response.status_code == 302
@@ -186,7 +186,7 @@ def test_record_page_with_photos(cast, units):
 
 
 def test_record_page_with_a_bad_file_writes_nothing(cast, units):
-    files = [SimpleUploadedFile("1.png", b"\x89PNG\r\n\x1a\n"), SimpleUploadedFile("x.exe", b"MZ....")]
+    files = [SimpleUploadedFile("1.png", image_bytes("PNG")), SimpleUploadedFile("x.exe", b"MZ....")]
     response = web(cast.village_member).post(reverse("cases:new"), _record_data(cast, files=files))
     assert response.status_code == 400 and "files" in response.context["form"].errors
     assert not Case.objects.exists() and not CaseAttachment.objects.exists()
