@@ -24,6 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ruian_grid.errors import service_errors_as_400
+from ruian_grid.inputs import ID_MAX, IdField
 from ruian_grid.scoped import ScopedReadOnlyViewSet
 
 from . import actions, rules, selectors, services
@@ -56,11 +57,13 @@ class CasePagination(CursorPagination):
 class CaseListSerializer(serializers.ModelSerializer):
     number = serializers.CharField(read_only=True)
     node_name = serializers.CharField(source="node.name", read_only=True)
+    # Null until the case is dispatched. `source` names the related row, not its `__str__`: a missing
+    # row gives null, never the text of a method on None.
     responsible_unit_name = serializers.CharField(
-        source="responsible_unit.name", read_only=True, default=None
+        source="responsible_unit.name", read_only=True, allow_null=True, default=None
     )
     responsible_person_name = serializers.CharField(
-        source="responsible_person.__str__", read_only=True, default=None
+        source="responsible_person", read_only=True, allow_null=True, default=None
     )
     overdue = serializers.SerializerMethodField()
 
@@ -136,6 +139,7 @@ class CaseDetailSerializer(CaseListSerializer):
     parties = PartyOutSerializer(many=True, read_only=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
     actions = serializers.SerializerMethodField()
+    satisfaction = serializers.ChoiceField(choices=Satisfaction.choices, allow_blank=True, read_only=True)
 
     class Meta(CaseListSerializer.Meta):
         fields = [
@@ -180,7 +184,7 @@ class CaseDetailSerializer(CaseListSerializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
-    actor_name = serializers.CharField(source="actor.__str__", read_only=True, default=None)
+    actor_name = serializers.CharField(source="actor", read_only=True, allow_null=True, default=None)
 
     class Meta:
         model = CaseEvent
@@ -206,7 +210,7 @@ class PartyField(serializers.Serializer):
 
 
 class CaseCreateSerializer(serializers.Serializer):
-    node = serializers.IntegerField(help_text=_("The grid node (usually a plot) where the case is recorded."))
+    node = IdField(help_text=_("The grid node (usually a plot) where the case is recorded."))
     kind = serializers.ChoiceField(choices=CaseKind.choices)
     sub_kind = serializers.ChoiceField(choices=SubKind.choices, default=SubKind.OTHER)
     source = serializers.ChoiceField(choices=Source.choices)
@@ -225,7 +229,7 @@ class CaseCreateSerializer(serializers.Serializer):
 
 class _Versioned(serializers.Serializer):
     version = serializers.IntegerField(
-        required=False, min_value=1, help_text=_("The version you read; a newer one on the server gives 409.")
+        required=False, min_value=1, max_value=ID_MAX, help_text=_("The version you read; a newer one on the server gives 409.")
     )
 
 
@@ -238,21 +242,21 @@ class _Note(_Versioned):
 
 
 class _Assist(serializers.Serializer):
-    unit = serializers.IntegerField()
+    unit = IdField()
     task = serializers.CharField(max_length=200)
     due_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
 class _Dispatch(_Note):
-    responsible_unit = serializers.IntegerField()
-    responsible_person = serializers.IntegerField(required=False, allow_null=True, default=None)
+    responsible_unit = IdField()
+    responsible_person = IdField(required=False, allow_null=True, default=None)
     due_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     assists = _Assist(many=True, required=False, default=list)
 
 
 class _Reassign(_Reason):
-    responsible_unit = serializers.IntegerField()
-    responsible_person = serializers.IntegerField(required=False, allow_null=True, default=None)
+    responsible_unit = IdField()
+    responsible_person = IdField(required=False, allow_null=True, default=None)
 
 
 class _Extension(_Reason):
@@ -270,7 +274,7 @@ class _Close(_Versioned):
 
 
 class _Merge(_Note):
-    into = serializers.IntegerField()
+    into = IdField()
 
 
 class _PartDone(serializers.Serializer):
@@ -319,7 +323,7 @@ class CaseFilter(serializers.Serializer):
     view = serializers.ChoiceField(choices=["all", "mine", "unit"], default="all")
     kind = serializers.ChoiceField(choices=CaseKind.choices, required=False, allow_blank=True, default="")
     status = serializers.ChoiceField(choices=Status.choices, required=False, allow_blank=True, default="")
-    node = serializers.IntegerField(required=False, allow_null=True, default=None)
+    node = IdField(required=False, allow_null=True, default=None)
     due_before = serializers.DateField(required=False, allow_null=True, default=None)
     overdue = serializers.BooleanField(required=False, default=False)
     open = serializers.BooleanField(required=False, default=False)
@@ -411,7 +415,7 @@ class CaseViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         return Response(CaseDetailSerializer(fresh, context=self.get_serializer_context()).data, status=201)
 
     @extend_schema(responses={200: EventSerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def timeline(self, request: Request, pk: Any = None) -> Response:
         case = self.get_object()
         return Response(EventSerializer(selectors.case_timeline(case), many=True).data)

@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ruian_grid.errors import service_errors_as_400
+from ruian_grid.inputs import IdField, IdFilter
 from ruian_grid.scoped import ScopedModelViewSet
 
 from . import scoping, selectors, tree
@@ -29,9 +30,10 @@ class ResponsibleSerializer(serializers.Serializer):
 class GridNodeSerializer(serializers.ModelSerializer):
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     responsible = ResponsibleSerializer(read_only=True, allow_null=True)
-    cell_count = serializers.IntegerField(read_only=True, required=False)
-    plot_count = serializers.IntegerField(read_only=True, required=False)
-    household_count = serializers.IntegerField(read_only=True, required=False)
+    # Null where not counted: ancestors carry no counts, mixed-level lists no household count.
+    cell_count = serializers.IntegerField(read_only=True, allow_null=True)
+    plot_count = serializers.IntegerField(read_only=True, allow_null=True)
+    household_count = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = GridNode
@@ -57,12 +59,12 @@ class GridNodeWriteSerializer(serializers.Serializer):
     """Shape only; the tree service checks kind against level, codes, tenants and boundaries."""
 
     # DRF's metaclass lifts declared fields off the class, so this does not shadow Field.parent.
-    parent = serializers.IntegerField(required=True)  # type: ignore[assignment]
+    parent = IdField(required=True)  # type: ignore[assignment]
     kind = serializers.ChoiceField(choices=Kind.choices)
     code = serializers.CharField(max_length=32)
     name = serializers.CharField(max_length=100)
     boundary = serializers.JSONField(required=False, allow_null=True)
-    responsible = serializers.IntegerField(required=False, allow_null=True)
+    responsible = IdField(required=False, allow_null=True)
 
 
 class GridNodeUpdateSerializer(serializers.Serializer):
@@ -70,17 +72,17 @@ class GridNodeUpdateSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=32, required=False)
     name = serializers.CharField(max_length=100, required=False)
     boundary = serializers.JSONField(required=False, allow_null=True)
-    responsible = serializers.IntegerField(required=False, allow_null=True)
+    responsible = IdField(required=False, allow_null=True)
 
 
 class GridMoveSerializer(serializers.Serializer):
-    parent = serializers.IntegerField()  # type: ignore[assignment]  # see GridNodeWriteSerializer
+    parent = IdField()  # type: ignore[assignment]  # see GridNodeWriteSerializer
 
 
 class GridNodeFilter(django_filters.FilterSet):
     level = django_filters.TypedChoiceFilter(choices=Level.choices, coerce=int)
     kind = django_filters.ChoiceFilter(choices=Kind.choices)
-    parent = django_filters.NumberFilter(field_name="parent_id")
+    parent = IdFilter(field_name="parent_id")
     search = django_filters.CharFilter(method="filter_search", label=_("name or code contains"))
 
     class Meta:
@@ -200,7 +202,7 @@ class GridNodeViewSet(ScopedModelViewSet):
         return self.get_paginated_response(GridNodeSerializer(page, many=True).data)
 
     @extend_schema(responses={200: GridNodeSerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def ancestors(self, request: Request, pk: str | None = None) -> Response:
         """The node's ancestors that the user may see, from the top down."""
         node = self.get_object()

@@ -212,6 +212,7 @@ REST_FRAMEWORK = {
         "user": env.str("API_THROTTLE_USER", default="600/minute"),
         "token": env.str("API_THROTTLE_TOKEN", default="10/minute"),
     },
+    "EXCEPTION_HANDLER": "ruian_grid.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS: dict[str, Any] = {
     "TITLE": "Ruian Grid API",
