@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from ruian_grid.inputs import IdFormField
 from teams.models import User
 
 from . import selectors
@@ -184,7 +185,7 @@ class CloseForm(_ActionForm):
 
 
 class MergeForm(_ActionForm):
-    into = forms.IntegerField(min_value=1, label=_("Number of the case to merge into"))
+    into = IdFormField(label=_("Number of the case to merge into"))
     note = _note_field()
 
 
@@ -228,7 +229,7 @@ class CaseFilterForm(forms.Form):
     status = forms.ChoiceField(
         choices=[("", _("any status")), *Status.choices], required=False, label=_("Status")
     )
-    node = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    node = IdFormField(required=False, widget=forms.HiddenInput)
     due_before = forms.DateField(
         required=False, label=_("Due by"), widget=forms.DateInput(attrs={"type": "date"})
     )

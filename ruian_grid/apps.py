@@ -6,6 +6,8 @@ class RuianGridConfig(AppConfig):
     verbose_name = "Ruian Grid"
 
     def ready(self) -> None:
-        from . import workbench
+        from . import inputs, workbench
+
+        inputs.install()
 
         workbench.autodiscover()

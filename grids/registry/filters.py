@@ -10,6 +10,8 @@ import django_filters as df
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from ruian_grid.inputs import IdFilter
+
 from .models import (
     AgeBand,
     Building,
@@ -29,9 +31,9 @@ from .models import (
 
 
 class _GridFilters(df.FilterSet):
-    plot = df.NumberFilter(field_name="plot_id", label=_("plot"))
-    cell = df.NumberFilter(field_name="cell_id", label=_("cell"))
-    township = df.NumberFilter(field_name="township_id", label=_("township"))
+    plot = IdFilter(field_name="plot_id", label=_("plot"))
+    cell = IdFilter(field_name="cell_id", label=_("cell"))
+    township = IdFilter(field_name="township_id", label=_("township"))
     status = df.ChoiceFilter(choices=Status.choices, label=_("status"))
 
 
@@ -51,7 +53,7 @@ class HouseholdFilter(_GridFilters):
 
 
 class ResidentFilter(_GridFilters):
-    household = df.NumberFilter(field_name="household_id", label=_("household"))
+    household = IdFilter(field_name="household_id", label=_("household"))
     population_type = df.ChoiceFilter(choices=PopulationType.choices, label=_("population type"))
     sex = df.ChoiceFilter(choices=Sex.choices, label=_("sex"))
     age_band = df.ChoiceFilter(choices=AgeBand.choices, method="filter_age_band", label=_("age band"))
@@ -88,7 +90,7 @@ class BuildingFilter(_GridFilters):
 
 
 class DwellingFilter(_GridFilters):
-    building = df.NumberFilter(field_name="building_id", label=_("building"))
+    building = IdFilter(field_name="building_id", label=_("building"))
 
     class Meta:
         model = Dwelling
@@ -112,8 +114,8 @@ class EstablishmentFilter(_GridFilters):
 
 
 class AccessLogFilter(df.FilterSet):
-    actor = df.NumberFilter(field_name="actor_id", label=_("who"))
-    resident = df.NumberFilter(field_name="resident_id", label=_("whose"))
+    actor = IdFilter(field_name="actor_id", label=_("who"))
+    resident = IdFilter(field_name="resident_id", label=_("whose"))
     since = df.DateFilter(field_name="created_at", lookup_expr="date__gte", label=_("from"))
     until = df.DateFilter(field_name="created_at", lookup_expr="date__lte", label=_("to"))
 
