@@ -11,6 +11,7 @@ adds and changes nothing. Numbers never go to logs; the uploaded file is deleted
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import uuid
 import zipfile
@@ -36,6 +37,7 @@ from simple_history.utils import bulk_update_with_history
 from grids import scoping
 from grids.models import GridNode, Level
 from ruian_grid import db
+from ruian_grid.inputs import CONTROL_CHARACTERS, CONTROL_MESSAGE, printable
 
 from . import bulk, services
 from .models import (
@@ -249,6 +251,9 @@ class BadWorkbook(ValidationError):
     pass
 
 
+HEADER_SCAN = 10  # township sheets often carry a title, a date or a unit above the headers
+
+
 def _header_map(header: Sequence[Any], kind: str) -> dict[str, int]:
     names = [cell_text(h).rstrip("*＊").strip() for h in header]
     found = {}
@@ -259,11 +264,62 @@ def _header_map(header: Sequence[Any], kind: str) -> dict[str, int]:
     if missing:
         raise BadWorkbook(
             _(
-                "The first row must hold the template's headers; missing: %(missing)s. Download the template and copy your rows into it."
+                "None of the first %(rows)s rows holds the template's headers; missing: %(missing)s. Download the template and copy your rows into it."
             )
-            % {"missing": "、".join(missing)}
+            % {"rows": HEADER_SCAN, "missing": "、".join(missing)}
         )
     return found
+
+
+def find_header(rows: Iterable[Sequence[Any]], kind: str) -> tuple[int, dict[str, int]]:
+    """The position (among `rows`, blank rows skipped) of the header row within the first
+    HEADER_SCAN non-blank rows, and its columns; title rows above it are passed over."""
+    first_error: BadWorkbook | None = None
+    seen = 0
+    for index, row in enumerate(rows):
+        if _blank(row):
+            continue
+        try:
+            return index, _header_map(row, kind)
+        except BadWorkbook as exc:
+            first_error = first_error or exc
+        seen += 1
+        if seen >= HEADER_SCAN:
+            break
+    if first_error is None:
+        raise BadWorkbook(_("The workbook is empty: the first sheet has no rows."))
+    raise first_error
+
+
+def _head(rows: Iterator[tuple[int, Sequence[Any]]]) -> list[tuple[int, Sequence[Any]]]:
+    """Numbered rows up to the HEADER_SCAN-th non-blank one (where the header row must be)."""
+    top, seen = [], 0
+    for numbered in rows:
+        top.append(numbered)
+        seen += not _blank(numbered[1])
+        if seen >= HEADER_SCAN:
+            break
+    return top
+
+
+# Columns of long numbers: a cell Excel keeps as a number has lost its last digits (3.30381E+17).
+LONG_NUMBERS = ("id_number", "credit_code")
+
+
+def cell_problem(values: Sequence[Any], columns: dict[str, int], kind: str) -> str:
+    """Why a row's cells cannot be read as typed, or "" (checked before the importer sees the row)."""
+    for key, i in columns.items():
+        value = values[i] if i < len(values) else None
+        header = next(c.header for c in COLUMNS[kind] if c.key == key)
+        if key in LONG_NUMBERS and (
+            isinstance(value, float) or (isinstance(value, int) and abs(value) >= 10**15)
+        ):
+            return _(
+                "%(column)s: the cell is formatted as a number, so Excel rounded it (it shows like 3.30381E+17) and its last digits are lost. Format the column as text (Format Cells, Text), type the numbers again and upload the file again."
+            ) % {"column": header}
+        if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+            return f"{header}: {CONTROL_MESSAGE}"
+    return ""
 
 
 def _open(fileobj: Any) -> Any:
@@ -301,15 +357,13 @@ def check_upload(upload: UploadedFile, kind: str) -> None:
         raise BadWorkbook(_("The file is not a readable .xlsx workbook."))
     upload.seek(0)
     try:
-        header, has_rows = peek(upload)
+        first_rows = peek(upload)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, ET.ParseError) as exc:
         raise BadWorkbook(_("The file is not a readable .xlsx workbook.")) from exc
     finally:
         upload.seek(0)
-    if header is None:
-        raise BadWorkbook(_("The workbook is empty: the first sheet has no rows."))
-    _header_map(header, kind)
-    if not has_rows:
+    at, _columns = find_header(first_rows, kind)
+    if at + 1 >= len(first_rows):
         raise BadWorkbook(_("The workbook has the headers but no rows below them."))
 
 
@@ -318,8 +372,8 @@ _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}
 _PKG_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 
-def peek(fileobj: Any) -> tuple[list[str] | None, bool]:
-    """The first sheet's first non-blank row and whether a non-blank row follows it.
+def peek(fileobj: Any) -> list[list[str]]:
+    """The first sheet's first non-blank rows (enough to find the header row and one row below it).
 
     Reads only the start of the sheet and of the shared-strings table, so checking the shape of a
     100,000-row upload takes milliseconds (openpyxl reads the whole shared-strings table on opening;
@@ -329,7 +383,7 @@ def peek(fileobj: Any) -> tuple[list[str] | None, bool]:
         workbook = ET.fromstring(archive.read("xl/workbook.xml"))  # noqa: S314 - expat, no external entities
         first = workbook.find(f"{_NS}sheets/{_NS}sheet")
         if first is None:
-            return None, False
+            return []
         rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))  # noqa: S314
         target = next(
             r.get("Target", "")
@@ -337,8 +391,7 @@ def peek(fileobj: Any) -> tuple[list[str] | None, bool]:
             if r.get("Id") == first.get(f"{_REL_NS}id")
         )
         path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-        header: list[Any] | None = None
-        has_rows = False
+        rows: list[list[tuple[str, str]]] = []
         with archive.open(path) as sheet:
             for _event, element in ET.iterparse(sheet):  # noqa: S314
                 if element.tag != f"{_NS}row":
@@ -347,16 +400,12 @@ def peek(fileobj: Any) -> tuple[list[str] | None, bool]:
                 element.clear()
                 if not any(v not in ("", None) for _t, v in cells):
                     continue
-                if header is None:
-                    header = cells
-                    continue
-                has_rows = True
-                break
-        if header is None:
-            return None, False
-        wanted = {int(v) for t, v in header if t == "s"}
+                rows.append(cells)
+                if len(rows) > HEADER_SCAN:
+                    break
+        wanted = {int(v) for row in rows for t, v in row if t == "s" and v.isdigit()}
         strings = _shared_strings(archive, wanted) if wanted else {}
-        return [strings.get(int(v), "") if t == "s" else (v or "") for t, v in header], has_rows
+        return [[strings.get(int(v), "") if t == "s" else (v or "") for t, v in row] for row in rows]
 
 
 def _peek_cell(cell: Any) -> tuple[str, str]:
@@ -914,16 +963,18 @@ def run_import(job_id: int) -> ImportJob:
             try:
                 sheet = workbook.worksheets[0]
                 job.total_rows = max((sheet.max_row or 1) - 1, 0) or None
-                rows = sheet.iter_rows(values_only=True)
-                header = next((r for r in rows if not _blank(r)), ())
-                if not header:
-                    raise BadWorkbook(_("The workbook is empty: the first sheet has no rows."))
-                columns = _header_map(header, job.kind)
+                rows = enumerate(sheet.iter_rows(values_only=True), start=1)
+                top = _head(rows)  # a title may sit above the headers
+                at, columns = find_header((values for _n, values in top), job.kind)
+                number, header = top[at]
                 importer = IMPORTERS[job.kind](job)
                 batch: list[Row] = []
-                number = 1
-                for number, values in enumerate(rows, start=2):
+                for number, values in itertools.chain(top[at + 1 :], rows):
                     if _blank(values):
+                        continue
+                    problem = cell_problem(values, columns, job.kind)
+                    if problem:
+                        outcome.refused.append((number, tuple(values), problem))
                         continue
                     data = {
                         key: cell_text(values[i]) if i < len(values) else "" for key, i in columns.items()
@@ -1068,9 +1119,11 @@ _FORMULA_START = ("=", "+", "-", "@")
 
 
 def _as_text(sheet: Any, row: Iterable[Any]) -> list[Any]:
-    """Values a user typed stay text: "=…" would otherwise be written as a formula (formula injection)."""
+    """Values a user typed stay text: "=…" would otherwise be written as a formula (formula injection);
+    characters a workbook cannot hold (control characters) are left out."""
     out: list[Any] = []
-    for value in row:
+    for raw in row:
+        value = printable(raw)  # a control character stored earlier must not make the file fail
         if isinstance(value, str) and value.startswith(_FORMULA_START):
             cell = WriteOnlyCell(sheet, value=value)
             cell.data_type = "s"

@@ -26,6 +26,7 @@ from .models import (
     age_band_expression,
 )
 from .services import id_hash, phone_hash
+from .validators import compatible_text
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -36,9 +37,9 @@ if TYPE_CHECKING:
 
 VIEW = "view_gridnode"
 MANAGE = "manage_registry"
-_ID_LIKE = re.compile(r"^[\dXx\s-]{15,22}$")
-_PHONE_LIKE = re.compile(r"^\+?[\d\s-]{11,16}$")
-_DOC_LIKE = re.compile(r"^(?=.*\d)[0-9A-Za-z]{5,20}$")
+_ID_LIKE = re.compile(r"^[\dXx\s-]{15,22}$", re.ASCII)
+_PHONE_LIKE = re.compile(r"^\+?[\d\s-]{11,16}$", re.ASCII)
+_DOC_LIKE = re.compile(r"^(?=.*\d)[0-9A-Za-z]{5,20}$", re.ASCII)
 
 
 def plots_for(actor: Actor, perm: str = VIEW) -> QuerySet[GridNode]:
@@ -106,21 +107,24 @@ def search_residents(actor: Actor, text: str, perm: str = VIEW) -> QuerySet[Resi
     qs = residents_for(actor, perm)
     if not text:
         return qs.none()
-    if _ID_LIKE.match(text):
+    # Numbers are recognised as they will be hashed: full-width digits and pasted invisible
+    # characters do not hide an ID number or a phone from the search.
+    number = compatible_text(text)
+    if _ID_LIKE.match(number):
         for id_type in ("resident_id", "other"):
             try:
-                return qs.filter(id_number_hash=id_hash(id_type, text))
+                return qs.filter(id_number_hash=id_hash(id_type, number))
             except ValidationError:
                 continue
         return qs.none()
-    if _PHONE_LIKE.match(text):
+    if _PHONE_LIKE.match(number):
         try:
-            return qs.filter(phone_hash=phone_hash(text))
+            return qs.filter(phone_hash=phone_hash(number))
         except ValidationError:
             return qs.none()
     by_text = Q(name__icontains=text) | Q(household__address__icontains=text)
-    if _DOC_LIKE.match(text):  # perhaps a passport or other document number (5 to 20 letters and digits)
-        by_text |= Q(id_number_hash=id_hash("other", text))
+    if _DOC_LIKE.match(number):  # perhaps a passport or other document number (5 to 20 letters and digits)
+        by_text |= Q(id_number_hash=id_hash("other", number))
     return qs.filter(by_text)
 
 

@@ -1,11 +1,17 @@
 """Checks for the numbers the registry keeps: resident ID (GB 11643), mainland mobile, unified social
 credit code (GB 32100). Error messages never repeat the number they refuse (they end up in refused-row
-files and logs)."""
+files and logs).
+
+Every number is first put through `normalize_identifier` (here, so forms, the API, imports and search
+all get it): text typed with a Chinese input method arrives with full-width digits, letters, spaces
+and dashes, sometimes with invisible characters pasted along; stored or hashed as typed, the same
+person would be registered twice and a search would not find them."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -15,9 +21,24 @@ ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
-_MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
-_SEPARATORS = re.compile(r"[\s\-－—]")
+_ID_RE = re.compile(r"^\d{17}[\dX]$", re.ASCII)
+_MOBILE_RE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
+_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212－]")
+# Format characters that show as nothing: zero-width space and joiners, direction marks, word joiner,
+# soft hyphen, byte-order mark.
+_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+def compatible_text(value: object) -> str:
+    """NFKC (full-width "３３０３８１ｘ" becomes "330381x", the ideographic space a space) without
+    invisible characters, trimmed."""
+    return _INVISIBLE.sub("", unicodedata.normalize("NFKC", str(value or ""))).strip()
+
+
+def normalize_identifier(value: object) -> str:
+    """A number as the registry stores and hashes it: `compatible_text`, spaces and dashes dropped,
+    letters upper-cased (x becomes X)."""
+    return _SEPARATORS.sub("", compatible_text(value)).upper()
 
 
 @dataclass(frozen=True)
@@ -33,7 +54,7 @@ def id_check_char(first17: str) -> str:
 
 def parse_resident_id(value: str, *, today: dt.date | None = None) -> ResidentId:
     """The normalised 18-character resident ID with its birth date and sex, or a ValidationError."""
-    number = _SEPARATORS.sub("", str(value or "")).upper()
+    number = normalize_identifier(value)
     if not _ID_RE.match(number):
         raise ValidationError(
             _("A resident ID number is 17 digits followed by a digit or X."), code="id_format"
@@ -54,7 +75,7 @@ def parse_resident_id(value: str, *, today: dt.date | None = None) -> ResidentId
 
 def normalize_mobile(value: str) -> str:
     """An 11-digit mainland mobile number (a +86/0086 prefix and separators are dropped)."""
-    number = _SEPARATORS.sub("", str(value or ""))
+    number = normalize_identifier(value)
     for prefix in ("+86", "0086", "86"):
         if number.startswith(prefix) and len(number) == 11 + len(prefix):
             number = number[len(prefix) :]
@@ -73,7 +94,7 @@ def uscc_check_char(first17: str) -> str:
 
 def normalize_uscc(value: str) -> str:
     """An 18-character unified social credit code with a correct check character."""
-    code = _SEPARATORS.sub("", str(value or "")).upper()
+    code = normalize_identifier(value)
     if len(code) != 18 or any(c not in USCC_CHARSET for c in code):
         raise ValidationError(
             _(
@@ -90,7 +111,7 @@ def normalize_uscc(value: str) -> str:
 
 def normalize_other_id(value: str) -> str:
     """A passport or other document number: 5 to 20 letters and digits."""
-    number = _SEPARATORS.sub("", str(value or "")).upper()
+    number = normalize_identifier(value)
     if not re.fullmatch(r"[0-9A-Z]{5,20}", number):
         raise ValidationError(_("A document number is 5 to 20 letters and digits."), code="doc_format")
     return number
