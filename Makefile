@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 APT_PACKAGES := chromium fonts-wqy-microhei gettext
 
-.PHONY: run test lint format bench system-deps messages migrate seed worker clean
+.PHONY: run test lint format bench fuzz system-deps messages migrate seed worker clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,11 @@ test: system-deps messages lint
 	  REGISTRY_ENCRYPTION_KEYS="k1:$$(key)" REGISTRY_HASH_KEY="$$(key)" DATABASE_URL=sqlite:///:memory: \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 	$(VENV)/bin/pytest -n 2 --dist loadfile -q
+
+# Schemathesis over every API operation with many more examples than `make test` runs (6 each).
+FUZZ_EXAMPLES ?= 300
+fuzz: $(STAMP) messages
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest tests/test_api_fuzz.py -q -n 2
 
 # Slow measurements, printed; never part of `make test`. Each figure beside its baseline in one table,
 # on PostgreSQL databases of its own (ruian_bench_<scale> on BENCH_DATABASE_URL's server), written to

@@ -229,7 +229,10 @@ class CaseCreateSerializer(serializers.Serializer):
 
 class _Versioned(serializers.Serializer):
     version = serializers.IntegerField(
-        required=False, min_value=1, max_value=ID_MAX, help_text=_("The version you read; a newer one on the server gives 409.")
+        required=False,
+        min_value=1,
+        max_value=ID_MAX,
+        help_text=_("The version you read; a newer one on the server gives 409."),
     )
 
 

@@ -68,7 +68,11 @@ def world(cast):
     building = registry_services.building_create(actor=actor, plot=cast.plot_a1, code="B1", name="九三村1幢")
     dwelling = registry_services.dwelling_create(actor=actor, building=building, number="101")
     police = organisation_create(
-        actor=None, tenant_id=cast.ruian.pk, kind=OrganisationKind.DEPARTMENT, code="dept-police", name="市公安局"
+        actor=None,
+        tenant_id=cast.ruian.pk,
+        kind=OrganisationKind.DEPARTMENT,
+        code="dept-police",
+        name="市公安局",
     )
     membership_add(actor=None, organisation=police, user=cast.department_user)
     case = case_services.case_record(

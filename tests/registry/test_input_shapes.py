@@ -51,7 +51,9 @@ def test_a_full_width_id_number_registers_once_and_search_finds_it(cast, people)
     )
     assert resident.id_number_masked.startswith(number[:3])
     with pytest.raises(ValidationError):  # the same person, typed half-width: already registered
-        services.resident_create(actor=cast.township_a_staff, household=people.h2, name="半角", id_number=number)
+        services.resident_create(
+            actor=cast.township_a_staff, household=people.h2, name="半角", id_number=number
+        )
     assert Resident.objects.filter(name__in=["全角", "半角"]).count() == 1
     assert list(selectors.search_residents(cast.township_a_staff, number)) == [resident]
     assert list(selectors.search_residents(cast.township_a_staff, full_width(number))) == [resident]

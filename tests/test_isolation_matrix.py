@@ -1,0 +1,269 @@
+"""Isolation over every route: walk the URL resolver (a new endpoint is covered without anyone
+listing it) and call each route as five users.
+
+For every route taking an object (`pk`, `attachment_pk`, `kind`), one object of that kind is made in
+township_a (Shangwang street); a route whose kind has no factory below fails the test, so a new
+endpoint must be given one. Lists, counts, searches, exports and pages without an object are called
+too. Anonymous, another city's admin, the sibling township's staff and a department user never see
+the object: not in bodies, lists, counts, exports, search results, error messages or files (each
+object carries a marker of its own that must not appear). The same request from a user in scope
+then succeeds, proving the refusals were about scope.
+
+By design the city's directory of responsible units (`/api/v1/units/`) is shared within the city:
+every user of Ruian may choose any unit of the city when dispatching, so for units only anonymous
+and the other city are refused.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from openpyxl import load_workbook
+
+from cases import services as case_services
+from grids.registry import services as registry_services
+from grids.registry import synthetic
+from teams.models import OrganisationKind
+from teams.services import membership_add, organisation_create
+
+from .registry.conftest import resident_row, upload, xlsx
+
+# Views without tenant data (sign-in, schema, docs, language); see tests/test_url_scoping.py.
+NO_TENANT_DATA = {
+    "healthz",
+    "login",
+    "logout",
+    "set_language",
+    "schema",
+    "api-docs",
+    "api-redoc",
+    "api-token",
+}
+MARK = "隔离标记"  # every object's text carries it: no outsider's response may
+# plot_a1, where every object is: no outsider sees its name either. (Not its code: the import
+# template's example row uses the demo city's plot code, which the cast shares.)
+PLOT_NAME = "九三村第一片"
+UNIT_NAME = "上望街道综治中心(隔离)"  # the responsible unit (shared within the city, so not MARK)
+
+
+def _walk(patterns, prefix="", namespace=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            if p.app_name == "admin":
+                continue  # the admin has its own scoping test
+            ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            yield from _walk(p.url_patterns, prefix + str(p.pattern), ns)
+        elif isinstance(p, URLPattern):
+            yield prefix + str(p.pattern), f"{namespace}{p.name}", p
+
+
+def routes():
+    found = []
+    for route, name, pattern in _walk(get_resolver().url_patterns):
+        if pattern.name in NO_TENANT_DATA:
+            continue
+        if "(?P<format>" in route or "<drf_format_suffix:format>" in route:
+            continue  # the same view as the route without the ".json" suffix
+        found.append((route, name))
+    return sorted(found)
+
+
+# Which object a route is about, from its name: the first matching prefix wins.
+KIND_OF_NAME = [
+    ("grid-", "node"),
+    ("grids:node", "node"),
+    ("case-", "case"),
+    ("cases:file", "attachment"),
+    ("cases:", "case"),
+    ("unit-", "unit"),
+    ("registry-household-", "household"),
+    ("registry-resident-", "resident"),
+    ("registry-building-", "building"),
+    ("registry-dwelling-", "dwelling"),
+    ("registry-unit-", "establishment"),
+    ("registry-establishment-", "establishment"),
+    ("registry-access-", "access"),
+    ("registry-import-", "import"),
+    ("registry:plot", "node"),
+    ("registry:household", "household"),
+    ("registry:resident", "resident"),
+    ("registry:building", "building"),
+    ("registry:organisation", "establishment"),
+    ("registry:establishment", "establishment"),
+    ("registry:import_template", "template"),
+    ("registry:import", "import"),
+]
+
+
+def kind_of(name: str) -> str | None:
+    return next((kind for prefix, kind in KIND_OF_NAME if name.startswith(prefix)), None)
+
+
+@pytest.fixture
+def world(cast, django_capture_on_commit_callbacks, settings, tmp_path):
+    """One object of each kind in township_a, each carrying MARK; and who may see it."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
+    actor = cast.city_admin
+    household = registry_services.household_create(
+        actor=actor, plot=cast.plot_a1, number="ISO-1", address=f"{MARK}九三村1号"
+    )
+    resident = registry_services.resident_create(
+        actor=actor, household=household, name=f"{MARK}居民", id_number=synthetic.resident_id(9)
+    )
+    building = registry_services.building_create(
+        actor=actor, plot=cast.plot_a1, code="ISO-B", name=f"{MARK}楼"
+    )
+    dwelling = registry_services.dwelling_create(actor=actor, building=building, number="ISO-101")
+    establishment = registry_services.organisation_create(
+        actor=actor,
+        plot=cast.plot_a1,
+        credit_code=synthetic.credit_code(9),
+        name=f"{MARK}企业",
+        kind="enterprise",
+    )
+    access = registry_services.personal_data_reveal(actor=actor, resident=resident, reason=f"{MARK}核查")
+    office = organisation_create(
+        actor=None, tenant_id=cast.ruian.pk, kind=OrganisationKind.TOWNSHIP_OFFICE, code="office-iso",
+        name=UNIT_NAME, node=cast.township_a,
+    )  # fmt: skip
+    membership_add(actor=None, organisation=office, user=cast.township_a_staff)
+    police = organisation_create(
+        actor=None,
+        tenant_id=cast.ruian.pk,
+        kind=OrganisationKind.DEPARTMENT,
+        code="dept-police",
+        name="市公安局",
+    )
+    membership_add(actor=None, organisation=police, user=cast.department_user)
+    case = case_services.case_record(
+        actor=cast.village_member, node=cast.plot_a1, kind="dispute", source="visit", title=f"{MARK}纠纷"
+    )
+    attachment = case_services.case_attach(
+        actor=cast.village_member,
+        case=case,
+        upload=SimpleUploadedFile(
+            f"{MARK}.pdf", b"%PDF-1.4\n" + MARK.encode() + b"\n%%EOF", "application/pdf"
+        ),
+    )
+    rows = [
+        resident_row(cast.plot_a1.code, "ISO-2", 11, name=f"{MARK}甲"),
+        resident_row(cast.plot_a1.code, "ISO-2", 12, name=f"{MARK}乙", phone="123"),  # refused
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        job = registry_services.import_start(
+            actor=cast.township_a_staff, kind="residents", upload=upload(xlsx(rows))
+        )
+    job.refresh_from_db()
+    assert job.refused_file
+    objects = {
+        "node": {"pk": cast.plot_a1.pk},
+        "case": {"pk": case.pk, "action": "accept"},
+        "attachment": {"pk": case.pk, "attachment_pk": attachment.pk},
+        "unit": {"pk": office.pk},
+        "household": {"pk": household.pk},
+        "resident": {"pk": resident.pk},
+        "building": {"pk": building.pk},
+        "dwelling": {"pk": dwelling.pk},
+        "establishment": {"pk": establishment.pk},
+        "access": {"pk": access.pk if hasattr(access, "pk") else _last_access_pk()},
+        "import": {"pk": job.pk},
+        "template": {"kind": "residents"},
+    }
+    entitled = {"access": cast.township_a_admin, "import": cast.township_a_staff}
+    return objects, entitled
+
+
+def _last_access_pk() -> int:
+    from grids.registry.models import PersonalDataAccess
+
+    return PersonalDataAccess.objects.latest("pk").pk
+
+
+def _url(route: str, kwargs: dict) -> str:
+    path = "/" + route.replace("^", "").replace("$", "")
+    path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: str(kwargs[m.group(1)]), path)
+    path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(kwargs[m.group(1)]), path)
+    return path.replace("\\.", ".")
+
+
+def _text(response) -> str:
+    """What the user receives: the body, a file's cells, the headers (a file name is a header)."""
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    text = body.decode("utf-8", "replace") + " ".join(str(v) for v in response.headers.values())
+    if body.startswith(b"PK\x03\x04"):  # an .xlsx: read its cells
+        workbook = load_workbook(io.BytesIO(body), read_only=True)
+        text += " ".join(
+            str(c) for ws in workbook.worksheets for row in ws.iter_rows(values_only=True) for c in row
+        )
+    return text
+
+
+def _call(client: Client, url: str, name: str):
+    """GET, or POST with an empty body where GET is not allowed (an action)."""
+    response = client.get(url)
+    if response.status_code == 405:
+        response = client.post(url, {})
+    return response
+
+
+ALL_ROUTES = routes()
+
+
+def test_every_route_taking_an_object_has_a_factory():
+    missing = [
+        name for route, name in ALL_ROUTES if "<" in route.replace("(?P<", "<") and kind_of(name) is None
+    ]
+    assert missing == [], f"routes without an object factory in this test: {missing}"
+
+
+@pytest.mark.parametrize(("route", "name"), ALL_ROUTES, ids=[n for _r, n in ALL_ROUTES])
+def test_only_the_user_in_scope_sees_the_object(cast, world, route, name):
+    objects, entitled = world
+    kind = kind_of(name)
+    # An import template is not an object in township_a: each user gets one for their own plots.
+    takes_object = ("(?P<" in route or "<" in route) and kind != "template"
+    url = _url(route, objects[kind] if "<" in route else {})
+    if name == "registry-import-template":
+        url += "?kind=residents"
+    markers = [UNIT_NAME] if kind == "unit" else [MARK, PLOT_NAME]
+    outsiders = {
+        "anonymous": None,
+        "other city": cast.other_tenant_admin,
+        "sibling township": cast.township_b_staff,
+        "department": cast.department_user,
+    }
+    if kind == "unit":  # the city's directory of responsible units is shared within the city
+        outsiders = {k: v for k, v in outsiders.items() if k in ("anonymous", "other city")}
+    for who, user in outsiders.items():
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        response = _call(client, url, name)
+        assert response.status_code < 500, (who, url, response.status_code)
+        if user is None:
+            assert response.status_code in (302, 401, 403, 405), (who, url, response.status_code)
+        elif takes_object:
+            assert response.status_code in (403, 404, 405), (who, url, response.status_code)
+        shown = _text(response)
+        for marker in markers:
+            assert marker not in shown, f"{who} sees the object at {url} ({marker})"
+    insider = Client()
+    insider.force_login(entitled.get(kind, cast.township_a_staff))
+    response = _call(insider, url, name)
+    if response.request["REQUEST_METHOD"] == "GET":  # a page may redirect (home to the user's grid)
+        assert response.status_code in (200, 302), (url, response.status_code, response.content[:300])
+    else:  # an action: found, then refused for its state or an empty body, never "not found"
+        assert response.status_code in (200, 201, 302, 400, 403, 409), (url, response.status_code)
+    if name.endswith("-detail") and kind not in ("dwelling", "import", "node"):
+        assert any(marker in _text(response) for marker in markers), url
