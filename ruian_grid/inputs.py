@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import django_filters as df
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 ID_MAX = 2**63 - 1  # the largest BigAutoField key (and SQLite's INTEGER)
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -58,7 +61,7 @@ def _appending_validator(init: Any) -> Any:
     return __init__
 
 
-ID_MESSAGES = {
+ID_MESSAGES: dict[str, str | StrPromise] = {
     "invalid": _("Enter an id: a whole number above zero."),
     "min_value": _("Enter an id: a whole number above zero."),
     "max_value": _("No such id: the number is too large."),

@@ -25,8 +25,8 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from cases import services as case_services
 from grids.registry import services as registry_services
 from grids.registry import synthetic
-from teams.models import OrganisationKind
-from teams.services import membership_add, organisation_create
+from teams.models import UnitKind
+from teams.services import membership_add, unit_create
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 CHECKS = [not_a_server_error, response_schema_conformance]
@@ -67,14 +67,14 @@ def world(cast):
     )
     building = registry_services.building_create(actor=actor, plot=cast.plot_a1, code="B1", name="九三村1幢")
     dwelling = registry_services.dwelling_create(actor=actor, building=building, number="101")
-    police = organisation_create(
+    police = unit_create(
         actor=None,
         tenant_id=cast.ruian.pk,
-        kind=OrganisationKind.DEPARTMENT,
+        kind=UnitKind.DEPARTMENT,
         code="dept-police",
         name="市公安局",
     )
-    membership_add(actor=None, organisation=police, user=cast.department_user)
+    membership_add(actor=None, unit=police, user=cast.department_user)
     case = case_services.case_record(
         actor=cast.village_member, node=cast.plot_a1, kind="dispute", source="visit", title="宅基地边界纠纷"
     )

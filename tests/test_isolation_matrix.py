@@ -28,8 +28,8 @@ from openpyxl import load_workbook
 from cases import services as case_services
 from grids.registry import services as registry_services
 from grids.registry import synthetic
-from teams.models import OrganisationKind
-from teams.services import membership_add, organisation_create
+from teams.models import UnitKind
+from teams.services import membership_add, unit_create
 
 from .registry.conftest import resident_row, upload, xlsx
 
@@ -85,7 +85,6 @@ KIND_OF_NAME = [
     ("registry-resident-", "resident"),
     ("registry-building-", "building"),
     ("registry-dwelling-", "dwelling"),
-    ("registry-unit-", "establishment"),
     ("registry-establishment-", "establishment"),
     ("registry-access-", "access"),
     ("registry-import-", "import"),
@@ -93,7 +92,6 @@ KIND_OF_NAME = [
     ("registry:household", "household"),
     ("registry:resident", "resident"),
     ("registry:building", "building"),
-    ("registry:organisation", "establishment"),
     ("registry:establishment", "establishment"),
     ("registry:import_template", "template"),
     ("registry:import", "import"),
@@ -125,7 +123,7 @@ def world(cast, django_capture_on_commit_callbacks, settings, tmp_path):
         actor=actor, plot=cast.plot_a1, code="ISO-B", name=f"{MARK}楼"
     )
     dwelling = registry_services.dwelling_create(actor=actor, building=building, number="ISO-101")
-    establishment = registry_services.organisation_create(
+    establishment = registry_services.establishment_create(
         actor=actor,
         plot=cast.plot_a1,
         credit_code=synthetic.credit_code(9),
@@ -133,19 +131,19 @@ def world(cast, django_capture_on_commit_callbacks, settings, tmp_path):
         kind="enterprise",
     )
     access = registry_services.personal_data_reveal(actor=actor, resident=resident, reason=f"{MARK}核查")
-    office = organisation_create(
-        actor=None, tenant_id=cast.ruian.pk, kind=OrganisationKind.TOWNSHIP_OFFICE, code="office-iso",
+    office = unit_create(
+        actor=None, tenant_id=cast.ruian.pk, kind=UnitKind.TOWNSHIP_OFFICE, code="office-iso",
         name=UNIT_NAME, node=cast.township_a,
     )  # fmt: skip
-    membership_add(actor=None, organisation=office, user=cast.township_a_staff)
-    police = organisation_create(
+    membership_add(actor=None, unit=office, user=cast.township_a_staff)
+    police = unit_create(
         actor=None,
         tenant_id=cast.ruian.pk,
-        kind=OrganisationKind.DEPARTMENT,
+        kind=UnitKind.DEPARTMENT,
         code="dept-police",
         name="市公安局",
     )
-    membership_add(actor=None, organisation=police, user=cast.department_user)
+    membership_add(actor=None, unit=police, user=cast.department_user)
     case = case_services.case_record(
         actor=cast.village_member, node=cast.plot_a1, kind="dispute", source="visit", title=f"{MARK}纠纷"
     )
