@@ -34,7 +34,7 @@ def test_an_id_filter_that_is_not_a_key_sized_whole_number_is_a_400_naming_it(ca
 
 def test_the_same_filter_with_a_real_id_answers_200(cast, api):
     assert api.get(f"/api/v1/registry/households/?plot={cast.plot_a1.pk}").status_code == 200
-    assert api.get(f"/api/v1/grids/?parent={cast.township_a.pk}").json()["count"] == 2
+    assert len(api.get(f"/api/v1/grids/?parent={cast.township_a.pk}").json()["results"]) == 2
 
 
 def test_a_huge_id_in_a_request_body_is_a_400(cast, api):
@@ -61,7 +61,7 @@ def test_a_case_without_a_responsible_person_shows_null_names(cast, api):
     )
     row = api.get("/api/v1/cases/").json()["results"][0]
     assert row["id"] == case.pk
-    assert row["responsible_person_name"] is None and row["responsible_org_name"] is None
+    assert row["responsible_person_name"] is None and row["responsible_unit_name"] is None
     detail = api.get(f"/api/v1/cases/{case.pk}/").json()
     assert detail["responsible_person_name"] is None and detail["satisfaction"] == ""
     timeline = api.get(f"/api/v1/cases/{case.pk}/timeline/").json()
