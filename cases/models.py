@@ -603,7 +603,11 @@ class WorkingHours(models.Model):
             raise ValidationError({"end": _("The working day must end after it starts.")})
         if (self.lunch_start is None) != (self.lunch_end is None):
             raise ValidationError({"lunch_end": _("Give both ends of the lunch break, or neither.")})
-        if self.lunch_start and self.lunch_end and not (self.start < self.lunch_start < self.lunch_end < self.end):
+        if (
+            self.lunch_start
+            and self.lunch_end
+            and not (self.start < self.lunch_start < self.lunch_end < self.end)
+        ):
             raise ValidationError(
                 {"lunch_end": _("The lunch break must lie inside the working day and end after it starts.")}
             )
@@ -621,7 +625,9 @@ class SupervisionPolicy(models.Model):
     )
     yellow_after_hours = models.PositiveIntegerField(_("yellow card after (working hours late)"), default=8)
     red_after_hours = models.PositiveIntegerField(_("red card after (working hours late)"), default=24)
-    reply_hours = models.PositiveIntegerField(_("an order must be answered within (working hours)"), default=8)
+    reply_hours = models.PositiveIntegerField(
+        _("an order must be answered within (working hours)"), default=8
+    )
 
     class Meta:
         verbose_name = _("supervision policy")
@@ -694,7 +700,9 @@ class SupervisionOrder(GridScoped):
         related_name="+",
         verbose_name=_("responsible person"),
     )
-    status = models.CharField(_("status"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.OPEN)
+    status = models.CharField(
+        _("status"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.OPEN
+    )
     key = models.CharField(_("key"), max_length=80)
     manual = models.BooleanField(_("issued by hand"), default=False)
     reason = models.TextField(_("reason"), blank=True)
@@ -702,7 +710,12 @@ class SupervisionOrder(GridScoped):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("climbed from")
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("climbed from"),
     )
     created_at = models.DateTimeField(_("issued at"), default=timezone.now)
     reply_due_at = models.DateTimeField(_("reply due at"))
@@ -725,9 +738,15 @@ class SupervisionOrder(GridScoped):
             models.UniqueConstraint(fields=["tenant", "key"], name="cases_order_once_per_key"),
         ]
         indexes = [
-            models.Index(F("tenant"), F("city"), F("created_at").desc(), F("id").desc(), name="cases_order_by_city"),
             models.Index(
-                F("tenant"), F("township"), F("created_at").desc(), F("id").desc(), name="cases_order_by_township"
+                F("tenant"), F("city"), F("created_at").desc(), F("id").desc(), name="cases_order_by_city"
+            ),
+            models.Index(
+                F("tenant"),
+                F("township"),
+                F("created_at").desc(),
+                F("id").desc(),
+                name="cases_order_by_township",
             ),
             models.Index(F("unit"), F("created_at").desc(), name="cases_order_by_unit"),
             models.Index(F("person"), F("created_at").desc(), name="cases_order_by_person"),

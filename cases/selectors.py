@@ -290,7 +290,9 @@ def order_list(
 def order_get(user: User | AnonymousUser, pk: Any) -> SupervisionOrder:
     """One order in scope, or the same 404 for missing and not yours."""
     return scoping.get_in_scope_or_404(
-        orders_visible(user).select_related("case", "unit", "person", "issued_by", "replied_by", "reviewed_by"),
+        orders_visible(user).select_related(
+            "case", "unit", "person", "issued_by", "replied_by", "reviewed_by"
+        ),
         pk=pk,
     )
 

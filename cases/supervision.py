@@ -171,7 +171,7 @@ def _cases_batch(tenant_id: int, now: dt.datetime, due: dt.datetime, batch: int)
               FROM cases_case WHERE id IN ({_in(ids)})) AS n
         WHERE cases_case.id = n.id AND cases_case.alert_level < n.level
         RETURNING cases_case.id, cases_case.alert_level
-        """,
+        """,  # noqa: S608
         [now, now, now, now, *ids],
     )
     if not rows:
@@ -186,7 +186,7 @@ def _cases_batch(tenant_id: int, now: dt.datetime, due: dt.datetime, batch: int)
         INSERT INTO cases_deadlinealert (tenant_id, case_id, deadline_seq, level, created_at)
         SELECT tenant_id, id, deadline_seq, alert_level, %s FROM cases_case WHERE id IN ({_in(moved)})
         ON CONFLICT DO NOTHING
-        """,
+        """,  # noqa: S608
         [now, *moved],
     )
     _run(
@@ -197,7 +197,7 @@ def _cases_batch(tenant_id: int, now: dt.datetime, due: dt.datetime, batch: int)
                 WHEN 3 THEN 'deadline_yellow_card' ELSE 'deadline_red_card' END,
             status, status, '', due_at, {_json("'deadline_seq'", "deadline_seq", "'level'", "alert_level")}
         FROM cases_case WHERE id IN ({_in(moved)})
-        """,
+        """,  # noqa: S608
         [now, *moved],
     )
     if carded:
@@ -218,7 +218,7 @@ def _cases_batch(tenant_id: int, now: dt.datetime, due: dt.datetime, batch: int)
                 FROM cases_case c WHERE c.id IN ({_in(late)})
                 ON CONFLICT DO NOTHING
                 RETURNING id
-                """,
+                """,  # noqa: S608
                 [now, due, *late],
             )
         ]
@@ -250,7 +250,7 @@ def _parts_batch(tenant_id: int, now: dt.datetime, due: dt.datetime, batch: int)
               FROM cases_casepart WHERE id IN ({_in(ids)})) AS n
         WHERE cases_casepart.id = n.id AND cases_casepart.alert_level < n.level
         RETURNING cases_casepart.id, cases_casepart.alert_level
-        """,
+        """,  # noqa: S608
         [now, now, now, now, *ids],
     )
     if not rows:
@@ -265,7 +265,7 @@ def _parts_batch(tenant_id: int, now: dt.datetime, due: dt.datetime, batch: int)
             CASE WHEN p.alert_level = 1 THEN 'part_reminder' ELSE 'part_overdue' END, c.status, c.status, '',
             p.due_at, {_json("'part'", "p.id", "'unit'", "p.unit_id", "'level'", "p.alert_level")}
         FROM cases_casepart p JOIN cases_case c ON c.id = p.case_id WHERE p.id IN ({_in(moved)})
-        """,
+        """,  # noqa: S608
         [now, *moved],
     )
     carded = [r[0] for r in rows if r[1] >= 3]
@@ -285,7 +285,7 @@ def _parts_batch(tenant_id: int, now: dt.datetime, due: dt.datetime, batch: int)
                 FROM cases_casepart p JOIN cases_case c ON c.id = p.case_id WHERE p.id IN ({_in(late)})
                 ON CONFLICT DO NOTHING
                 RETURNING id
-                """,
+                """,  # noqa: S608
                 [now, due, *late],
             )
         ]
@@ -312,7 +312,7 @@ def _climb_batch(tenant_id: int, now: dt.datetime, due: dt.datetime, batch: int)
     climbed = [
         r[0]
         for r in _fetch(
-            f"UPDATE cases_supervisionorder SET status = 'climbed' WHERE id IN ({_in(ids)}) AND status = 'open' "
+            f"UPDATE cases_supervisionorder SET status = 'climbed' WHERE id IN ({_in(ids)}) AND status = 'open' "  # noqa: S608
             "RETURNING id",
             ids,
         )
@@ -331,7 +331,7 @@ def _climb_batch(tenant_id: int, now: dt.datetime, due: dt.datetime, batch: int)
             FROM cases_supervisionorder o WHERE o.id IN ({_in(climbed)})
             ON CONFLICT DO NOTHING
             RETURNING id
-            """,
+            """,  # noqa: S608
             [now, due, *climbed],
         )
     ]
@@ -345,7 +345,7 @@ def _supersede(column: str, ids: list[int]) -> None:
     """Open system orders of a case (or part) give way to the higher grade about to be written."""
     extra = " AND part_id IS NULL" if column == "case_id" else ""
     _run(
-        f"UPDATE cases_supervisionorder SET status = 'superseded' WHERE {column} IN ({_in(ids)}){extra} "
+        f"UPDATE cases_supervisionorder SET status = 'superseded' WHERE {column} IN ({_in(ids)}){extra} "  # noqa: S608
         "AND status = 'open' AND manual = FALSE",
         ids,
     )
@@ -360,7 +360,7 @@ def _order_events(order_ids: list[int], action: str, now: dt.datetime) -> None:
         SELECT o.tenant_id, o.case_id, %s, NULL, %s, c.status, c.status, '', c.due_at,
             {_json("'order'", "o.id", "'grade'", "o.grade", "'tier'", "o.tier", "'unit'", "o.unit_id")}
         FROM cases_supervisionorder o JOIN cases_case c ON c.id = o.case_id WHERE o.id IN ({_in(order_ids)})
-        """,
+        """,  # noqa: S608
         [now, action, *order_ids],
     )
 
@@ -384,7 +384,7 @@ def _notify_orders(order_ids: list[int], tenant_id: int, now: dt.datetime) -> in
         f"""
         SELECT o.id, o.grade, o.unit_id, o.person_id, {_ISSUER_OFFICE}, c.title
         FROM cases_supervisionorder o JOIN cases_case c ON c.id = o.case_id WHERE o.id IN ({_in(order_ids)})
-        """,
+        """,  # noqa: S608
         order_ids,
     )
     notices = [
@@ -399,7 +399,11 @@ def _notify_orders(order_ids: list[int], tenant_id: int, now: dt.datetime) -> in
         for pk, grade, unit, person, office, title in rows
     ]
     return inbox.deliver_many(
-        tenant_id=tenant_id, kind="supervision_order", about_type="cases.supervisionorder", notices=notices, now=now
+        tenant_id=tenant_id,
+        kind="supervision_order",
+        about_type="cases.supervisionorder",
+        notices=notices,
+        now=now,
     )
 
 
@@ -420,7 +424,9 @@ def _remind_cases(case_ids: list[int], tenant_id: int, now: dt.datetime) -> int:
         )
         for pk, seq, title, unit, person in rows
     ]
-    return inbox.deliver_many(tenant_id=tenant_id, kind="reminder", about_type="cases.case", notices=notices, now=now)
+    return inbox.deliver_many(
+        tenant_id=tenant_id, kind="reminder", about_type="cases.case", notices=notices, now=now
+    )
 
 
 def _remind_parts(part_ids: list[int], tenant_id: int, now: dt.datetime) -> int:
@@ -437,7 +443,9 @@ def _remind_parts(part_ids: list[int], tenant_id: int, now: dt.datetime) -> int:
         )
         for pk, case_id, title, unit in rows
     ]
-    return inbox.deliver_many(tenant_id=tenant_id, kind="reminder", about_type="cases.case", notices=notices, now=now)
+    return inbox.deliver_many(
+        tenant_id=tenant_id, kind="reminder", about_type="cases.case", notices=notices, now=now
+    )
 
 
 def tenant_ids() -> list[int]:
@@ -468,7 +476,9 @@ def may_issue(actor: User, case: Case) -> bool:
     return _issuing_tier(actor, case) is not None
 
 
-def _event(case: Case, actor: User | None, action: str, note: str, data: dict[str, Any], now: dt.datetime) -> None:
+def _event(
+    case: Case, actor: User | None, action: str, note: str, data: dict[str, Any], now: dt.datetime
+) -> None:
     CaseEvent.objects.create(
         tenant_id=case.tenant_id,
         case=case,
@@ -501,7 +511,7 @@ def order_issue(*, actor: User, case: Case, grade: int, reason: str) -> Supervis
         unit_id = fresh.responsible_unit_id
         if unit_id is None:
             unit_id = _fetch(
-                f"SELECT {_TIER_OFFICE} FROM cases_case c WHERE c.id = %s",
+                f"SELECT {_TIER_OFFICE} FROM cases_case c WHERE c.id = %s",  # noqa: S608
                 [fresh.pk],
             )[0][0]
         order = SupervisionOrder.objects.create(
@@ -523,7 +533,9 @@ def order_issue(*, actor: User, case: Case, grade: int, reason: str) -> Supervis
             created_at=now,
             reply_due_at=reply_due(fresh.tenant_id, now),
         )
-        _event(fresh, actor, "supervision_order", text, {"order": order.pk, "grade": grade, "tier": tier}, now)
+        _event(
+            fresh, actor, "supervision_order", text, {"order": order.pk, "grade": grade, "tier": tier}, now
+        )
         _notify_orders([order.pk], fresh.tenant_id, now)
     return order
 
@@ -551,7 +563,9 @@ def order_reply(*, actor: User, order: SupervisionOrder, reply: str) -> Supervis
         case = Case.objects.get(pk=order.case_id)
         _event(case, actor, "supervision_reply", text, {"order": order.pk}, now)
         recipients: list[Any] = [order.issued_by] if order.issued_by_id else []
-        office = _fetch(f"SELECT {_ISSUER_OFFICE} FROM cases_supervisionorder o WHERE o.id = %s", [order.pk])[0][0]
+        office = _fetch(f"SELECT {_ISSUER_OFFICE} FROM cases_supervisionorder o WHERE o.id = %s", [order.pk])[  # noqa: S608
+            0
+        ][0]
         inbox.deliver_many(
             tenant_id=order.tenant_id,
             kind="supervision_reply",

@@ -54,7 +54,9 @@ class OrderSerializer(serializers.ModelSerializer):
 
 
 class OrderFilter(serializers.Serializer):
-    status = serializers.ChoiceField(choices=OrderStatus.choices, required=False, allow_blank=True, default="")
+    status = serializers.ChoiceField(
+        choices=OrderStatus.choices, required=False, allow_blank=True, default=""
+    )
     grade = serializers.ChoiceField(choices=Grade.choices, required=False, allow_null=True, default=None)
     tier = serializers.ChoiceField(choices=Tier.choices, required=False, allow_blank=True, default="")
     township = serializers.IntegerField(required=False, allow_null=True, default=None)
@@ -118,7 +120,9 @@ class OrderViewSet(ScopedReadOnlyViewSet):
         data.is_valid(raise_exception=True)
         try:
             with service_errors_as_400():
-                order = supervision.order_reply(actor=request.user, order=order, reply=data.validated_data["reply"])
+                order = supervision.order_reply(
+                    actor=request.user, order=order, reply=data.validated_data["reply"]
+                )
         except DjangoPermissionDenied as exc:
             raise PermissionDenied(str(exc)) from exc
         return Response(OrderSerializer(order).data)
@@ -135,4 +139,3 @@ class OrderViewSet(ScopedReadOnlyViewSet):
         except DjangoPermissionDenied as exc:
             raise PermissionDenied(str(exc)) from exc
         return Response(OrderSerializer(order).data)
-

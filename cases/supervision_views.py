@@ -3,7 +3,6 @@ review, and issuing an order by hand from the case page. Thin over selectors and
 
 from __future__ import annotations
 
-import datetime as dt
 from io import BytesIO
 from typing import Any
 
@@ -27,10 +26,18 @@ PAGE_SIZE = 50
 
 
 class OrderFilterForm(forms.Form):
-    tier = forms.ChoiceField(label=gettext_lazy("issued by tier"), choices=[("", "—"), *Tier.choices], required=False)
-    status = forms.ChoiceField(label=gettext_lazy("status"), choices=[("", "—"), *OrderStatus.choices], required=False)
+    tier = forms.ChoiceField(
+        label=gettext_lazy("issued by tier"), choices=[("", "—"), *Tier.choices], required=False
+    )
+    status = forms.ChoiceField(
+        label=gettext_lazy("status"), choices=[("", "—"), *OrderStatus.choices], required=False
+    )
     grade = forms.TypedChoiceField(
-        label=gettext_lazy("grade"), choices=[("", "—"), *Grade.choices], coerce=int, required=False, empty_value=None
+        label=gettext_lazy("grade"),
+        choices=[("", "—"), *Grade.choices],
+        coerce=int,
+        required=False,
+        empty_value=None,
     )
     township = forms.IntegerField(label=gettext_lazy("township"), required=False, widget=forms.HiddenInput)
     unit = forms.IntegerField(label=gettext_lazy("unit"), required=False)
@@ -81,7 +88,9 @@ def order_export(request: HttpRequest) -> HttpResponse:
     _form, qs = _filtered(request)
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Supervision orders"))
-    sheet.append([_("Order"), _("Case"), _("Grade"), _("Tier"), _("Unit"), _("Status"), _("Issued at"), _("Reply due")])
+    sheet.append(
+        [_("Order"), _("Case"), _("Grade"), _("Tier"), _("Unit"), _("Status"), _("Issued at"), _("Reply due")]
+    )
     for o in qs[:10000]:
         sheet.append(
             [
@@ -100,7 +109,7 @@ def order_export(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(
         out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    response["Content-Disposition"] = f'attachment; filename="supervision-{dt.date.today():%Y%m%d}.xlsx"'
+    response["Content-Disposition"] = f'attachment; filename="supervision-{timezone.localdate():%Y%m%d}.xlsx"'
     return response
 
 
@@ -116,7 +125,10 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Your reply was sent."))
             elif what in ("accept", "return"):
                 supervision.order_review(
-                    actor=request.user, order=order, accept=what == "accept", note=request.POST.get("note", "")
+                    actor=request.user,
+                    order=order,
+                    accept=what == "accept",
+                    note=request.POST.get("note", ""),
                 )
                 messages.success(request, _("The review was recorded."))
             return redirect("cases:order", pk=order.pk)
@@ -142,7 +154,9 @@ def order_issue(request: HttpRequest, pk: int) -> HttpResponse:
     case = selectors.case_get(request.user, pk)
     try:
         grade = int(request.POST.get("grade", "0") or 0)
-        order = supervision.order_issue(actor=request.user, case=case, grade=grade, reason=request.POST.get("reason", ""))
+        order = supervision.order_issue(
+            actor=request.user, case=case, grade=grade, reason=request.POST.get("reason", "")
+        )
     except (ValidationError, PermissionDenied, ValueError) as exc:
         text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
         messages.error(request, text or _("Choose ordinary, yellow card or red card."))

@@ -39,7 +39,11 @@ def deadline_check(tenant_id: int) -> int:
 
 
 @shared_task(
-    name="cases.event_notify", acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3
+    name="cases.event_notify",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
 )
 def case_event_notify(event_id: int) -> int:
     """Inbox items for one timeline entry."""

@@ -49,13 +49,15 @@ class InboxViewSet(ScopedReadOnlyViewSet):
     @extend_schema(request=None, responses={200: InboxItemSerializer})
     @action(detail=True, methods=["post"])
     def read(self, request: Request, pk: Any = None) -> Response:
-        item = services.inbox_mark_read(actor=request.user, item=self.get_object())
+        item = services.inbox_mark_read(actor=request.user, item=self.get_object())  # type: ignore[arg-type]
         return Response(InboxItemSerializer(item).data)
 
-    @extend_schema(request=None, responses={200: inline_serializer("ReadAll", {"marked": serializers.IntegerField()})})
+    @extend_schema(
+        request=None, responses={200: inline_serializer("ReadAll", {"marked": serializers.IntegerField()})}
+    )
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request: Request) -> Response:
-        return Response({"marked": services.inbox_mark_all_read(actor=request.user)})
+        return Response({"marked": services.inbox_mark_all_read(actor=request.user)})  # type: ignore[arg-type]
 
     @extend_schema(responses={200: inline_serializer("Unread", {"unread": serializers.IntegerField()})})
     @action(detail=False, methods=["get"])

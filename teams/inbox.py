@@ -83,7 +83,10 @@ def deliver_many(
     rows_out: list[tuple[int, str, str, str, int | None, str]] = []
     for n in notices:
         seen: set[int] = set()
-        for user_id in (*[u for u in n.users if u in tenant_users], *[m for u in n.units for m in members.get(u, ())]):
+        for user_id in (
+            *[u for u in n.users if u in tenant_users],
+            *[m for u in n.units for m in members.get(u, ())],
+        ):
             if user_id in seen:
                 continue
             seen.add(user_id)
@@ -100,11 +103,17 @@ def deliver_many(
 def _active_users(tenant_id: int, ids: set[int]) -> set[int]:
     if not ids:
         return set()
-    return set(User.objects.filter(pk__in=ids, tenant_id=tenant_id, is_active=True).values_list("pk", flat=True))
+    return set(
+        User.objects.filter(pk__in=ids, tenant_id=tenant_id, is_active=True).values_list("pk", flat=True)
+    )
 
 
 def _insert(
-    tenant_id: int, kind: str, about_type: str, rows: list[tuple[int, str, str, str, int | None, str]], now: dt.datetime
+    tenant_id: int,
+    kind: str,
+    about_type: str,
+    rows: list[tuple[int, str, str, str, int | None, str]],
+    now: dt.datetime,
 ) -> int:
     if connection.vendor == "postgresql":
         # One statement per batch: arrays in, ON CONFLICT on (user, key) out.
@@ -166,5 +175,10 @@ def _outbox(tenant_id: int, kind: str, now: dt.datetime) -> None:
               AND (c.kinds = '' OR (',' || c.kinds || ',') LIKE ('%%,' || i.kind || ',%%'))
             ON CONFLICT DO NOTHING
             """,
-            [*(connection.ops.adapt_datetimefield_value(now),) * 2, tenant_id, connection.ops.adapt_datetimefield_value(now), kind],
+            [
+                *(connection.ops.adapt_datetimefield_value(now),) * 2,
+                tenant_id,
+                connection.ops.adapt_datetimefield_value(now),
+                kind,
+            ],
         )

@@ -16,7 +16,9 @@ from django.utils.translation import gettext_lazy as _
 class InboxItem(models.Model):
     """One thing a person should look at: a case sent to them, a reminder, a supervision order ..."""
 
-    tenant = models.ForeignKey("grids.Tenant", on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant"))
+    tenant = models.ForeignKey(
+        "grids.Tenant", on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant")
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox", verbose_name=_("recipient")
     )
@@ -58,7 +60,9 @@ class Channel(models.TextChoices):
 class CityChannel(models.Model):
     """A channel a city sends inbox items through besides the inbox (blank kinds: every kind)."""
 
-    tenant = models.ForeignKey("grids.Tenant", on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant"))
+    tenant = models.ForeignKey(
+        "grids.Tenant", on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant")
+    )
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
     kinds = models.CharField(
         _("kinds"),
@@ -71,7 +75,9 @@ class CityChannel(models.Model):
     class Meta:
         verbose_name = _("delivery channel")
         verbose_name_plural = _("delivery channels")
-        constraints = [models.UniqueConstraint(fields=["tenant", "channel"], name="teams_channel_one_per_city")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "channel"], name="teams_channel_one_per_city")
+        ]
 
     def __str__(self) -> str:
         return self.get_channel_display()
@@ -86,7 +92,9 @@ class DeliveryStatus(models.TextChoices):
 class Delivery(models.Model):
     """The outbox: one inbox item to send through one channel, exactly one row per (item, channel)."""
 
-    tenant = models.ForeignKey("grids.Tenant", on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant"))
+    tenant = models.ForeignKey(
+        "grids.Tenant", on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant")
+    )
     item = models.ForeignKey(InboxItem, on_delete=models.CASCADE, related_name="deliveries")
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
     status = models.CharField(

@@ -9,7 +9,11 @@ from . import delivery
 
 
 @shared_task(
-    name="teams.deliveries_send", acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3
+    name="teams.deliveries_send",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
 )
 def deliveries_send() -> int:
     """Send the outbox's due deliveries (e-mail, SMS)."""

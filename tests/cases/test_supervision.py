@@ -93,12 +93,16 @@ def test_a_scan_killed_halfway_leaves_nothing_and_the_retry_writes_once(cast, un
 
 
 def test_unanswered_order_climbs_to_the_city_and_its_grade_rises(cast, units):
-    SupervisionPolicy.objects.create(tenant=cast.ruian, yellow_after_hours=16, red_after_hours=40, reply_hours=4)
+    SupervisionPolicy.objects.create(
+        tenant=cast.ruian, yellow_after_hours=16, red_after_hours=40, reply_hours=4
+    )
     case = record(cast, node=cast.plot_a1)  # a cell case: the township issues its order
     late = case.due_at + dt.timedelta(minutes=1)
     supervision.deadlines_scan(tenant_id=cast.ruian.pk, now=late)
     order = SupervisionOrder.objects.get(case=case)
-    assert order.tier == "township" and order.unit_id == units.jiusan_office.pk  # the cell's office, before dispatch
+    assert (
+        order.tier == "township" and order.unit_id == units.jiusan_office.pk
+    )  # the cell's office, before dispatch
     assert InboxItem.objects.filter(user=cast.village_member, key=f"order:{order.pk}").count() == 1
     assert InboxItem.objects.filter(user=cast.township_a_staff, key=f"order:{order.pk}").count() == 1
     after = order.reply_due_at + dt.timedelta(minutes=1)
@@ -134,11 +138,21 @@ def test_paused_and_closed_cases_are_not_scanned(cast, units, in_hand):
     services.case_pause(actor=cast.department_user, case=in_hand, reason="等当事人回来")
     in_hand.refresh_from_db()
     assert in_hand.next_check_at is None
-    assert supervision.deadlines_scan(tenant_id=cast.ruian.pk, now=in_hand.due_at + dt.timedelta(days=30)).advanced == 0
+    assert (
+        supervision.deadlines_scan(
+            tenant_id=cast.ruian.pk, now=in_hand.due_at + dt.timedelta(days=30)
+        ).advanced
+        == 0
+    )
 
 
 def test_other_city_is_not_touched(cast, units, case_a1):
-    assert supervision.deadlines_scan(tenant_id=cast.pingyang.pk, now=case_a1.due_at + dt.timedelta(days=9)).advanced == 0
+    assert (
+        supervision.deadlines_scan(
+            tenant_id=cast.pingyang.pk, now=case_a1.due_at + dt.timedelta(days=9)
+        ).advanced
+        == 0
+    )
     case_a1.refresh_from_db()
     assert case_a1.alert_level == 0
 
@@ -148,13 +162,18 @@ def test_sweep_task_fans_out_per_city(cast, units, case_a1):
 
 
 def test_card_thresholds_come_from_the_city_policy(cast, units):
-    SupervisionPolicy.objects.create(tenant=cast.ruian, yellow_after_hours=2, red_after_hours=4, reply_hours=1)
+    SupervisionPolicy.objects.create(
+        tenant=cast.ruian, yellow_after_hours=2, red_after_hours=4, reply_hours=1
+    )
     case = record(cast)
     # 2 working hours after the deadline (default hours 08:30-17:30, no lunch break).
     assert case.yellow_card_at is not None and case.red_card_at is not None
-    assert services.calendar.load(cast.ruian.pk, "Asia/Shanghai", case.due_at).minutes_between(
-        case.due_at, case.yellow_card_at
-    ) == 120
+    assert (
+        services.calendar.load(cast.ruian.pk, "Asia/Shanghai", case.due_at).minutes_between(
+            case.due_at, case.yellow_card_at
+        )
+        == 120
+    )
 
 
 # --- replies, reviews, manual orders through the API ---------------------------------------------
@@ -174,11 +193,15 @@ def order(cast, units, in_hand) -> SupervisionOrder:
 
 def test_reply_to_another_units_order_is_refused_then_the_unit_replies(cast, units, order):
     # The township staff sees the order (their grid) but works in another unit.
-    refused = _api(cast.township_a_staff).post(f"/api/v1/supervision-orders/{order.pk}/reply/", {"reply": "已处理"})
+    refused = _api(cast.township_a_staff).post(
+        f"/api/v1/supervision-orders/{order.pk}/reply/", {"reply": "已处理"}
+    )
     assert refused.status_code == 403
     order.refresh_from_db()
     assert order.status == OrderStatus.OPEN and order.reply == ""
-    ok = _api(cast.department_user).post(f"/api/v1/supervision-orders/{order.pk}/reply/", {"reply": "已约谈双方"})
+    ok = _api(cast.department_user).post(
+        f"/api/v1/supervision-orders/{order.pk}/reply/", {"reply": "已约谈双方"}
+    )
     assert ok.status_code == 200 and ok.json()["status"] == "replied"
     assert order.case.events.filter(action="supervision_reply").count() == 1
 
@@ -191,7 +214,9 @@ def test_order_out_of_scope_is_404_then_visible_to_the_entitled(cast, units, ord
 
 def test_review_accepts_or_sends_back(cast, units, order):
     supervision.order_reply(actor=cast.department_user, order=order, reply="已约谈")
-    refused = _api(cast.department_user).post(f"/api/v1/supervision-orders/{order.pk}/review/", {"accept": True})
+    refused = _api(cast.department_user).post(
+        f"/api/v1/supervision-orders/{order.pk}/review/", {"accept": True}
+    )
     assert refused.status_code == 403
     back = _api(cast.city_admin).post(
         f"/api/v1/supervision-orders/{order.pk}/review/", {"accept": False, "note": "请补充现场照片"}
@@ -206,13 +231,21 @@ def test_manual_order_by_township_user_with_reason(cast, units, in_hand):
     url = "/api/v1/supervision-orders/"
     refused = _api(cast.village_member).post(url, {"case": in_hand.pk, "grade": 2, "reason": "群众多次反映"})
     assert refused.status_code == 403
-    assert _api(cast.township_b_staff).post(url, {"case": in_hand.pk, "grade": 2, "reason": "x"}).status_code == 404
+    assert (
+        _api(cast.township_b_staff).post(url, {"case": in_hand.pk, "grade": 2, "reason": "x"}).status_code
+        == 404
+    )
     no_reason = _api(cast.township_a_staff).post(url, {"case": in_hand.pk, "grade": 2, "reason": " "})
     assert no_reason.status_code == 400 and not SupervisionOrder.objects.exists()
     ok = _api(cast.township_a_staff).post(url, {"case": in_hand.pk, "grade": 2, "reason": "群众多次反映"})
     assert ok.status_code == 201, ok.content
     body = ok.json()
-    assert (body["tier"], body["grade"], body["manual"], body["unit"]) == ("township", 2, True, units.police.pk)
+    assert (body["tier"], body["grade"], body["manual"], body["unit"]) == (
+        "township",
+        2,
+        True,
+        units.police.pk,
+    )
     assert in_hand.events.filter(action="supervision_order", actor=cast.township_a_staff).count() == 1
 
 

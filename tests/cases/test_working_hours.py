@@ -22,7 +22,11 @@ SH = ZoneInfo("Asia/Shanghai")
 
 def test_deadline_crosses_midnight_a_weekend_and_a_make_up_day(cast):
     WorkingHours.objects.create(
-        tenant=cast.ruian, start=dt.time(8, 0), end=dt.time(17, 0), lunch_start=dt.time(12, 0), lunch_end=dt.time(13, 30)
+        tenant=cast.ruian,
+        start=dt.time(8, 0),
+        end=dt.time(17, 0),
+        lunch_start=dt.time(12, 0),
+        lunch_end=dt.time(13, 30),
     )
     # Saturday 2026-12-05 is a make-up working day (调休); Sunday is not.
     CalendarDay.objects.create(tenant=cast.ruian, date=dt.date(2026, 12, 5), is_working=True, name="调休")
@@ -51,7 +55,11 @@ def test_working_day_that_ends_before_it_starts_is_refused(cast):
     assert "结束" in str(exc.value.message_dict["end"])
     with pytest.raises(ValidationError):
         WorkingHours(
-            tenant=cast.ruian, start=dt.time(8, 0), end=dt.time(17, 0), lunch_start=dt.time(13, 0), lunch_end=dt.time(12, 0)
+            tenant=cast.ruian,
+            start=dt.time(8, 0),
+            end=dt.time(17, 0),
+            lunch_start=dt.time(13, 0),
+            lunch_end=dt.time(12, 0),
         ).full_clean()
     assert not WorkingHours.objects.exists()
     WorkingHours(tenant=cast.ruian, start=dt.time(8, 0), end=dt.time(17, 0)).full_clean()
@@ -59,7 +67,9 @@ def test_working_day_that_ends_before_it_starts_is_refused(cast):
 
 def test_thresholds_that_do_not_increase_are_refused(cast):
     with pytest.raises(ValidationError) as exc:
-        SupervisionPolicy(tenant=cast.ruian, yellow_after_hours=24, red_after_hours=8, reply_hours=8).full_clean()
+        SupervisionPolicy(
+            tenant=cast.ruian, yellow_after_hours=24, red_after_hours=8, reply_hours=8
+        ).full_clean()
     assert "递增" in str(exc.value.message_dict["red_after_hours"])
     SupervisionPolicy(tenant=cast.ruian, yellow_after_hours=8, red_after_hours=24, reply_hours=8).full_clean()
 

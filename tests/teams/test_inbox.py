@@ -16,7 +16,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def office(cast) -> Unit:
-    unit = unit_create(actor=None, tenant_id=cast.ruian.pk, kind="township_office", code="o", name="上望", node=cast.township_a)
+    unit = unit_create(
+        actor=None,
+        tenant_id=cast.ruian.pk,
+        kind="township_office",
+        code="o",
+        name="上望",
+        node=cast.township_a,
+    )
     membership_add(actor=None, unit=unit, user=cast.township_a_staff)
     membership_add(actor=None, unit=unit, user=cast.township_a_admin)
     return unit
@@ -134,5 +141,3 @@ def test_channel_kinds_limit_what_is_sent(cast, office):
     CityChannel.objects.create(tenant=cast.ruian, channel="sms", kinds="supervision_order")
     _send(cast, office)
     assert not Delivery.objects.exists()
-
-
