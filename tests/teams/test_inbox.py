@@ -73,7 +73,7 @@ def test_header_shows_the_unread_count_with_one_query(client, cast, office, djan
     client.force_login(cast.township_a_staff)
     response = client.get("/inbox/")
     assert response.status_code == 200
-    assert 'inbox-badge' in response.content.decode() and ">1</span>" in response.content.decode()
+    assert "inbox-badge" in response.content.decode() and ">1</span>" in response.content.decode()
     from teams import selectors
 
     with django_assert_max_num_queries(1):  # COUNT over the partial index of unread items
