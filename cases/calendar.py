@@ -1,9 +1,10 @@
 """Working time on a city's calendar, in the city's time zone (Asia/Shanghai).
 
 A working day is Monday to Friday unless the city lists it as a holiday, plus the weekend days it
-lists as make-up working days (调休). Working hours are WORKDAY_START to WORKDAY_END; a limit in
-working days counts WORKDAY_MINUTES per day, so "2 working days" from Friday 10:00 ends Tuesday
-10:00 (over a plain weekend).
+lists as make-up working days (调休). Working hours are the city's (`WorkingHours` in the admin: a
+start, an end and an optional lunch break), WORKDAY_START to WORKDAY_END when it has set none; a
+limit in working days counts the city's working minutes per day, so "2 working days" from Friday
+10:00 ends Tuesday 10:00 (over a plain weekend).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from .models import CalendarDay, LimitUnit
+from .models import CalendarDay, LimitUnit, WorkingHours
 
 WORKDAY_START = dt.time(8, 30)
 WORKDAY_END = dt.time(17, 30)
@@ -22,21 +23,44 @@ WORKDAY_MINUTES = (WORKDAY_END.hour * 60 + WORKDAY_END.minute) - (
 _MAX_DAYS = 3660  # ten years: no limit in the policy table can reach this
 
 
+Window = tuple[dt.time, dt.time]
+DEFAULT_WINDOWS: tuple[Window, ...] = ((WORKDAY_START, WORKDAY_END),)
+
+
+def windows_of(hours: WorkingHours | None) -> tuple[Window, ...]:
+    """The working periods of a day: the morning and afternoon around a lunch break, or one period."""
+    if hours is None:
+        return DEFAULT_WINDOWS
+    if hours.lunch_start and hours.lunch_end:
+        return ((hours.start, hours.lunch_start), (hours.lunch_end, hours.end))
+    return ((hours.start, hours.end),)
+
+
+def _minutes(t: dt.time) -> int:
+    return t.hour * 60 + t.minute
+
+
 @dataclass(frozen=True)
 class WorkCalendar:
     tz: ZoneInfo
     exceptions: dict[dt.date, bool]
+    windows: tuple[Window, ...] = DEFAULT_WINDOWS
+
+    @property
+    def day_minutes(self) -> int:
+        """Working minutes in one working day."""
+        return sum(_minutes(b) - _minutes(a) for a, b in self.windows)
 
     def is_working_day(self, day: dt.date) -> bool:
         if day in self.exceptions:
             return self.exceptions[day]
         return day.weekday() < 5
 
-    def _window(self, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-        return (
-            dt.datetime.combine(day, WORKDAY_START, tzinfo=self.tz),
-            dt.datetime.combine(day, WORKDAY_END, tzinfo=self.tz),
-        )
+    def _periods(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+        return [
+            (dt.datetime.combine(day, a, tzinfo=self.tz), dt.datetime.combine(day, b, tzinfo=self.tz))
+            for a, b in self.windows
+        ]
 
     def add(self, start: dt.datetime, minutes: int) -> dt.datetime:
         """The moment `minutes` working minutes after `start`."""
@@ -47,13 +71,13 @@ class WorkCalendar:
         day = moment.date()
         for _i in range(_MAX_DAYS):
             if self.is_working_day(day):
-                opens, closes = self._window(day)
-                begin = max(moment, opens)
-                if begin < closes:
-                    available = closes - begin
-                    if left <= available:
-                        return begin + left
-                    left -= available
+                for opens, closes in self._periods(day):
+                    begin = max(moment, opens)
+                    if begin < closes:
+                        available = closes - begin
+                        if left <= available:
+                            return begin + left
+                        left -= available
             day += dt.timedelta(days=1)
         raise ValueError("limit too far in the future")
 
@@ -66,21 +90,23 @@ class WorkCalendar:
         day = a.date()
         while day <= b.date():
             if self.is_working_day(day):
-                opens, closes = self._window(day)
-                lo, hi = max(a, opens), min(b, closes)
-                if hi > lo:
-                    total += hi - lo
+                for opens, closes in self._periods(day):
+                    lo, hi = max(a, opens), min(b, closes)
+                    if hi > lo:
+                        total += hi - lo
             day += dt.timedelta(days=1)
         return int(total.total_seconds() // 60)
 
 
 def load(tenant_id: int, time_zone: str, around: dt.datetime) -> WorkCalendar:
-    """The tenant's calendar exceptions from shortly before `around` onwards (one query)."""
+    """The tenant's working hours and calendar exceptions from shortly before `around` (two queries)."""
     tz = ZoneInfo(time_zone)
     first = around.astimezone(tz).date() - dt.timedelta(days=400)
     rows = CalendarDay.objects.filter(tenant_id=tenant_id, date__gte=first).values_list("date", "is_working")
-    return WorkCalendar(tz=tz, exceptions=dict(rows))
+    hours = WorkingHours.objects.filter(tenant_id=tenant_id).first()
+    return WorkCalendar(tz=tz, exceptions=dict(rows), windows=windows_of(hours))
 
 
-def limit_minutes(limit: int, unit: str) -> int:
-    return limit * (WORKDAY_MINUTES if unit == LimitUnit.WORKING_DAYS else 60)
+def limit_minutes(limit: int, unit: str, day_minutes: int = WORKDAY_MINUTES) -> int:
+    """A limit in working minutes; a working day is the city's `day_minutes`."""
+    return limit * (day_minutes if unit == LimitUnit.WORKING_DAYS else 60)

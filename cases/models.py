@@ -148,9 +148,13 @@ class Satisfaction(models.TextChoices):
 
 
 class AlertLevel(models.IntegerChoices):
+    """How far a deadline has gone; the scan only ever moves it up (a conditional UPDATE)."""
+
     NONE = 0, _("on time")
     YELLOW = 1, _("yellow: deadline near")
     RED = 2, _("red: overdue")
+    YELLOW_CARD = 3, _("overdue: yellow card")
+    RED_CARD = 4, _("overdue: red card")
 
 
 class Case(GridScoped):
@@ -218,6 +222,11 @@ class Case(GridScoped):
     red_at = models.DateTimeField(_("red warning at"), null=True, blank=True)
     deadline_seq = models.PositiveIntegerField(_("deadline number"), default=0)
     alert_level = models.PositiveSmallIntegerField(_("warning"), choices=AlertLevel.choices, default=0)
+    # Lateness thresholds of the city's supervision policy, in working time after `due_at`, and the
+    # next moment the deadline scan must look at this case (NULL: nothing left to raise).
+    yellow_card_at = models.DateTimeField(_("yellow card at"), null=True, blank=True)
+    red_card_at = models.DateTimeField(_("red card at"), null=True, blank=True)
+    next_check_at = models.DateTimeField(_("next deadline check"), null=True, blank=True)
 
     # Extension (granted time) and pauses (waiting on the residents) are counted apart.
     extension_minutes = models.PositiveIntegerField(_("extension granted (working minutes)"), default=0)
@@ -274,11 +283,11 @@ class Case(GridScoped):
                 name="cases_by_responsible_person",
             ),
             models.Index(F("reporter"), F("created_at").desc(), F("id").desc(), name="cases_by_reporter"),
-            # The deadline sweep: open cases whose next warning is due.
+            # The deadline scan: cases whose next warning or card is due.
             models.Index(
-                fields=["tenant", "yellow_at"],
+                fields=["tenant", "next_check_at"],
                 name="cases_deadline_watch",
-                condition=Q(alert_level__lt=2, yellow_at__isnull=False),
+                condition=Q(next_check_at__isnull=False),
             ),
         ]
         constraints = [
@@ -344,6 +353,12 @@ class CasePart(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     done_note = models.TextField(_("report"), blank=True, max_length=NOTE_MAX)
+    # The part's own deadline watch, as on the case (levels of AlertLevel).
+    remind_at = models.DateTimeField(_("reminder at"), null=True, blank=True)
+    alert_level = models.PositiveSmallIntegerField(_("warning"), choices=AlertLevel.choices, default=0)
+    yellow_card_at = models.DateTimeField(_("yellow card at"), null=True, blank=True)
+    red_card_at = models.DateTimeField(_("red card at"), null=True, blank=True)
+    next_check_at = models.DateTimeField(_("next deadline check"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("assisting part")
@@ -352,7 +367,14 @@ class CasePart(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["case", "unit"], name="cases_part_one_per_unit"),
         ]
-        indexes = [models.Index(fields=["unit", "status"], name="cases_part_by_unit")]
+        indexes = [
+            models.Index(fields=["unit", "status"], name="cases_part_by_unit"),
+            models.Index(
+                fields=["tenant", "next_check_at"],
+                name="cases_part_deadline_watch",
+                condition=Q(next_check_at__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.unit}: {self.task}"
@@ -382,6 +404,14 @@ EVENT_LABELS: dict[str, object] = {
     "attach": _("File added"),
     "deadline_yellow": _("Yellow warning"),
     "deadline_red": _("Red warning: overdue"),
+    "deadline_yellow_card": _("Overdue: yellow card"),
+    "deadline_red_card": _("Overdue: red card"),
+    "part_reminder": _("Assisting part: deadline near"),
+    "part_overdue": _("Assisting part overdue"),
+    "supervision_order": _("Supervision order issued"),
+    "supervision_climb": _("Supervision order climbed a tier"),
+    "supervision_reply": _("Supervision order answered"),
+    "supervision_review": _("Supervision reply reviewed"),
 }
 
 
@@ -534,3 +564,198 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}"
+
+
+class WorkingHours(models.Model):
+    """A city's office hours and lunch break: every deadline counts working minutes inside them."""
+
+    tenant = models.OneToOneField(
+        Tenant, on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant")
+    )
+    start = models.TimeField(_("work starts"), default=datetime.time(8, 30))
+    end = models.TimeField(_("work ends"), default=datetime.time(17, 30))
+    lunch_start = models.TimeField(_("lunch break starts"), null=True, blank=True)
+    lunch_end = models.TimeField(_("lunch break ends"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("working hours")
+        verbose_name_plural = _("working hours")
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="cases_hours_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(lunch_start__isnull=True, lunch_end__isnull=True)
+                | Q(
+                    lunch_start__gt=F("start"),
+                    lunch_end__gt=F("lunch_start"),
+                    lunch_end__lt=F("end"),
+                ),
+                name="cases_hours_lunch_inside_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.start and self.end and self.end <= self.start:
+            raise ValidationError({"end": _("The working day must end after it starts.")})
+        if (self.lunch_start is None) != (self.lunch_end is None):
+            raise ValidationError({"lunch_end": _("Give both ends of the lunch break, or neither.")})
+        if (
+            self.lunch_start
+            and self.lunch_end
+            and not (self.start < self.lunch_start < self.lunch_end < self.end)
+        ):
+            raise ValidationError(
+                {"lunch_end": _("The lunch break must lie inside the working day and end after it starts.")}
+            )
+
+
+class SupervisionPolicy(models.Model):
+    """A city's grading of overdue cases (in working hours past the deadline) and the reply time of an order.
+
+    Overdue at all: an ordinary order (普通督办); `yellow_after_hours` late: a yellow card (黄牌);
+    `red_after_hours` late: a red card (红牌). The thresholds must increase.
+    """
+
+    tenant = models.OneToOneField(
+        Tenant, on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant")
+    )
+    yellow_after_hours = models.PositiveIntegerField(_("yellow card after (working hours late)"), default=8)
+    red_after_hours = models.PositiveIntegerField(_("red card after (working hours late)"), default=24)
+    reply_hours = models.PositiveIntegerField(
+        _("an order must be answered within (working hours)"), default=8
+    )
+
+    class Meta:
+        verbose_name = _("supervision policy")
+        verbose_name_plural = _("supervision policies")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(yellow_after_hours__gt=0, red_after_hours__gt=F("yellow_after_hours")),
+                name="cases_supervision_thresholds_increase",
+            ),
+            models.CheckConstraint(condition=Q(reply_hours__gt=0), name="cases_supervision_reply_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.yellow_after_hours}/{self.red_after_hours}/{self.reply_hours}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if not 0 < (self.yellow_after_hours or 0) < (self.red_after_hours or 0):
+            raise ValidationError(
+                {"red_after_hours": _("The thresholds must increase: 0 < yellow card < red card.")}
+            )
+        if not self.reply_hours:
+            raise ValidationError({"reply_hours": _("An order needs at least one working hour to answer.")})
+
+
+class Grade(models.IntegerChoices):
+    ORDINARY = 1, _("ordinary supervision")
+    YELLOW = 2, _("yellow card")
+    RED = 3, _("red card")
+
+
+class OrderStatus(models.TextChoices):
+    OPEN = "open", _("awaiting reply")
+    REPLIED = "replied", _("reply awaiting review")
+    CLOSED = "closed", _("reply accepted")
+    CLIMBED = "climbed", _("unanswered: climbed a tier")
+    SUPERSEDED = "superseded", _("superseded by a higher grade")
+    WITHDRAWN = "withdrawn", _("case finished")
+
+
+class SupervisionOrder(GridScoped):
+    """A supervision order (督办单) from a tier to the unit responsible for an overdue case or part.
+
+    The scan writes system orders with INSERT ... ON CONFLICT DO NOTHING on `key`
+    (case/part, deadline, grade, or the order it climbed from), so each is written once.
+    Carries the case's ancestor columns: scoped like the case.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="orders", verbose_name=_("case"))
+    part = models.ForeignKey(
+        CasePart,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("assisting part"),
+    )
+    deadline_seq = models.PositiveIntegerField(_("deadline number"), default=0)
+    tier = models.CharField(_("issued by tier"), max_length=10, choices=Tier.choices)
+    grade = models.PositiveSmallIntegerField(_("grade"), choices=Grade.choices)
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="orders", verbose_name=_("unit")
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("responsible person"),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.OPEN
+    )
+    key = models.CharField(_("key"), max_length=80)
+    manual = models.BooleanField(_("issued by hand"), default=False)
+    reason = models.TextField(_("reason"), blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("climbed from"),
+    )
+    created_at = models.DateTimeField(_("issued at"), default=timezone.now)
+    reply_due_at = models.DateTimeField(_("reply due at"))
+    reply = models.TextField(_("reply"), blank=True)
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    review_note = models.TextField(_("review note"), blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("supervision order")
+        verbose_name_plural = _("supervision orders")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "key"], name="cases_order_once_per_key"),
+        ]
+        indexes = [
+            models.Index(
+                F("tenant"), F("city"), F("created_at").desc(), F("id").desc(), name="cases_order_by_city"
+            ),
+            models.Index(
+                F("tenant"),
+                F("township"),
+                F("created_at").desc(),
+                F("id").desc(),
+                name="cases_order_by_township",
+            ),
+            models.Index(F("unit"), F("created_at").desc(), name="cases_order_by_unit"),
+            models.Index(F("person"), F("created_at").desc(), name="cases_order_by_person"),
+            models.Index(F("case"), F("created_at"), name="cases_order_by_case"),
+            # The climb scan: open orders whose reply is late.
+            models.Index(
+                fields=["tenant", "reply_due_at"], name="cases_order_reply_watch", condition=Q(status="open")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_grade_display()} #{self.pk}"

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from . import calendar
-from .models import Case, LimitUnit, Step, TimePolicy
+from .models import Case, LimitUnit, Step, SupervisionPolicy, TimePolicy
 
 # Used when the city has written no matching row: (limit, unit, yellow %, red %).
 DEFAULT_LIMITS: dict[str, tuple[int, str, int, int]] = {
@@ -32,8 +32,10 @@ class Deadline:
     minutes: int
 
 
-def limit_for(case: Case, step: str) -> Limit:
-    """The most specific policy row for (step, kind, severity, tier); blanks match anything (one query)."""
+def limit_for(case: Case, step: str, day_minutes: int = calendar.WORKDAY_MINUTES) -> Limit:
+    """The most specific policy row for (step, kind, severity, tier); blanks match anything (one query).
+
+    A limit in working days counts `day_minutes` (the city's working day) per day."""
     rows = list(
         TimePolicy.objects.filter(
             tenant_id=case.tenant_id,
@@ -46,13 +48,13 @@ def limit_for(case: Case, step: str) -> Limit:
     if rows:
         best = max(rows, key=lambda r: (bool(r.kind), bool(r.severity), bool(r.tier)))
         return Limit(
-            calendar.limit_minutes(best.limit, best.unit),
+            calendar.limit_minutes(best.limit, best.unit, day_minutes),
             best.yellow_percent,
             best.red_percent,
             f"policy #{best.pk}",
         )
     limit, unit, yellow, red = DEFAULT_LIMITS[step]
-    return Limit(calendar.limit_minutes(limit, unit), yellow, red, "default")
+    return Limit(calendar.limit_minutes(limit, unit, day_minutes), yellow, red, "default")
 
 
 def deadline_from(cal: calendar.WorkCalendar, start: dt.datetime, limit: Limit) -> Deadline:
@@ -62,3 +64,9 @@ def deadline_from(cal: calendar.WorkCalendar, start: dt.datetime, limit: Limit) 
         red_at=cal.add(start, limit.minutes * limit.red_percent // 100),
         minutes=limit.minutes,
     )
+
+
+def supervision_policy(tenant_id: int) -> SupervisionPolicy:
+    """The city's grading thresholds and reply time (the defaults when it has set none; one query)."""
+    found = SupervisionPolicy.objects.filter(tenant_id=tenant_id).first()
+    return found or SupervisionPolicy(tenant_id=tenant_id)

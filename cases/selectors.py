@@ -243,3 +243,106 @@ def calendar_days_visible(user: User | AnonymousUser) -> QuerySet[CalendarDay]:
     if scoping.is_unrestricted(user):
         return CalendarDay.objects.all()
     return CalendarDay.objects.filter(tenant_id=getattr(user, "tenant_id", None))
+
+
+# --- supervision orders ---------------------------------------------------------------------------
+
+from django.db.models import Count  # noqa: E402
+
+from .models import Grade, OrderStatus, SupervisionOrder  # noqa: E402
+
+
+def orders_visible(user: User | AnonymousUser) -> QuerySet[SupervisionOrder]:
+    """Orders on cases under the user's grid grants, plus the orders addressed to their units."""
+    if scoping.is_unrestricted(user):
+        return SupervisionOrder.objects.all()
+    if not (user.is_authenticated and user.is_active) or user.tenant_id is None:
+        return SupervisionOrder.objects.none()
+    grid = scoping.rows_filter(user, VIEW)
+    mine = Q(unit_id__in=sorted(unit_ids_of(user))) | Q(person_id=user.pk)
+    q = mine if grid is None else (grid | mine)
+    return SupervisionOrder.objects.filter(Q(tenant_id=user.tenant_id) & q)
+
+
+def order_list(
+    user: User | AnonymousUser,
+    *,
+    status: str = "",
+    grade: int | None = None,
+    tier: str = "",
+    township: int | None = None,
+    unit: int | None = None,
+) -> QuerySet[SupervisionOrder]:
+    qs = orders_visible(user)
+    if status:
+        qs = qs.filter(status=status)
+    if grade:
+        qs = qs.filter(grade=grade)
+    if tier:
+        qs = qs.filter(tier=tier)
+    if township:
+        qs = qs.filter(township_id=township)
+    if unit:
+        qs = qs.filter(unit_id=unit)
+    return qs.select_related("case", "unit", "person", "township").order_by("-created_at", "-id")
+
+
+def order_get(user: User | AnonymousUser, pk: Any) -> SupervisionOrder:
+    """One order in scope, or the same 404 for missing and not yours."""
+    return scoping.get_in_scope_or_404(
+        orders_visible(user).select_related(
+            "case", "unit", "person", "issued_by", "replied_by", "reviewed_by"
+        ),
+        pk=pk,
+    )
+
+
+def case_orders(case: Case) -> QuerySet[SupervisionOrder]:
+    """The orders of a case the caller has already fetched in scope."""
+    return SupervisionOrder.objects.filter(case_id=case.pk, tenant_id=case.tenant_id).select_related("unit")
+
+
+CARDS = (Grade.YELLOW, Grade.RED)
+
+
+def cards_by_unit(user: User | AnonymousUser, *, since: dt.datetime) -> QuerySet[Any]:
+    """Per unit: the yellow and red cards received since `since` (reports read these counts)."""
+    return (
+        orders_visible(user)
+        .filter(created_at__gte=since, grade__in=CARDS, unit__isnull=False)
+        .exclude(status=OrderStatus.WITHDRAWN)
+        .values("unit_id", "unit__name")
+        .annotate(
+            yellow=Count("pk", filter=Q(grade=Grade.YELLOW)),
+            red=Count("pk", filter=Q(grade=Grade.RED)),
+        )
+        .order_by("-red", "-yellow", "unit__name")
+    )
+
+
+def cards_by_person(user: User | AnonymousUser, *, since: dt.datetime) -> QuerySet[Any]:
+    """Per responsible person: the yellow and red cards received since `since`."""
+    return (
+        orders_visible(user)
+        .filter(created_at__gte=since, grade__in=CARDS, person__isnull=False)
+        .exclude(status=OrderStatus.WITHDRAWN)
+        .values("person_id", "person__full_name", "person__username")
+        .annotate(
+            yellow=Count("pk", filter=Q(grade=Grade.YELLOW)),
+            red=Count("pk", filter=Q(grade=Grade.RED)),
+        )
+        .order_by("-red", "-yellow", "person__username")
+    )
+
+
+def overdue_by_unit(user: User | AnonymousUser, *, since: dt.datetime) -> QuerySet[Any]:
+    """Per unit: cases that became overdue since `since` (one overdue mark per case and deadline)."""
+    from .models import DeadlineAlert
+
+    cases = cases_visible(user).values("pk")
+    return (
+        DeadlineAlert.objects.filter(case_id__in=cases, level=2, created_at__gte=since)
+        .values("case__responsible_unit_id", "case__responsible_unit__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+    )

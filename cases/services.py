@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Prefetch
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -44,7 +45,6 @@ from .models import (
     CaseEvent,
     CaseKind,
     CasePart,
-    DeadlineAlert,
     LimitUnit,
     PartStatus,
     Satisfaction,
@@ -93,8 +93,9 @@ def _start_deadline(case: Case, now: dt.datetime, changed: dict[str, Any]) -> No
     if not step or case.status not in TIMED_STATUSES:
         _clear_deadline(case, changed)
         return
-    limit = policy.limit_for(case, step)
-    deadline = policy.deadline_from(_calendar_for(case, now), now, limit)
+    cal = _calendar_for(case, now)
+    limit = policy.limit_for(case, step, cal.day_minutes)
+    deadline = policy.deadline_from(cal, now, limit)
     _set(
         case,
         changed,
@@ -124,6 +125,45 @@ def _explicit_deadline(case: Case, now: dt.datetime, due_at: dt.datetime, change
 
 def _clear_deadline(case: Case, changed: dict[str, Any]) -> None:
     _set(case, changed, due_at=None, yellow_at=None, red_at=None, step_started_at=None)
+
+
+# The moment the scan must look again, by the level the deadline has reached.
+_NEXT_BY_LEVEL = {
+    AlertLevel.NONE: "yellow_at",
+    AlertLevel.YELLOW: "due_at",
+    AlertLevel.RED: "yellow_card_at",
+    AlertLevel.YELLOW_CARD: "red_card_at",
+}
+_ARMING_FIELDS = frozenset({"due_at", "yellow_at", "status", "alert_level"})
+
+
+def _arm(case: Case, now: dt.datetime, changed: dict[str, Any]) -> None:
+    """The card thresholds (working time past the deadline) and the scan's next look at the case."""
+    if case.status not in TIMED_STATUSES or case.due_at is None:
+        _set(case, changed, yellow_card_at=None, red_card_at=None, next_check_at=None)
+        return
+    cal = _calendar_for(case, now)
+    rules_ = policy.supervision_policy(case.tenant_id)
+    _set(
+        case,
+        changed,
+        yellow_card_at=cal.add(case.due_at, rules_.yellow_after_hours * 60),
+        red_card_at=cal.add(case.due_at, rules_.red_after_hours * 60),
+    )
+    attr = _NEXT_BY_LEVEL.get(AlertLevel(case.alert_level))
+    _set(case, changed, next_check_at=getattr(case, attr) if attr else None)
+
+
+def _arm_part(part: CasePart, start: dt.datetime, cal: calendar.WorkCalendar, tenant_id: int) -> None:
+    """An assisting part's reminder (at 80 % of its span) and card thresholds, from its deadline."""
+    if part.due_at is None:
+        return
+    rules_ = policy.supervision_policy(tenant_id)
+    part.remind_at = start + (part.due_at - start) * 0.8
+    part.yellow_card_at = cal.add(part.due_at, rules_.yellow_after_hours * 60)
+    part.red_card_at = cal.add(part.due_at, rules_.red_after_hours * 60)
+    part.alert_level = AlertLevel.NONE
+    part.next_check_at = part.remind_at
 
 
 def _set(case: Case, changed: dict[str, Any], **values: Any) -> None:
@@ -282,6 +322,13 @@ def _transition(actor: User, case: Case, name: str, version: int | None) -> Iter
                     _start_deadline(fresh, step.now, step.changed)
             else:
                 _clear_deadline(fresh, step.changed)
+        if _ARMING_FIELDS & step.changed.keys():
+            _arm(fresh, step.now, step.changed)
+        if fresh.status in (Status.CLOSED, Status.MERGED):
+            # A finished or returned case: its open orders no longer wait for a reply.
+            from .supervision import orders_withdraw
+
+            orders_withdraw(case=fresh, now=step.now)
         step.set(updated_at=step.now)
         rows = Case.objects.filter(pk=fresh.pk, version=expected).update(
             version=F("version") + 1, **step.changed
@@ -408,6 +455,7 @@ def case_record(
         )
         changed: dict[str, Any] = {}
         _start_deadline(case, now, changed)
+        _arm(case, now, changed)
         case.full_clean(exclude=["tenant", "city", "township", "cell", "plot", "node", "reporter"])
         case.save()
         _event(
@@ -470,12 +518,15 @@ def case_dispatch(
                     due_at=_future(spec.due_at, step.now, "assists"),
                 )
             )
+        cal = _calendar_for(step.case, step.now)
         if any(p.due_at is None for p in parts):
             # A part without its own deadline gets the handling limit of the policy, from now.
-            limit = policy.limit_for(step.case, Step.HANDLING)
-            default_due = policy.deadline_from(_calendar_for(step.case, step.now), step.now, limit).due_at
+            limit = policy.limit_for(step.case, Step.HANDLING, cal.day_minutes)
+            default_due = policy.deadline_from(cal, step.now, limit).due_at
             for part in parts:
                 part.due_at = part.due_at or default_due
+        for part in parts:
+            _arm_part(part, step.now, cal, step.case.tenant_id)
         step.set(responsible_unit=unit, responsible_person=responsible_person, dispatched_by=actor)
         if explicit:
             step.set(status=Status.DISPATCHED)
@@ -597,7 +648,7 @@ def case_request_extension(
         raise ValidationError({"amount": [_("Ask for 1 to 1000 working days or hours.")]})
     with _transition(actor, case, "request_extension", version) as step:
         step.note = _reason(reason)
-        minutes = calendar.limit_minutes(amount, unit)
+        minutes = calendar.limit_minutes(amount, unit, _calendar_for(step.case, step.now).day_minutes)
         step.set(extension_requested_minutes=minutes, extension_reason=step.note)
         step.data = {"amount": amount, "unit": unit, "minutes": minutes}
         step.keep_deadline = True
@@ -742,7 +793,7 @@ def part_complete(*, actor: User, case: Case, note: str) -> CasePart:
         now = timezone.now()
         text = _reason(note, "note")
         rows = CasePart.objects.filter(pk=part.pk, status=PartStatus.OPEN).update(
-            status=PartStatus.DONE, done_at=now, done_by=actor, done_note=text
+            status=PartStatus.DONE, done_at=now, done_by=actor, done_note=text, next_check_at=None
         )
         if rows != 1:
             raise CaseConflict(_("This part was reported done meanwhile."))
@@ -850,62 +901,48 @@ def case_attach(*, actor: User, case: Case, upload: UploadedFile) -> CaseAttachm
     return attachment
 
 
-# --- deadlines ------------------------------------------------------------------------------------
+# --- notices --------------------------------------------------------------------------------------
+
+# Timeline actions that put something into people's inboxes: who is told.
+_NOTIFY = {
+    "dispatch": "unit",
+    "transfer": "unit",
+    "decide": "unit",
+    "reopen": "unit",
+    "reject": "unit",
+    "return": "dispatcher",
+}
 
 
-def deadline_alerts_raise(*, tenant_id: int, now: dt.datetime | None = None, batch: int = 500) -> int:
-    """Raise the yellow and red warnings that are due for one city; a second run raises none.
+def case_event_deliver(*, event_id: int) -> int:
+    """Inbox items for one timeline entry (a case sent, returned, reopened ...); a rerun adds none."""
+    event = CaseEvent.objects.select_related("case").filter(pk=event_id).first()
+    if event is None or event.action not in _NOTIFY:
+        return 0
+    from teams import inbox
 
-    A red warning is also the report to the tier above for supervision (督办). Returns how many
-    warnings were raised.
-    """
-    now = now or timezone.now()
-    raised = 0
-    candidates = list(
-        Case.objects.filter(
-            tenant_id=tenant_id, alert_level__lt=AlertLevel.RED, yellow_at__lte=now, status__in=TIMED_STATUSES
-        )
-        .order_by("yellow_at")
-        .values_list("pk", "deadline_seq", "alert_level", "red_at")[:batch]
+    case = event.case
+    if _NOTIFY[event.action] == "unit":
+        users = (case.responsible_person_id,) if case.responsible_person_id else ()
+        units = (case.responsible_unit_id,) if case.responsible_unit_id else ()
+        subject = _("%(action)s: %(title)s") % {"action": event.label, "title": case.title}
+    else:
+        users = (case.dispatched_by_id,) if case.dispatched_by_id else ()
+        units = ()
+        subject = _("Returned: %(title)s") % {"title": case.title}
+    users = tuple(u for u in users if u != event.actor_id)
+    return inbox.deliver_many(
+        tenant_id=case.tenant_id,
+        kind=f"case_{event.action}",
+        about_type="cases.case",
+        notices=[
+            inbox.Notice(
+                subject=subject,
+                url=reverse("cases:detail", args=[case.pk]),
+                key=f"case-event:{event.pk}",
+                about_id=case.pk,
+                users=users,
+                units=units,
+            )
+        ],
     )
-    for pk, seq, current, red_at in candidates:
-        level = AlertLevel.RED if red_at is not None and red_at <= now else AlertLevel.YELLOW
-        if level <= current:
-            continue
-        try:
-            with transaction.atomic():
-                DeadlineAlert.objects.create(
-                    tenant_id=tenant_id, case_id=pk, deadline_seq=seq, level=level, created_at=now
-                )
-                # Only if the case still has that deadline; a transition meanwhile started a new one.
-                rows = Case.objects.filter(pk=pk, deadline_seq=seq, alert_level__lt=level).update(
-                    alert_level=level
-                )
-                if rows != 1:
-                    raise _Stale
-                case = Case.objects.get(pk=pk)
-                if level == AlertLevel.RED:
-                    note = _("Overdue: reported to the tier above for supervision.")
-                else:
-                    note = _("The deadline is near.")
-                _event(
-                    case=case,
-                    actor=None,
-                    action="deadline_red" if level == AlertLevel.RED else "deadline_yellow",
-                    from_status=case.status,
-                    note=note,
-                    data={"deadline_seq": seq},
-                    at=now,
-                )
-            raised += 1
-        except (IntegrityError, _Stale):
-            continue
-    return raised
-
-
-class _Stale(Exception):
-    pass
-
-
-def tenant_ids_with_deadlines() -> list[int]:
-    return list(Tenant.objects.order_by("pk").values_list("pk", flat=True))

@@ -1,7 +1,8 @@
 """Thin Celery wrappers over the cases services: ids in, one service call, acks_late.
 
-The deadline sweep runs every ten minutes (ruian_grid/beat.py) and fans out one task per city;
-each is idempotent (a unique constraint per deadline and warning level), so reruns change nothing.
+The deadline scan runs every few minutes (ruian_grid/beat.py) and fans out one task per city; each
+is idempotent (conditional updates and unique keys), so a rerun, a duplicate or a redelivered task
+after a worker died changes nothing that was already done.
 """
 
 from __future__ import annotations
@@ -11,15 +12,15 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
-from . import services
+from . import services, supervision
 
 log = logging.getLogger(__name__)
 
 
 @shared_task(name="cases.deadline_sweep", acks_late=True)
 def deadline_sweep() -> int:
-    """Fan out one deadline check per city."""
-    tenant_ids = services.tenant_ids_with_deadlines()
+    """Fan out one deadline scan per city."""
+    tenant_ids = supervision.tenant_ids()
     for tenant_id in tenant_ids:
         deadline_check.delay(tenant_id)
     return len(tenant_ids)
@@ -33,11 +34,17 @@ def deadline_sweep() -> int:
     max_retries=3,
 )
 def deadline_check(tenant_id: int) -> int:
-    """Raise the due yellow and red warnings of one city."""
-    return services.deadline_alerts_raise(tenant_id=tenant_id)
+    """Raise the due reminders, overdue marks and cards of one city and climb late orders."""
+    return supervision.deadlines_scan(tenant_id=tenant_id).advanced
 
 
-@shared_task(name="cases.event_notify", acks_late=True)
-def case_event_notify(event_id: int) -> None:
-    """Where notifications (SMS, app push) will hang; for now the event is logged."""
-    log.info("case event %s recorded", event_id)
+@shared_task(
+    name="cases.event_notify",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def case_event_notify(event_id: int) -> int:
+    """Inbox items for one timeline entry."""
+    return services.case_event_deliver(event_id=event_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import supervision_views, views
 
 app_name = "cases"
 urlpatterns = [
@@ -10,4 +10,8 @@ urlpatterns = [
     path("<int:pk>/do/<slug:action>/", views.case_act, name="act"),
     path("<int:pk>/files/", views.case_upload, name="upload"),
     path("<int:pk>/files/<int:attachment_pk>/", views.case_file, name="file"),
+    path("<int:pk>/supervise/", supervision_views.order_issue, name="order_issue"),
+    path("supervision/", supervision_views.order_list, name="orders"),
+    path("supervision/export.xlsx", supervision_views.order_export, name="orders_export"),
+    path("supervision/<int:pk>/", supervision_views.order_detail, name="order"),
 ]

@@ -20,9 +20,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from ruian_grid.scoped import scoped_view
 
-from . import actions, rules, selectors, services
+from . import actions, rules, selectors, services, supervision
 from .forms import ACTION_FORMS, CaseFilterForm, CaseRecordForm, UploadForm
-from .models import Case
+from .models import Case, Grade
 
 PAGE_SIZE = 30
 
@@ -123,6 +123,9 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "case": case,
             "timeline": selectors.case_timeline(case),
+            "orders": selectors.case_orders(case),
+            "may_supervise": case.is_open and supervision.may_issue(request.user, case),
+            "grades": Grade.choices,
             "action_forms": forms,
             "upload_form": UploadForm(),
             "overdue": case.is_overdue(),

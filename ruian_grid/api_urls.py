@@ -4,14 +4,18 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from cases.api import CaseViewSet, UnitViewSet
+from cases.supervision_api import OrderViewSet
 from grids.api import GridNodeViewSet
 from grids.registry import api as registry_api
 from ruian_grid.signin import TokenView
+from teams.api import InboxViewSet
 
 router = DefaultRouter()
 router.register("grids", GridNodeViewSet, basename="grid")
 router.register("cases", CaseViewSet, basename="case")
 router.register("units", UnitViewSet, basename="unit")
+router.register("supervision-orders", OrderViewSet, basename="supervision-order")
+router.register("inbox", InboxViewSet, basename="inbox")
 # The grid database (grids/registry).
 router.register("registry/households", registry_api.HouseholdViewSet, basename="registry-household")
 router.register("registry/residents", registry_api.ResidentViewSet, basename="registry-resident")

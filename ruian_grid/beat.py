@@ -6,8 +6,10 @@ Apps add their entries here (times in Asia/Shanghai).
 """
 
 SCHEDULE: dict[str, dict] = {
-    # cases: yellow/red deadline warnings and overdue supervision, every ten minutes.
-    "cases-deadline-sweep": {"task": "cases.deadline_sweep", "crontab": {"minute": "*/10"}, "kwargs": {}},
+    # cases: reminders, overdue marks, graded supervision orders and their climbing, every five minutes.
+    "cases-deadline-sweep": {"task": "cases.deadline_sweep", "crontab": {"minute": "*/5"}, "kwargs": {}},
+    # teams: send the outbox (e-mail, SMS) every minute; failed sends wait their back-off.
+    "teams-deliveries-send": {"task": "teams.deliveries_send", "crontab": {"minute": "*"}, "kwargs": {}},
     # registry: delete refused-row files after 7 days (they hold what the uploader typed), close stuck imports.
     "registry-purge-import-files": {
         "task": "registry.purge_import_files",

@@ -82,6 +82,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "teams.context_processors.inbox",
             ],
         },
     },
@@ -241,13 +242,24 @@ CELERY_BROKER_URL = env.str(
     "CELERY_BROKER_URL", default=REDIS_URL or f"sqla+sqlite:///{VAR_DIR / 'broker.sqlite3'}"
 )
 CELERY_RESULT_BACKEND = None
-CELERY_TIMEZONE = TIME_ZONE
+# Set explicitly, whatever TIME_ZONE becomes: every crontab (ruian_grid/beat.py) is read in it.
+CELERY_TIMEZONE = "Asia/Shanghai"
+CELERY_ENABLE_UTC = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Notifications (teams/channels.py): the class sending each channel; e-mail uses EMAIL_BACKEND.
+TEAMS_CHANNELS = {
+    "email": env.str("TEAMS_EMAIL_CHANNEL", default="teams.channels.EmailChannel"),
+    "sms": env.str("TEAMS_SMS_CHANNEL", default="teams.channels.LoggingSMSChannel"),
+}
+TEAMS_DELIVERY_MAX_ATTEMPTS = env.int("TEAMS_DELIVERY_MAX_ATTEMPTS", default=6)
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@ruian-grid.invalid")
+SITE_URL = env.str("SITE_URL", default="http://localhost:8000")
 HEALTHZ_BROKER_TIMEOUT = env.float("HEALTHZ_BROKER_TIMEOUT", default=2.0)
 # Seconds a request waits for the broker after its commit; past that the outbox relay sends the work.
 OUTBOX_BROKER_TIMEOUT = env.float("OUTBOX_BROKER_TIMEOUT", default=2.0)

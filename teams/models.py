@@ -124,3 +124,7 @@ class Membership(models.Model):
 
         if self.user_id and self.unit_id and self.user.tenant_id != self.unit.tenant_id:
             raise ValidationError({"user": _("The person belongs to another city.")})
+
+
+# Inbox and delivery outbox (teams/inbox_models.py).
+from .inbox_models import CityChannel, Delivery, InboxItem  # noqa: E402, F401

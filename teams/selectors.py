@@ -23,3 +23,25 @@ def user_list(*, actor: User | AnonymousUser, perm: str = "manage_grid") -> Quer
     if tenant_id is None:
         return qs.none()
     return qs.filter(tenant_id=tenant_id, home_node__in=scoping.scope_nodes(actor, perm).values("pk"))
+
+
+# --- the inbox ----------------------------------------------------------------------------------
+
+from .inbox_models import InboxItem  # noqa: E402
+
+
+def inbox_items(actor: User | AnonymousUser, *, unread_only: bool = False) -> QuerySet[InboxItem]:
+    """The actor's own inbox, newest first (nobody reads another person's inbox)."""
+    if not (actor.is_authenticated and actor.is_active):
+        return InboxItem.objects.none()
+    qs = InboxItem.objects.filter(user_id=actor.pk)
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True)
+    return qs.order_by("-created_at", "-id")
+
+
+def inbox_unread_count(actor: User | AnonymousUser) -> int:
+    """One COUNT over the partial index of unread items."""
+    if not (actor.is_authenticated and actor.is_active):
+        return 0
+    return InboxItem.objects.filter(user_id=actor.pk, read_at__isnull=True).count()

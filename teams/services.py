@@ -84,3 +84,25 @@ def membership_add(*, actor: User | None, unit: Unit, user: User, role: str = "m
         membership, _created = Membership.objects.get_or_create(unit=unit, user=user, defaults={"role": role})
     forget_units(user)
     return membership
+
+
+# --- the inbox -----------------------------------------------------------------------------------
+
+from django.utils import timezone  # noqa: E402
+
+from .inbox_models import InboxItem  # noqa: E402
+
+
+def inbox_mark_read(*, actor: User, item: InboxItem) -> InboxItem:
+    """Mark one of the actor's items read (reading it again changes nothing)."""
+    if item.user_id != actor.pk:
+        raise ValidationError(_("This item is not in your inbox."))
+    now = timezone.now()
+    if InboxItem.objects.filter(pk=item.pk, user_id=actor.pk, read_at__isnull=True).update(read_at=now):
+        item.read_at = now
+    return item
+
+
+def inbox_mark_all_read(*, actor: User) -> int:
+    """Mark every unread item of the actor read; returns how many changed."""
+    return InboxItem.objects.filter(user_id=actor.pk, read_at__isnull=True).update(read_at=timezone.now())

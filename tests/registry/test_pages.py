@@ -32,8 +32,9 @@ def test_every_registry_page_is_scoped_and_sign_in_only():
 
 def test_index_lists_plots_in_scope_with_household_counts(cast, people, django_assert_max_num_queries):
     client = login(cast.township_a_staff)
-    # session, user, grants, plot page, household counts of the page's plots (no COUNT of the plots)
-    with django_assert_max_num_queries(5):
+    # session, user, grants, plot page, household counts of the page's plots (no COUNT of the plots),
+    # the header's unread inbox count
+    with django_assert_max_num_queries(6):
         response = client.get("/registry/")
     assert response.status_code == 200
     body = response.content.decode()
@@ -47,8 +48,8 @@ def test_plot_page_refuses_another_township_then_shows_it_to_its_own_staff(
     url = reverse("registry:plot", args=[cast.plot_a1.pk])
     assert login(cast.township_b_staff).get(url).status_code == 404
     client = login(cast.township_a_staff)
-    # session, user, grants (view), plot, households page, count (capped), grants (manage)
-    with django_assert_max_num_queries(7):
+    # session, user, grants (view), plot, households page, count (capped), grants (manage), unread inbox count
+    with django_assert_max_num_queries(8):
         response = client.get(url)
     assert response.status_code == 200
     assert "JS-0001" in response.content.decode()
@@ -308,8 +309,9 @@ def test_household_list_pages_by_keyset_and_more_appends_the_next_rows(cast, dja
 
     numbers = _households(cast, 120)
     client = login(cast.township_a_staff)
-    # session, user, grants, page of households with resident counts, count (capped at 1,000)
-    with django_assert_max_num_queries(5):
+    # session, user, grants, page of households with resident counts, count (capped at 1,000),
+    # the header's unread inbox count
+    with django_assert_max_num_queries(6):
         body = client.get("/registry/households/").content.decode()
     assert '<span class="badge">120</span>' in body
     seen = re.findall(r">(KS-\d{4})<", body)
@@ -323,7 +325,7 @@ def test_household_list_pages_by_keyset_and_more_appends_the_next_rows(cast, dja
         )
         assert 'hx-swap="beforeend"' in body and 'hx-select-oob="#pager"' in body
         query = more.group(1).replace("&amp;", "&")
-        with django_assert_max_num_queries(5):  # the same queries, however deep the page
+        with django_assert_max_num_queries(6):  # the same queries, however deep the page
             body = client.get("/registry/households/?" + query, HTTP_HX_REQUEST="true").content.decode()
         seen += re.findall(r">(KS-\d{4})<", body)
     assert seen == numbers  # every household once, in number order

@@ -1,0 +1,184 @@
+"""The one way any app puts something into people's inboxes.
+
+    from teams import inbox
+    inbox.deliver(tenant_id=case.tenant_id, kind="case_sent", recipients=[unit, person],
+                  subject=..., url=..., about=("cases.case", case.pk), key=f"case-event:{event.pk}")
+
+Recipients are users and/or units (a unit means its members at delivery time). The key is unique per
+recipient, so a retried or duplicated call delivers nothing new (INSERT ... ON CONFLICT DO NOTHING).
+Items of kinds a city sends through a channel (e-mail, SMS) also get an outbox row each, in the same
+transaction; `teams.delivery.deliveries_send` sends them later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .inbox_models import InboxItem
+from .models import Membership, Unit, User
+
+_BATCH = 5000
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One item to deliver: to these users and the members of these units (ids), once per key."""
+
+    subject: str
+    url: str
+    key: str
+    about_id: int | None = None
+    users: Sequence[int] = field(default_factory=tuple)
+    units: Sequence[int] = field(default_factory=tuple)
+
+
+def deliver(
+    *,
+    tenant_id: int,
+    kind: str,
+    recipients: Iterable[User | Unit | None],
+    subject: str,
+    url: str = "",
+    about: tuple[str, int] | None = None,
+    key: str,
+) -> int:
+    """Deliver one item to users and units' members; returns how many new inbox rows were written."""
+    users = tuple(r.pk for r in recipients if isinstance(r, User))
+    units = tuple(r.pk for r in recipients if isinstance(r, Unit))
+    about_type, about_id = about if about else ("", None)
+    notice = Notice(subject=subject, url=url, key=key, about_id=about_id, users=users, units=units)
+    return deliver_many(tenant_id=tenant_id, kind=kind, about_type=about_type, notices=[notice])
+
+
+def deliver_many(
+    *,
+    tenant_id: int,
+    kind: str,
+    about_type: str,
+    notices: Sequence[Notice],
+    now: dt.datetime | None = None,
+) -> int:
+    """Deliver many items of one kind at once (a set-based caller such as the deadline scan).
+
+    Units become their members with one query; rows go in by the thousand with ON CONFLICT DO
+    NOTHING; then the outbox rows for the city's channels. Returns the new inbox rows.
+    """
+    if not notices:
+        return 0
+    now = now or timezone.now()
+    unit_ids = {u for n in notices for u in n.units}
+    members: dict[int, list[int]] = {}
+    if unit_ids:
+        rows = Membership.objects.filter(
+            unit_id__in=unit_ids, unit__tenant_id=tenant_id, user__is_active=True
+        ).values_list("unit_id", "user_id")
+        for unit_id, user_id in rows:
+            members.setdefault(unit_id, []).append(user_id)
+    tenant_users = _active_users(tenant_id, {u for n in notices for u in n.users})
+    rows_out: list[tuple[int, str, str, str, int | None, str]] = []
+    for n in notices:
+        seen: set[int] = set()
+        for user_id in (
+            *[u for u in n.users if u in tenant_users],
+            *[m for u in n.units for m in members.get(u, ())],
+        ):
+            if user_id in seen:
+                continue
+            seen.add(user_id)
+            rows_out.append((user_id, n.subject[:200], n.url[:300], n.key[:120], n.about_id, ""))
+    written = 0
+    with transaction.atomic():
+        for start in range(0, len(rows_out), _BATCH):
+            written += _insert(tenant_id, kind, about_type, rows_out[start : start + _BATCH], now)
+        if written:
+            _outbox(tenant_id, kind, now)
+    return written
+
+
+def _active_users(tenant_id: int, ids: set[int]) -> set[int]:
+    if not ids:
+        return set()
+    return set(
+        User.objects.filter(pk__in=ids, tenant_id=tenant_id, is_active=True).values_list("pk", flat=True)
+    )
+
+
+def _insert(
+    tenant_id: int,
+    kind: str,
+    about_type: str,
+    rows: list[tuple[int, str, str, str, int | None, str]],
+    now: dt.datetime,
+) -> int:
+    if connection.vendor == "postgresql":
+        # One statement per batch: arrays in, ON CONFLICT on (user, key) out.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                INSERT INTO teams_inboxitem
+                    (tenant_id, user_id, kind, subject, url, about_type, about_id, key, created_at, read_at)
+                SELECT %s, r.user_id, %s, r.subject, r.url, %s, r.about_id, r.key, %s, NULL
+                FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::bigint[])
+                    AS r(user_id, subject, url, key, about_id)
+                ON CONFLICT DO NOTHING
+                """,
+                [
+                    tenant_id,
+                    kind,
+                    about_type,
+                    now,
+                    [r[0] for r in rows],
+                    [r[1] for r in rows],
+                    [r[2] for r in rows],
+                    [r[3] for r in rows],
+                    [r[4] for r in rows],
+                ],
+            )
+            return cursor.rowcount
+    before = InboxItem.objects.filter(tenant_id=tenant_id, created_at=now).count()
+    InboxItem.objects.bulk_create(
+        [
+            InboxItem(
+                tenant_id=tenant_id,
+                user_id=r[0],
+                kind=kind,
+                subject=r[1],
+                url=r[2],
+                key=r[3],
+                about_type=about_type,
+                about_id=r[4],
+                created_at=now,
+            )
+            for r in rows
+        ],
+        ignore_conflicts=True,
+    )
+    return InboxItem.objects.filter(tenant_id=tenant_id, created_at=now).count() - before
+
+
+def _outbox(tenant_id: int, kind: str, now: dt.datetime) -> None:
+    """One outbox row per new item and active channel of the city that sends this kind."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO teams_delivery
+                (tenant_id, item_id, channel, status, attempts, next_attempt_at, last_error, created_at)
+            SELECT i.tenant_id, i.id, c.channel, 'pending', 0, %s, '', %s
+            FROM teams_inboxitem i
+            JOIN teams_citychannel c ON c.tenant_id = i.tenant_id AND c.is_active
+            WHERE i.tenant_id = %s AND i.created_at = %s AND i.kind = %s
+              AND (c.kinds = '' OR (',' || c.kinds || ',') LIKE ('%%,' || i.kind || ',%%'))
+            ON CONFLICT DO NOTHING
+            """,
+            [
+                *(connection.ops.adapt_datetimefield_value(now),) * 2,
+                tenant_id,
+                connection.ops.adapt_datetimefield_value(now),
+                kind,
+            ],
+        )
