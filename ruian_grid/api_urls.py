@@ -7,11 +7,17 @@ from cases.api import CaseViewSet, UnitViewSet
 from grids.api import GridNodeViewSet
 from grids.registry import api as registry_api
 from ruian_grid.signin import TokenView
+from teams import api as teams_api
 
 router = DefaultRouter()
 router.register("grids", GridNodeViewSet, basename="grid")
 router.register("cases", CaseViewSet, basename="case")
 router.register("units", UnitViewSet, basename="unit")
+# People and field work (teams).
+router.register("teams", teams_api.TeamViewSet, basename="team")
+router.register("assignments", teams_api.AssignmentViewSet, basename="assignment")
+router.register("visits", teams_api.VisitViewSet, basename="visit")
+router.register("visit-cadences", teams_api.CadenceViewSet, basename="visit-cadence")
 # The grid database (grids/registry).
 router.register("registry/households", registry_api.HouseholdViewSet, basename="registry-household")
 router.register("registry/residents", registry_api.ResidentViewSet, basename="registry-resident")
