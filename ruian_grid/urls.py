@@ -31,5 +31,6 @@ urlpatterns = [
     path("api/v1/", include("ruian_grid.api_urls")),
     path("cases/", include("cases.urls")),
     path("registry/", include("grids.registry.urls")),
+    path("", include("teams.urls")),
     path("", include("grids.urls")),
 ]

@@ -101,7 +101,9 @@ def _more_plots(cast, field, n):
 
 
 @pytest.mark.parametrize("extra", [0, 6])
-def test_coverage_runs_a_constant_number_of_queries(cast, field, client, extra, django_assert_max_num_queries):
+def test_coverage_runs_a_constant_number_of_queries(
+    cast, field, client, extra, django_assert_max_num_queries
+):
     _more_plots(cast, field, extra)
     client.force_login(cast.township_a_staff)
     client.get("/api/v1/teams/")  # warm the session

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "teams"
+urlpatterns = [
+    path("field/", views.my_plots, name="my_plots"),
+    path("field/visit/", views.visit_form, name="visit_form"),
+    path("field/visits/<int:pk>/", views.visit_detail, name="visit"),
+    path("field/sw.js", views.service_worker, name="service_worker"),
+    path("teams/coverage/<int:pk>/", views.coverage, name="coverage"),
+    path("teams/plots/<int:pk>/assign/", views.plot_assign, name="assign"),
+]
