@@ -156,7 +156,7 @@ class PlotAssignment(GridScoped):
 
     One open assignment per plot (a partial unique index); reassigning closes the open one. The grid
     node's `responsible` column is a copy of the open assignment's member, written only by
-    `teams.services.plot_assign` in the same transaction (decision 0301).
+    `teams.services.plot_assign` in the same transaction (decision 0901).
     """
 
     FOLLOWS_GRID = True

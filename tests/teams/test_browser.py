@@ -85,7 +85,11 @@ def test_a_visit_recorded_offline_is_stored_once_when_the_network_returns(cast, 
     page.evaluate("window.dispatchEvent(new Event('online'))")
     page.wait_for_timeout(300)
     visit = Visit.objects.get()
-    assert (visit.household_id, visit.visitor_id, visit.heard) == (household.pk, field.member.pk, "户主反映路灯不亮")
+    assert (visit.household_id, visit.visitor_id, visit.heard) == (
+        household.pk,
+        field.member.pk,
+        "户主反映路灯不亮",
+    )
     context.close()
 
 
