@@ -7,7 +7,7 @@ A visit is created with a client-made `client_id` (a UUID): sending it again ans
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
@@ -83,6 +83,11 @@ class CoverageSerializer(serializers.Serializer):
         return [{"id": c.pk, "name": c.name, "plots": c.plots, "covered": c.covered} for c in cov.children]
 
 
+def _actor(request: Request) -> User:
+    """The signed-in user (the API's default permission class refuses anonymous requests)."""
+    return cast(User, request.user)
+
+
 def _node_param(request: Request) -> GridNode:
     return scoping.get_node_or_404(request.user, request.query_params.get("node"))
 
@@ -108,7 +113,7 @@ class TeamViewSet(ScopedReadOnlyViewSet):
             raise serializers.ValidationError({"user": [_("No such person in this city.")]})
         with service_errors_as_400():
             services.team_member_add(
-                actor=request.user,
+                actor=_actor(request),
                 team=team,
                 user=user,
                 role=data.validated_data["role"],
@@ -149,14 +154,19 @@ class TeamViewSet(ScopedReadOnlyViewSet):
                         "plot": a.plot_id,
                         "name": a.plot.name,
                         "duties": a.duties,
-                        "households": a.household_count,
-                        "visited_this_month": a.visited_this_month,
-                        "due": a.due_count,
+                        "households": getattr(a, "household_count", 0),
+                        "visited_this_month": getattr(a, "visited_this_month", 0),
+                        "due": getattr(a, "due_count", 0),
                     }
                     for a in plots
                 ],
                 "due": [
-                    {"household": h.pk, "number": h.number, "address": h.address, "last_visit": h.last_visit}
+                    {
+                        "household": h.pk,
+                        "number": h.number,
+                        "address": h.address,
+                        "last_visit": getattr(h, "last_visit", None),
+                    }
                     for h in due
                 ],
             }
@@ -205,7 +215,7 @@ class AssignmentViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOn
             raise serializers.ValidationError({"member": [_("No such person.")]})
         with service_errors_as_400():
             assignment = services.plot_assign(
-                actor=request.user, plot=plot, member=member, duties=data.validated_data["duties"]
+                actor=_actor(request), plot=plot, member=member, duties=data.validated_data["duties"]
             )
         return Response(AssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED)
 
@@ -224,17 +234,20 @@ class CadenceViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOnlyM
 
     def get_queryset(self) -> QuerySet[VisitCadence]:
         tenant_id = scoping.tenant_of(self.request.user)
+        if tenant_id is None:
+            return VisitCadence.objects.none()
         return VisitCadence.objects.filter(tenant_id=tenant_id).order_by("interval_days", "tag")
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = CadenceSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        if scoping.tenant_of(request.user) is None:
+        tenant_id = scoping.tenant_of(request.user)
+        if tenant_id is None:
             raise PermissionDenied(_("Only the city sets the visit cadence."))
         with service_errors_as_400():
             cadence = services.cadence_set(
-                actor=request.user,
-                tenant_id=request.user.tenant_id,
+                actor=_actor(request),
+                tenant_id=tenant_id,
                 tag=data.validated_data["tag"],
                 interval_days=data.validated_data["interval_days"],
             )
@@ -306,7 +319,7 @@ class VisitViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOnlyMod
         with service_errors_as_400():
             try:
                 visit, created = services.visit_record(
-                    actor=request.user,
+                    actor=_actor(request),
                     client_id=v["client_id"],
                     household_id=v["household"],
                     visited_on=v["visited_on"],

@@ -357,7 +357,7 @@ def visit_record(
                     visit=visit,
                     name=name,
                     content_type=content_type,
-                    size=upload.size,
+                    size=upload.size or 0,
                 )
                 photo.file.save(name, upload, save=False)
                 saved_files.append(photo)
