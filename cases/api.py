@@ -149,6 +149,7 @@ class CaseDetailSerializer(CaseListSerializer):
             "parties",
             "source",
             "source_ref",
+            "visit",
             "reporter",
             "dispatched_by",
             "merged_into",
@@ -367,6 +368,15 @@ def _transition_view(name: str):  # noqa: ANN202
     )(routed)
 
 
+class CaseFromVisitSerializer(serializers.Serializer):
+    visit = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=CaseKind.choices)
+    sub_kind = serializers.ChoiceField(choices=SubKind.choices, default=SubKind.OTHER)
+    severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.GENERAL)
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+
+
 class CaseViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     """Cases in the user's scope: list (keyset pages), detail, record, transitions, files, timeline."""
 
@@ -416,6 +426,23 @@ class CaseViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
             case = services.case_record(actor=request.user, node=node, **values)
         fresh = selectors.case_get(request.user, case.pk)
         return Response(CaseDetailSerializer(fresh, context=self.get_serializer_context()).data, status=201)
+
+    @extend_schema(
+        request=CaseFromVisitSerializer, responses={201: CaseDetailSerializer, 200: CaseDetailSerializer}
+    )
+    @action(detail=False, methods=["post"], url_path="from-visit")
+    def from_visit(self, request: Request) -> Response:
+        """Raise the case a visit called for (its outcome "raise a case"): linked to the visit, at its
+        plot, with its photos. One case per visit: sending it again answers 200 with that case."""
+        data = CaseFromVisitSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        visit = selectors.visit_get(request.user, values.pop("visit"))
+        with service_errors_as_400():
+            case, created = services.case_raise_from_visit(actor=request.user, visit=visit, **values)
+        fresh = selectors.case_get(request.user, case.pk)
+        body = CaseDetailSerializer(fresh, context=self.get_serializer_context()).data
+        return Response(body, status=201 if created else 200)
 
     @extend_schema(responses={200: EventSerializer(many=True)})
     @action(detail=True, methods=["get"], pagination_class=None)

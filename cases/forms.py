@@ -238,3 +238,15 @@ class CaseFilterForm(forms.Form):
 
 class UploadForm(forms.Form):
     file = forms.FileField(label=_("Photo or document"))
+
+
+class CaseFromVisitForm(forms.Form):
+    """Raise a case from a visit: the grid, source, address and photos come from the visit."""
+
+    kind = forms.ChoiceField(choices=CaseKind.choices, label=_("Kind"))
+    sub_kind = forms.ChoiceField(choices=SubKind.choices, label=_("Sub-kind"), initial=SubKind.OTHER)
+    severity = forms.ChoiceField(choices=Severity.choices, label=_("Severity"), initial=Severity.GENERAL)
+    title = forms.CharField(max_length=200, label=_("Title"))
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, label=_("Description")
+    )

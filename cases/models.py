@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import GridNode, GridScoped, Level, Tenant
-from teams.models import Unit
+from teams.models import Unit, Visit
 
 # Longest free texts accepted (forms, API and services check them; a longer text is refused, not cut).
 DESCRIPTION_MAX = 5000
@@ -168,6 +168,14 @@ class Case(GridScoped):
     source = models.CharField(_("source"), max_length=16, choices=Source.choices)
     source_ref = models.CharField(
         _("source reference"), max_length=64, blank=True, help_text=_("e.g. the visit it was raised from")
+    )
+    visit = models.OneToOneField(
+        Visit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="case",
+        verbose_name=_("raised from visit"),
     )
     severity = models.CharField(
         _("severity"), max_length=10, choices=Severity.choices, default=Severity.GENERAL

@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from grids import scoping
 from grids.models import GridNode, Level
-from teams.models import Unit, User
+from teams.models import Unit, User, Visit
+from teams.selectors import visits_visible
 from teams.units import unit_ids_of, units_of, units_visible
 
 from .models import (
@@ -346,3 +347,13 @@ def overdue_by_unit(user: User | AnonymousUser, *, since: dt.datetime) -> QueryS
         .annotate(n=Count("pk"))
         .order_by("-n")
     )
+
+
+def visit_get(user: User | AnonymousUser, pk: Any) -> Visit:
+    """A visit in the user's grid (the visits' own selector), else 404."""
+    return scoping.get_in_scope_or_404(visits_visible(user), pk=pk)
+
+
+def case_of_visit(user: User | AnonymousUser, visit: Visit) -> Case | None:
+    """The case already raised from this visit, if the user may see it."""
+    return cases_visible(user).filter(visit=visit).first()

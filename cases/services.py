@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Prefetch
 from django.urls import reverse
 from django.utils import timezone
@@ -29,7 +29,7 @@ from grids import scoping
 from grids.models import GridNode, Level, Tenant
 from grids.registry import crypto
 from ruian_grid.outbox import services as outbox
-from teams.models import Membership, Unit
+from teams.models import Membership, Unit, Visit, VisitOutcome
 
 from . import calendar, images, policy, rules
 from .models import (
@@ -396,6 +396,7 @@ def case_record(
     parties: Sequence[dict[str, str]] | None = None,
     source_ref: str = "",
     uploads: Sequence[UploadedFile] = (),
+    visit: Visit | None = None,
 ) -> Case:
     """Record a case at a grid node in the actor's `record_case` scope; its acceptance clock starts.
 
@@ -442,6 +443,7 @@ def case_record(
             sub_kind=sub_kind,
             source=source,
             source_ref=source_ref,
+            visit=visit,
             severity=severity,
             title=title.strip(),
             description=description,
@@ -470,6 +472,62 @@ def case_record(
         for upload, name, content_type in checked:
             _store(actor=actor, case=case, upload=upload, name=name, content_type=content_type)
     return case
+
+
+def case_raise_from_visit(
+    *,
+    actor: User,
+    visit: Visit,
+    kind: str,
+    title: str,
+    sub_kind: str = "other",
+    severity: str = Severity.GENERAL,
+    description: str = "",
+    uploads: Sequence[UploadedFile] = (),
+) -> tuple[Case, bool]:
+    """Raise a case from a visit (the visit's "raise a case" outcome): recorded at the visit's plot,
+    linked to the visit, carrying the visit's photos. `(case, created)`: one case per visit (a unique
+    constraint), so raising it again returns the case already raised."""
+    existing = Case.objects.filter(visit=visit).first()
+    if existing is not None:
+        return existing, False
+    if visit.visitor_id != actor.pk:
+        raise ValidationError({"visit": [_("Only the member who made the visit raises its case.")]})
+    if visit.outcome != VisitOutcome.CASE:
+        raise ValidationError({"visit": [_("This visit did not end with “raise a case”.")]})
+    plot = GridNode.objects.get(pk=visit.plot_id)
+    text = description or "\n".join(part for part in (visit.seen, visit.heard) if part)
+    try:
+        with transaction.atomic():
+            case = case_record(
+                actor=actor,
+                node=plot,
+                kind=kind,
+                title=title,
+                source=Source.VISIT,
+                sub_kind=sub_kind,
+                severity=severity,
+                description=text,
+                address=visit.household.address,
+                uploads=uploads,
+                visit=visit,
+            )
+            for photo in visit.photos.all():
+                # A copy: the case's file goes with the case, the visit keeps its own.
+                with photo.file.open("rb") as source:
+                    _store(
+                        actor=actor,
+                        case=case,
+                        upload=source,
+                        name=photo.name,
+                        content_type=photo.content_type,
+                    )
+    except IntegrityError:
+        existing = Case.objects.filter(visit=visit).first()
+        if existing is None:
+            raise
+        return existing, False
+    return case, True
 
 
 # --- the transitions ------------------------------------------------------------------------------

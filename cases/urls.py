@@ -6,6 +6,7 @@ app_name = "cases"
 urlpatterns = [
     path("", views.case_list, name="list"),
     path("new/", views.case_new, name="new"),
+    path("from-visit/<int:visit_pk>/", views.case_from_visit, name="from_visit"),
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/do/<slug:action>/", views.case_act, name="act"),
     path("<int:pk>/files/", views.case_upload, name="upload"),

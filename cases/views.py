@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from ruian_grid.scoped import scoped_view
 
 from . import actions, rules, selectors, services, supervision
-from .forms import ACTION_FORMS, CaseFilterForm, CaseRecordForm, UploadForm
+from .forms import ACTION_FORMS, CaseFilterForm, CaseFromVisitForm, CaseRecordForm, UploadForm
 from .models import Case, Grade
 
 PAGE_SIZE = 30
@@ -101,6 +101,33 @@ def case_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Case %s recorded.") % case.number)
             return redirect("cases:detail", pk=case.pk)
     return render(request, "cases/new.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@scoped_view
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_from_visit(request: HttpRequest, visit_pk: int) -> HttpResponse:
+    """Raise the case a visit called for: linked to the visit, at its plot, with its photos."""
+    visit = selectors.visit_get(request.user, visit_pk)
+    existing = selectors.case_of_visit(request.user, visit)
+    if existing is not None:
+        return redirect("cases:detail", pk=existing.pk)
+    initial = {"description": "\n".join(p for p in (visit.seen, visit.heard) if p)}
+    form = CaseFromVisitForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case, _created = services.case_raise_from_visit(
+                actor=request.user, visit=visit, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            messages.success(request, _("Case %s recorded.") % case.number)
+            return redirect("cases:detail", pk=case.pk)
+    return render(
+        request, "cases/from_visit.html", {"form": form, "visit": visit}, status=400 if form.errors else 200
+    )
 
 
 @scoped_view

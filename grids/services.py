@@ -74,3 +74,10 @@ def grant_remove(*, actor: User | None, user: User, perms: Iterable[str], node: 
         for perm in perms:
             remove_perm(f"grids.{scoping.codename(perm)}", user, node)
     scoping.forget(user)
+
+
+def node_responsible_set(*, node: GridNode, user_id: int | None) -> None:
+    """Write a plot's responsible person. Called only by the plot-assignment service of `teams`,
+    inside its transaction, so the column always equals the assignment in force."""
+    GridNode.objects.filter(pk=node.pk).update(responsible_id=user_id)
+    node.responsible_id = user_id

@@ -8,7 +8,8 @@ from cases.supervision_api import OrderViewSet
 from grids.api import GridNodeViewSet
 from grids.registry import api as registry_api
 from ruian_grid.signin import TokenView
-from teams.api import InboxViewSet
+from teams import api as teams_api
+from teams.inbox_api import InboxViewSet
 
 router = DefaultRouter()
 router.register("grids", GridNodeViewSet, basename="grid")
@@ -16,6 +17,12 @@ router.register("cases", CaseViewSet, basename="case")
 router.register("units", UnitViewSet, basename="unit")
 router.register("supervision-orders", OrderViewSet, basename="supervision-order")
 router.register("inbox", InboxViewSet, basename="inbox")
+
+# People and field work (teams).
+router.register("teams", teams_api.TeamViewSet, basename="team")
+router.register("assignments", teams_api.AssignmentViewSet, basename="assignment")
+router.register("visits", teams_api.VisitViewSet, basename="visit")
+router.register("visit-cadences", teams_api.CadenceViewSet, basename="visit-cadence")
 # The grid database (grids/registry).
 router.register("registry/households", registry_api.HouseholdViewSet, basename="registry-household")
 router.register("registry/residents", registry_api.ResidentViewSet, basename="registry-resident")

@@ -87,6 +87,7 @@ class SeedReport:
     residents_added: int = 0
     units_added: int = 0
     cases_added: int = 0
+    visits_added: int = 0
     users: list[tuple[str, str, str]] = field(default_factory=list)  # (username, role, home)
 
 
@@ -303,6 +304,9 @@ def seed(*, full: bool = False, townships: Iterable[str] = SAMPLE_TOWNSHIPS) -> 
         )
         report.residents_added = registry_demo.residents_seed(households=list(households))
     report.users.append(("dept_police", "市公安局", "— (cases sent to the department)"))
+    # Service teams, a person on every plot of the seeded townships, the cadence, three months of visits.
+    with transaction.atomic():
+        report.visits_added = teams_demo.seed_field_work(ruian, townships=chosen)
     # Hundreds of thousands of rows just arrived: without fresh statistics the planner would still
     # plan for empty tables until autovacuum came round (see ruian_grid.db.analyze).
     db.analyze(*(m for label in SEEDED_APPS for m in apps.get_app_config(label).get_models()))

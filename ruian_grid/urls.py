@@ -30,7 +30,7 @@ urlpatterns = [
     ),
     path("api/v1/", include("ruian_grid.api_urls")),
     path("cases/", include("cases.urls")),
-    path("inbox/", include("teams.urls")),
     path("registry/", include("grids.registry.urls")),
+    path("", include("teams.urls")),
     path("", include("grids.urls")),
 ]

@@ -1,65 +1,338 @@
-"""/api/v1/inbox/: the signed-in person's inbox: list, mark one read, mark all read."""
+"""/api/v1/teams/, /api/v1/assignments/, /api/v1/visits/, /api/v1/visit-cadences/: thin — parse, call
+a selector or a service, render.
+
+A visit is created with a client-made `client_id` (a UUID): sending it again answers 200 with
+`"status": "already_stored"` and the id stored the first time, never a second visit.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ruian_grid.scoped import ScopedReadOnlyViewSet
+from grids import scoping
+from grids.models import GridNode, Level
+from ruian_grid.errors import service_errors_as_400
+from ruian_grid.scoped import ScopedAPIMixin, ScopedReadOnlyViewSet
 
 from . import selectors, services
-from .inbox_models import InboxItem
+from .models import Membership, PlotAssignment, Unit, User, Visit, VisitCadence, VisitOutcome
 
 
-class InboxPagination(CursorPagination):
-    page_size = 50
-    max_page_size = 200
-    page_size_query_param = "page_size"
-    ordering = ("-created_at", "-id")
+class MemberSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="user.__str__", read_only=True)
 
-
-class InboxItemSerializer(serializers.ModelSerializer):
     class Meta:
-        model = InboxItem
-        fields = ["id", "kind", "subject", "url", "about_type", "about_id", "created_at", "read_at"]
+        model = Membership
+        fields = ["user", "name", "role", "title"]
         read_only_fields = fields
 
 
-class InboxViewSet(ScopedReadOnlyViewSet):
-    """Only ever the signed-in person's own items: another person's item is a 404."""
+class TeamSerializer(serializers.ModelSerializer):
+    members = MemberSerializer(source="memberships", many=True, read_only=True)
+    node_name = serializers.CharField(source="node.name", read_only=True, default=None)
 
-    serializer_class = InboxItemSerializer
-    pagination_class = InboxPagination
+    class Meta:
+        model = Unit
+        fields = ["id", "kind", "code", "name", "node", "node_name", "parent", "is_active", "members"]
+        read_only_fields = fields
 
-    def get_queryset(self) -> QuerySet[InboxItem]:
-        unread = self.request.query_params.get("unread") in ("1", "true")
-        return selectors.inbox_items(self.request.user, unread_only=unread)
 
-    @extend_schema(parameters=[OpenApiParameter("unread", bool)])
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
+class MemberAddSerializer(serializers.Serializer):
+    user = serializers.IntegerField()
+    role = serializers.CharField(default="member")
+    title = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
 
-    @extend_schema(request=None, responses={200: InboxItemSerializer})
+
+class CoverageSerializer(serializers.Serializer):
+    node = serializers.IntegerField(source="node.pk")
+    node_name = serializers.CharField(source="node.name")
+    plots = serializers.IntegerField()
+    covered = serializers.IntegerField()
+    uncovered = serializers.SerializerMethodField()
+    percent = serializers.FloatField()
+    idle_members = serializers.IntegerField(source="idle_count")
+    uncovered_plots = serializers.SerializerMethodField()
+    members_without_plot = serializers.SerializerMethodField()
+    children = serializers.SerializerMethodField()
+
+    def get_uncovered(self, cov: selectors.Coverage) -> int:
+        return cov.plots - cov.covered
+
+    def get_uncovered_plots(self, cov: selectors.Coverage) -> list[dict[str, Any]]:
+        return [
+            {"id": p.pk, "name": p.name, "cell": p.parent.name if p.parent else ""}
+            for p in cov.uncovered_plots
+        ]
+
+    def get_members_without_plot(self, cov: selectors.Coverage) -> list[dict[str, Any]]:
+        return [{"user": m.user_id, "name": str(m.user), "team": m.unit.name} for m in cov.idle_members]
+
+    def get_children(self, cov: selectors.Coverage) -> list[dict[str, Any]]:
+        return [{"id": c.pk, "name": c.name, "plots": c.plots, "covered": c.covered} for c in cov.children]
+
+
+def _actor(request: Request) -> User:
+    """The signed-in user (the API's default permission class refuses anonymous requests)."""
+    return cast(User, request.user)
+
+
+def _node_param(request: Request) -> GridNode:
+    return scoping.get_node_or_404(request.user, request.query_params.get("node"))
+
+
+class TeamViewSet(ScopedReadOnlyViewSet):
+    """Service teams (平安和谐服务队) and leadership groups (工作领导小组) with their people, in the
+    user's grid; coverage of plots by responsible members; the signed-in member's own plots."""
+
+    serializer_class = TeamSerializer
+
+    def get_queryset(self) -> QuerySet[Unit]:
+        return selectors.teams_visible(self.request.user).prefetch_related("memberships__user")
+
+    @extend_schema(request=MemberAddSerializer, responses={200: TeamSerializer})
     @action(detail=True, methods=["post"])
-    def read(self, request: Request, pk: Any = None) -> Response:
-        item = services.inbox_mark_read(actor=request.user, item=self.get_object())  # type: ignore[arg-type]
-        return Response(InboxItemSerializer(item).data)
+    def members(self, request: Request, pk: str | None = None) -> Response:
+        """Add a person to the team (or change their role); needs manage_grid at the team's grid."""
+        team = self.get_object()
+        data = MemberAddSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = User.objects.filter(pk=data.validated_data["user"], tenant_id=team.tenant_id).first()
+        if user is None:
+            raise serializers.ValidationError({"user": [_("No such person in this city.")]})
+        with service_errors_as_400():
+            services.team_member_add(
+                actor=_actor(request),
+                team=team,
+                user=user,
+                role=data.validated_data["role"],
+                title=data.validated_data["title"],
+            )
+        return Response(TeamSerializer(self.get_queryset().get(pk=team.pk)).data)
 
     @extend_schema(
-        request=None, responses={200: inline_serializer("ReadAll", {"marked": serializers.IntegerField()})}
+        parameters=[OpenApiParameter("node", OpenApiTypes.INT, required=True)],
+        responses={200: CoverageSerializer},
     )
-    @action(detail=False, methods=["post"], url_path="read-all")
-    def read_all(self, request: Request) -> Response:
-        return Response({"marked": services.inbox_mark_all_read(actor=request.user)})  # type: ignore[arg-type]
-
-    @extend_schema(responses={200: inline_serializer("Unread", {"unread": serializers.IntegerField()})})
     @action(detail=False, methods=["get"])
-    def unread(self, request: Request) -> Response:
-        return Response({"unread": selectors.inbox_unread_count(request.user)})
+    def coverage(self, request: Request) -> Response:
+        """Plots with and without a responsible member below a grid node, and members without a plot."""
+        node = _node_param(request)
+        return Response(CoverageSerializer(selectors.coverage(actor=request.user, node=node)).data)
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "MyPlots",
+                {
+                    "plots": serializers.ListField(child=serializers.DictField()),
+                    "due": serializers.ListField(child=serializers.DictField()),
+                },
+            )
+        }
+    )
+    @action(detail=False, methods=["get"], url_path="my-plots")
+    def my_plots(self, request: Request) -> Response:
+        """The signed-in member's plots with households, households visited this month and due."""
+        plots = selectors.my_assignments(actor=request.user)
+        due = selectors.my_due_households(actor=request.user)
+        return Response(
+            {
+                "plots": [
+                    {
+                        "plot": a.plot_id,
+                        "name": a.plot.name,
+                        "duties": a.duties,
+                        "households": getattr(a, "household_count", 0),
+                        "visited_this_month": getattr(a, "visited_this_month", 0),
+                        "due": getattr(a, "due_count", 0),
+                    }
+                    for a in plots
+                ],
+                "due": [
+                    {
+                        "household": h.pk,
+                        "number": h.number,
+                        "address": h.address,
+                        "last_visit": getattr(h, "last_visit", None),
+                    }
+                    for h in due
+                ],
+            }
+        )
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    plot_name = serializers.CharField(source="plot.name", read_only=True)
+    member_name = serializers.CharField(source="member.__str__", read_only=True)
+
+    class Meta:
+        model = PlotAssignment
+        fields = ["id", "plot", "plot_name", "member", "member_name", "duties", "started_at", "ended_at"]
+        read_only_fields = fields
+
+
+class AssignSerializer(serializers.Serializer):
+    plot = serializers.IntegerField()
+    member = serializers.IntegerField()
+    duties = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AssignmentViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Who is (and was) responsible for each plot; POST assigns a plot (closing the assignment in force)."""
+
+    serializer_class = AssignmentSerializer
+
+    def get_queryset(self) -> QuerySet[PlotAssignment]:
+        qs = selectors.assignments_visible(self.request.user).order_by("plot_id", "-started_at")
+        plot = self.request.query_params.get("plot")
+        if plot and plot.isdigit():
+            qs = qs.filter(plot_id=int(plot))
+        if self.request.query_params.get("open") == "1":
+            qs = qs.filter(ended_at__isnull=True)
+        return qs
+
+    @extend_schema(request=AssignSerializer, responses={201: AssignmentSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = AssignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        plot = scoping.get_node_or_404(request.user, data.validated_data["plot"])
+        if plot.level != Level.PLOT:
+            raise serializers.ValidationError({"plot": [_("Only plots are assigned a responsible member.")]})
+        member = User.objects.filter(pk=data.validated_data["member"], is_active=True).first()
+        if member is None:
+            raise serializers.ValidationError({"member": [_("No such person.")]})
+        with service_errors_as_400():
+            assignment = services.plot_assign(
+                actor=_actor(request), plot=plot, member=member, duties=data.validated_data["duties"]
+            )
+        return Response(AssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED)
+
+
+class CadenceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = VisitCadence
+        fields = ["id", "tag", "interval_days"]
+
+
+class CadenceViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """The city's visit cadence per kind of household (tag 0: every household). POST sets one (city)."""
+
+    serializer_class = CadenceSerializer
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[VisitCadence]:
+        tenant_id = scoping.tenant_of(self.request.user)
+        if tenant_id is None:
+            return VisitCadence.objects.none()
+        return VisitCadence.objects.filter(tenant_id=tenant_id).order_by("interval_days", "tag")
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = CadenceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tenant_id = scoping.tenant_of(request.user)
+        if tenant_id is None:
+            raise PermissionDenied(_("Only the city sets the visit cadence."))
+        with service_errors_as_400():
+            cadence = services.cadence_set(
+                actor=_actor(request),
+                tenant_id=tenant_id,
+                tag=data.validated_data["tag"],
+                interval_days=data.validated_data["interval_days"],
+            )
+        return Response(CadenceSerializer(cadence).data, status=status.HTTP_201_CREATED)
+
+
+class VisitSerializer(serializers.ModelSerializer):
+    household_number = serializers.CharField(source="household.number", read_only=True)
+    visitor_name = serializers.CharField(source="visitor.__str__", read_only=True)
+    plot_name = serializers.CharField(source="plot.name", read_only=True)
+    responsible = serializers.CharField(source="assignment.member.__str__", read_only=True, default=None)
+    photos = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Visit
+        fields = [
+            "id",
+            "client_id",
+            "household",
+            "household_number",
+            "plot",
+            "plot_name",
+            "visitor",
+            "visitor_name",
+            "responsible",
+            "visited_on",
+            "seen",
+            "heard",
+            "record_note",
+            "outcome",
+            "resolution",
+            "photos",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_photos(self, visit: Visit) -> list[dict[str, Any]]:
+        return [{"id": p.pk, "name": p.name, "size": p.size} for p in visit.photos.all()]
+
+
+class VisitCreateSerializer(serializers.Serializer):
+    client_id = serializers.UUIDField()
+    household = serializers.CharField()
+    visited_on = serializers.DateField()
+    seen = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    heard = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    outcome = serializers.ChoiceField(choices=VisitOutcome.choices, default=VisitOutcome.ROUTINE)
+    resolution = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    tags = serializers.IntegerField(required=False, allow_null=True, min_value=0, default=None)
+
+
+class VisitViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Visits (走访) in the user's grid. POST stores one visit, exactly once per `client_id`."""
+
+    serializer_class = VisitSerializer
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def get_queryset(self) -> QuerySet[Visit]:
+        return selectors.visits_visible(self.request.user)
+
+    @extend_schema(
+        request=VisitCreateSerializer,
+        responses={201: VisitSerializer, 200: VisitSerializer},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = VisitCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        with service_errors_as_400():
+            try:
+                visit, created = services.visit_record(
+                    actor=_actor(request),
+                    client_id=v["client_id"],
+                    household_id=v["household"],
+                    visited_on=v["visited_on"],
+                    seen=v["seen"],
+                    heard=v["heard"],
+                    outcome=v["outcome"],
+                    resolution=v["resolution"],
+                    tags=v["tags"],
+                    photos=request.FILES.getlist("photos"),
+                )
+            except DjangoPermissionDenied as exc:
+                raise PermissionDenied(str(exc) or None) from exc
+        body = dict(VisitSerializer(self.get_queryset().get(pk=visit.pk)).data)
+        body["status"] = "stored" if created else "already_stored"
+        body["message"] = _("Visit stored.") if created else _("This visit was already stored.")
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

@@ -1,9 +1,16 @@
-"""People: the user model now; units, service teams, assignments and visits arrive later."""
+"""People: users, units (offices, departments, leadership groups, service teams), plot assignments
+and visits."""
+
+from __future__ import annotations
+
+import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from grids.models import GridScoped
 
 
 class User(AbstractUser):
@@ -46,6 +53,8 @@ class UnitKind(models.TextChoices):
     DEPARTMENT = "department", _("member department")
     TOWNSHIP_OFFICE = "township_office", _("township office")
     CELL_OFFICE = "cell_office", _("cell governance office")
+    LEADERSHIP_GROUP = "leadership_group", _("leadership group")
+    SERVICE_TEAM = "service_team", _("service team")
 
 
 class Unit(models.Model):
@@ -70,6 +79,15 @@ class Unit(models.Model):
         verbose_name=_("grid node served"),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sub_units",
+        verbose_name=_("under"),
+        help_text=_("A service team stands under its cell's governance office."),
+    )
     members = models.ManyToManyField(
         User, through="Membership", related_name="units", verbose_name=_("members")
     )
@@ -91,6 +109,7 @@ class Unit(models.Model):
 
 class MembershipRole(models.TextChoices):
     HEAD = "head", _("head")
+    DEPUTY = "deputy", _("deputy")
     MEMBER = "member", _("member")
 
 
@@ -105,6 +124,9 @@ class Membership(models.Model):
     )
     role = models.CharField(
         _("role"), max_length=10, choices=MembershipRole.choices, default=MembershipRole.MEMBER
+    )
+    title = models.CharField(
+        _("title"), max_length=50, blank=True, help_text=_("e.g. group leader, captain, liaison")
     )
     joined_at = models.DateTimeField(_("joined at"), auto_now_add=True)
 
@@ -128,3 +150,157 @@ class Membership(models.Model):
 
 # Inbox and delivery outbox (teams/inbox_models.py).
 from .inbox_models import CityChannel, Delivery, InboxItem  # noqa: E402, F401
+
+# --- field work: a person on every plot, visits (走访) ----------------------------------------------
+
+
+class PlotAssignment(GridScoped):
+    """Who is responsible for a plot (定格、定人、定责) from when to when, and with which duties.
+
+    One open assignment per plot (a partial unique index); reassigning closes the open one. The grid
+    node's `responsible` column is a copy of the open assignment's member, written only by
+    `teams.services.plot_assign` in the same transaction (decision 0901).
+    """
+
+    FOLLOWS_GRID = True
+
+    plot = models.ForeignKey(
+        "grids.GridNode", on_delete=models.PROTECT, related_name="assignments", verbose_name=_("plot")
+    )
+    member = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="plot_assignments", verbose_name=_("responsible member")
+    )
+    duties = models.TextField(_("duties"), blank=True)
+    started_at = models.DateTimeField(_("from"))
+    ended_at = models.DateTimeField(_("until"), null=True, blank=True)
+    assigned_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("assigned by")
+    )
+
+    class Meta:
+        verbose_name = _("plot assignment")
+        verbose_name_plural = _("plot assignments")
+        ordering = ["plot_id", "-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plot"], condition=Q(ended_at__isnull=True), name="teams_assignment_one_open_per_plot"
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
+                name="teams_assignment_ends_after_start",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["member", "plot"],
+                condition=Q(ended_at__isnull=True),
+                name="teams_assignment_open_member",
+            ),
+            models.Index(fields=["tenant", "township", "cell"], name="teams_assignment_township"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plot_id} → {self.member_id}"
+
+
+class VisitCadence(models.Model):
+    """How often the city wants each kind of household visited.
+
+    `tag` 0 is every household; other values are one of the registry's household tags. A household
+    falls due after the shortest interval among the cadences that apply to it.
+    """
+
+    tenant = models.ForeignKey(
+        "grids.Tenant", on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant")
+    )
+    tag = models.PositiveIntegerField(_("kind of household"), default=0)
+    interval_days = models.PositiveSmallIntegerField(_("visit at least every (days)"))
+
+    class Meta:
+        verbose_name = _("visit cadence")
+        verbose_name_plural = _("visit cadences")
+        ordering = ["tenant", "interval_days"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "tag"], name="teams_cadence_one_per_kind"),
+            models.CheckConstraint(condition=Q(interval_days__gte=1), name="teams_cadence_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tag}: {self.interval_days}"
+
+
+class VisitOutcome(models.TextChoices):
+    ROUTINE = "routine", _("nothing to follow up")
+    RESOLVED = "resolved", _("resolved on the spot")
+    CASE = "case", _("raise a case")
+
+
+class Visit(GridScoped):
+    """One visit to a household: walk, listen, record, resolve (走、听、建、解).
+
+    `client_id` is made by the phone: sending the same visit twice stores it once. A visit keeps the
+    grid it was made in, and the assignment in force (who was responsible at that moment).
+    """
+
+    household = models.ForeignKey(
+        "grids.Household", on_delete=models.PROTECT, related_name="visits", verbose_name=_("household")
+    )
+    visitor = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="visits", verbose_name=_("visitor")
+    )
+    assignment = models.ForeignKey(
+        PlotAssignment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="visits",
+        verbose_name=_("responsibility in force"),
+    )
+    client_id = models.UUIDField(_("client id"), default=uuid.uuid4, unique=True, editable=False)
+    visited_on = models.DateField(_("visited on"))
+    seen = models.TextField(_("what was seen"), blank=True)
+    heard = models.TextField(_("what the residents said"), blank=True)
+    record_note = models.CharField(_("change to the household record"), max_length=200, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=VisitOutcome.choices, default=VisitOutcome.ROUTINE
+    )
+    resolution = models.TextField(_("how it was resolved"), blank=True)
+    created_at = models.DateTimeField(_("stored at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+        ordering = ["-visited_on", "-id"]
+        indexes = [
+            # The last visit of each household (the due list) and this month's visits of a plot.
+            models.Index(fields=["household", "visited_on"], name="teams_visit_household_day"),
+            models.Index(fields=["tenant", "plot", "visited_on"], name="teams_visit_plot_day"),
+            models.Index(fields=["tenant", "township", "visited_on"], name="teams_visit_township_day"),
+            models.Index(fields=["visitor", "visited_on"], name="teams_visit_visitor_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visited_on} {self.household_id}"
+
+
+def visit_photo_path(instance: VisitPhoto, filename: str) -> str:
+    return f"visits/{instance.tenant_id}/{uuid.uuid4().hex}{filename[filename.rfind('.') :][:6]}"
+
+
+class VisitPhoto(models.Model):
+    tenant = models.ForeignKey(
+        "grids.Tenant", on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant")
+    )
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="photos", verbose_name=_("visit"))
+    file = models.FileField(_("file"), upload_to=visit_photo_path, max_length=200)
+    name = models.CharField(_("file name"), max_length=150)
+    content_type = models.CharField(_("type"), max_length=50)
+    size = models.PositiveIntegerField(_("size"))
+
+    class Meta:
+        verbose_name = _("visit photo")
+        verbose_name_plural = _("visit photos")
+        ordering = ["visit_id", "id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -106,3 +106,285 @@ def inbox_mark_read(*, actor: User, item: InboxItem) -> InboxItem:
 def inbox_mark_all_read(*, actor: User) -> int:
     """Mark every unread item of the actor read; returns how many changed."""
     return InboxItem.objects.filter(user_id=actor.pk, read_at__isnull=True).update(read_at=timezone.now())
+
+
+# --- service teams, plot assignments, visit cadences and visits -----------------------------------
+
+import datetime as dt  # noqa: E402
+import uuid as uuid_module  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from typing import Any  # noqa: E402
+
+from django.core.files.uploadedfile import UploadedFile  # noqa: E402
+from django.db import IntegrityError  # noqa: E402
+
+from grids import scoping as _scoping  # noqa: E402
+from grids.models import Household, Level  # noqa: E402
+from grids.registry import services as registry_services  # noqa: E402
+from grids.services import node_responsible_set  # noqa: E402
+
+from .models import (  # noqa: E402
+    MembershipRole,
+    PlotAssignment,
+    UnitKind,
+    Visit,
+    VisitCadence,
+    VisitOutcome,
+    VisitPhoto,
+)
+
+MANAGE_GRID = "manage_grid"
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+PHOTO_MAX_COUNT = 6
+_IMAGE_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
+
+
+def _require_grid(actor: User | None, node: GridNode, message: str) -> None:
+    if actor is not None and not _scoping.can_now(actor, MANAGE_GRID, node):
+        raise ValidationError(message)
+
+
+def service_team_of(cell: GridNode) -> Unit | None:
+    """The active service team of a cell (one query)."""
+    return Unit.objects.filter(
+        tenant_id=cell.tenant_id, kind=UnitKind.SERVICE_TEAM, node=cell, is_active=True
+    ).first()
+
+
+def service_team_create(*, actor: User | None, cell: GridNode, name: str = "") -> Unit:
+    """A cell's service team (平安和谐服务队), under the cell's governance office when it has one."""
+    if cell.level != Level.CELL:
+        raise ValidationError({"node": [_("A service team belongs to a village, community or enterprise.")]})
+    _require_grid(actor, cell, _("You may not manage the service team of this cell."))
+    office = Unit.objects.filter(tenant_id=cell.tenant_id, kind=UnitKind.CELL_OFFICE, node=cell).first()
+    with transaction.atomic():
+        team = Unit(
+            tenant_id=cell.tenant_id,
+            kind=UnitKind.SERVICE_TEAM,
+            code=f"team-{cell.code}",
+            name=(name or f"{cell.name}平安和谐服务队")[:100],
+            node=cell,
+            parent=office,
+        )
+        team.full_clean()
+        team.save()
+    return team
+
+
+def team_member_add(
+    *, actor: User | None, team: Unit, user: User, role: str = MembershipRole.MEMBER, title: str = ""
+) -> Membership:
+    """Put a person into a service team or leadership group within the actor's grid; a second call
+    updates the role and title."""
+    if role not in MembershipRole.values:
+        raise ValidationError({"role": [_("Unknown role.")]})
+    if user.tenant_id != team.tenant_id:
+        raise ValidationError({"user": [_("The person belongs to another city.")]})
+    anchor = team.node or GridNode.objects.get(tenant_id=team.tenant_id, level=Level.CITY)
+    _require_grid(actor, anchor, _("You may not manage this team."))
+    with transaction.atomic():
+        membership, created = Membership.objects.get_or_create(
+            unit=team, user=user, defaults={"role": role, "title": title}
+        )
+        if not created and (membership.role, membership.title) != (role, title):
+            membership.role, membership.title = role, title
+            membership.save(update_fields=["role", "title"])
+    forget_units(user)
+    return membership
+
+
+def plot_assign(
+    *, actor: User | None, plot: GridNode, member: User, duties: str = "", at: dt.datetime | None = None
+) -> PlotAssignment:
+    """Make `member` responsible for `plot` from now, closing the assignment in force.
+
+    The member must be a person of the plot's city in the service team of the plot's cell. The grid
+    node's `responsible` column follows in the same transaction (one source of truth: this table).
+    """
+    if plot.level != Level.PLOT:
+        raise ValidationError({"plot": [_("Only plots are assigned a responsible member.")]})
+    _require_grid(actor, plot, _("You may not assign people to this plot."))
+    if member.tenant_id != plot.tenant_id:
+        raise ValidationError({"member": [_("The person belongs to another city.")]})
+    in_team = Membership.objects.filter(
+        user=member, unit__kind=UnitKind.SERVICE_TEAM, unit__node_id=plot.parent_id, unit__is_active=True
+    ).exists()
+    if not in_team:
+        raise ValidationError({"member": [_("The person is not in the service team of this plot's cell.")]})
+    now = at or timezone.now()
+    with transaction.atomic():
+        current = PlotAssignment.objects.select_for_update().filter(plot=plot, ended_at__isnull=True).first()
+        if current is not None:
+            if current.member_id == member.pk:
+                if current.duties != duties:
+                    current.duties = duties
+                    current.save(update_fields=["duties"])
+                return current
+            current.ended_at = now
+            current.save(update_fields=["ended_at"])
+        assignment = PlotAssignment(
+            **_scoping.ancestor_columns(plot),
+            member=member,
+            duties=duties,
+            started_at=now,
+            assigned_by=actor,
+        )
+        assignment.plot = plot
+        assignment.save()
+        node_responsible_set(node=plot, user_id=member.pk)
+    return assignment
+
+
+def plot_unassign(*, actor: User | None, plot: GridNode) -> None:
+    """Close the assignment in force: the plot has nobody until the next one."""
+    _require_grid(actor, plot, _("You may not assign people to this plot."))
+    with transaction.atomic():
+        PlotAssignment.objects.filter(plot=plot, ended_at__isnull=True).update(ended_at=timezone.now())
+        node_responsible_set(node=plot, user_id=None)
+
+
+def cadence_set(*, actor: User | None, tenant_id: int, tag: int, interval_days: int) -> VisitCadence:
+    """The city sets how often a kind of household is visited (tag 0: every household)."""
+    from grids.registry.models import Tag
+
+    if tag != 0 and tag not in Tag.values:
+        raise ValidationError({"tag": [_("Unknown kind of household.")]})
+    if not 1 <= interval_days <= 366:
+        raise ValidationError({"interval_days": [_("An interval is 1 to 366 days.")]})
+    city = GridNode.objects.get(tenant_id=tenant_id, level=Level.CITY)
+    _require_grid(actor, city, _("Only the city sets the visit cadence."))
+    with transaction.atomic():
+        cadence, _created = VisitCadence.objects.update_or_create(
+            tenant_id=tenant_id, tag=tag, defaults={"interval_days": interval_days}
+        )
+    return cadence
+
+
+def photo_check(upload: UploadedFile) -> tuple[str, str]:
+    """(safe name, content type) of an image upload, else a ValidationError: photos are images."""
+    name = (upload.name or "photo").rsplit("/", 1)[-1].rsplit("\\", 1)[-1].strip()[:150] or "photo"
+    if upload.size is None or upload.size == 0:
+        raise ValidationError({"photos": [_("The photo %s is empty.") % name]})
+    if upload.size > PHOTO_MAX_BYTES:
+        raise ValidationError({"photos": [_("The photo %s is larger than 10 MB.") % name]})
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    for magic, content_type in _IMAGE_MAGIC:
+        if head.startswith(magic):
+            return name, content_type
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return name, "image/webp"
+    raise ValidationError({"photos": [_("%s is not a photo: only JPEG, PNG, GIF or WebP images.") % name]})
+
+
+def _visit_household(actor: User, household_id: Any) -> tuple[Household, PlotAssignment]:
+    """The household, if it lies in a plot the actor is responsible for now (else a refusal that
+    says nothing about households elsewhere)."""
+    refusal = ValidationError({"household": [_("This household is not in a plot you are responsible for.")]})
+    household = (
+        _scoping.scope_rows(actor, _scoping.VIEW, Household.objects.all())
+        .filter(pk=household_id)
+        .select_related("plot")
+        .first()
+        if str(household_id).isdigit()
+        else None
+    )
+    if household is None:
+        raise refusal
+    assignment = PlotAssignment.objects.filter(
+        member=actor, plot_id=household.plot_id, ended_at__isnull=True
+    ).first()
+    if assignment is None:
+        raise refusal
+    return household, assignment
+
+
+def visit_record(
+    *,
+    actor: User,
+    client_id: uuid_module.UUID,
+    household_id: Any,
+    visited_on: dt.date,
+    seen: str = "",
+    heard: str = "",
+    outcome: str = VisitOutcome.ROUTINE,
+    resolution: str = "",
+    tags: int | None = None,
+    photos: Sequence[UploadedFile] = (),
+) -> tuple[Visit, bool]:
+    """Store a visit made on a phone; `(visit, created)`.
+
+    Sending the same `client_id` again returns the stored visit with `created` False (the unique
+    constraint decides, so two concurrent sends store one). A change to the household's tags goes
+    through the registry's own service in the same transaction; photos must be images.
+    """
+    stored = Visit.objects.filter(client_id=client_id, visitor=actor).first()
+    if stored is not None:
+        return stored, False
+    household, assignment = _visit_household(actor, household_id)
+    errors: dict[str, list[str]] = {}
+    today = timezone.localdate()
+    if visited_on > today:
+        errors["visited_on"] = [_("A visit cannot be dated in the future.")]
+    elif visited_on < timezone.localtime(household.created_at).date():
+        errors["visited_on"] = [_("The household was not registered yet on that day.")]
+    if outcome not in VisitOutcome.values:
+        errors["outcome"] = [_("Unknown outcome.")]
+    elif outcome == VisitOutcome.RESOLVED and not resolution.strip():
+        errors["resolution"] = [_("Say how it was resolved.")]
+    if len(photos) > PHOTO_MAX_COUNT:
+        errors["photos"] = [_("At most %d photos a visit.") % PHOTO_MAX_COUNT]
+    if errors:
+        raise ValidationError(errors)
+    checked = [(upload, *photo_check(upload)) for upload in photos]
+    record_note = ""
+    saved_files: list[VisitPhoto] = []
+    try:
+        with transaction.atomic():
+            visit = Visit(
+                **_scoping.ancestor_columns(household.plot),
+                household=household,
+                visitor=actor,
+                assignment=assignment,
+                client_id=client_id,
+                visited_on=visited_on,
+                seen=seen,
+                heard=heard,
+                outcome=outcome,
+                resolution=resolution,
+            )
+            try:
+                with transaction.atomic():
+                    visit.save()
+            except IntegrityError:
+                existing = Visit.objects.filter(client_id=client_id).first()
+                if existing is None or existing.visitor_id != actor.pk:
+                    raise ValidationError({"client_id": [_("This visit id is already used.")]}) from None
+                return existing, False
+            if tags is not None and tags != household.tags:
+                registry_services.household_update(actor=actor, household=household, tags=tags)
+                record_note = _("tags changed")
+                visit.record_note = record_note
+                visit.save(update_fields=["record_note"])
+            for upload, name, content_type in checked:
+                photo = VisitPhoto(
+                    tenant_id=visit.tenant_id,
+                    visit=visit,
+                    name=name,
+                    content_type=content_type,
+                    size=upload.size or 0,
+                )
+                photo.file.save(name, upload, save=False)
+                saved_files.append(photo)
+                photo.save()
+    except Exception:
+        for photo in saved_files:
+            photo.file.storage.delete(photo.file.name)
+        raise
+    return visit, True

@@ -1,44 +1,139 @@
-"""The inbox page: the signed-in person's items, newest first; mark one or all read."""
+"""Field pages for a phone (my plots, the visit form, a visit) and the coverage and assignment pages.
+
+Thin: reads through `teams.selectors` (scoped), changes through `teams.services`. The visit form is
+sent by `static/teams/field.js` to `/api/v1/visits/` through an IndexedDB queue, so it also works
+offline; `/field/sw.js` caches these pages.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
 
 from grids import scoping
+from grids.models import Level
+from grids.registry.models import Tag
 from ruian_grid.scoped import scoped_view
 
 from . import selectors, services
+from .models import VisitOutcome
 
-PAGE_SIZE = 50
-
-
-@scoped_view
-@login_required
-def inbox(request: HttpRequest) -> HttpResponse:
-    unread = request.GET.get("unread") == "1"
-    items = list(selectors.inbox_items(request.user, unread_only=unread)[:PAGE_SIZE])
-    return render(request, "teams/inbox.html", {"items": items, "unread_only": unread})
+SW_FILE = Path(settings.BASE_DIR) / "static" / "teams" / "sw.js"
 
 
-@scoped_view
-@login_required
-@require_POST
-def inbox_open(request: HttpRequest, pk: int) -> HttpResponse:
-    """Mark the item read and go to what it is about."""
-    item = scoping.get_in_scope_or_404(selectors.inbox_items(request.user), pk=pk)
-    services.inbox_mark_read(actor=request.user, item=item)
-    if item.url and url_has_allowed_host_and_scheme(item.url, allowed_hosts={request.get_host()}):
-        return redirect(item.url)
-    return redirect("teams:inbox")
+def page(view):  # type: ignore[no-untyped-def]
+    return scoped_view(login_required(view))
 
 
-@scoped_view
-@login_required
-@require_POST
-def inbox_read_all(request: HttpRequest) -> HttpResponse:
-    services.inbox_mark_all_read(actor=request.user)
-    return redirect("teams:inbox")
+@page
+@require_GET
+def my_plots(request: HttpRequest) -> HttpResponse:
+    """The member's day: their plots with this month's figures and the households due a visit."""
+    plots = selectors.my_assignments(actor=request.user)
+    due = selectors.my_due_households(actor=request.user)
+    return render(
+        request,
+        "teams/my_plots.html",
+        {"plots": plots, "due": due, "today": timezone.localdate()},
+    )
+
+
+@page
+@require_GET
+def visit_form(request: HttpRequest) -> HttpResponse:
+    """The four steps on one screen; the household comes from the link (#h=<id>) or the list."""
+    households = list(selectors.my_households(actor=request.user))
+    return render(
+        request,
+        "teams/visit_form.html",
+        {
+            "households": households,
+            "outcomes": VisitOutcome.choices,
+            "tags": Tag.choices,
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@page
+@require_GET
+def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = scoping.get_in_scope_or_404(selectors.visits_visible(request.user), pk=pk)
+    return render(request, "teams/visit.html", {"visit": visit})
+
+
+@page
+@require_GET
+def coverage(request: HttpRequest, pk: int) -> HttpResponse:
+    node = scoping.get_node_or_404(request.user, pk)
+    cov = selectors.coverage(actor=request.user, node=node)
+    return render(
+        request,
+        "teams/coverage.html",
+        {"cov": cov, "may_assign": scoping.can(request.user, "manage_grid", node), "PLOT": Level.PLOT},
+    )
+
+
+@page
+@require_http_methods(["GET", "POST"])
+def plot_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Who holds a plot now and before; a township administrator names the responsible member."""
+    plot = scoping.get_node_or_404(request.user, pk)
+    if plot.level != Level.PLOT:
+        return redirect("teams:coverage", pk=plot.pk)
+    people = selectors.assignable_members(plot=plot)
+    error = ""
+    if request.method == "POST":
+        member = people.filter(pk=request.POST.get("member") or 0).first()
+        try:
+            if member is None:
+                raise ValidationError(_("The person is not in the service team of this plot's cell."))
+            services.plot_assign(
+                actor=request.user, plot=plot, member=member, duties=request.POST.get("duties", "")[:2000]
+            )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(
+                request,
+                _("%(plot)s is now the responsibility of %(member)s.")
+                % {
+                    "plot": plot.name,
+                    "member": member,
+                },
+            )
+            return redirect("teams:assign", pk=plot.pk)
+    history = selectors.assignments_visible(request.user).filter(plot=plot).order_by("-started_at")
+    current = next((a for a in history if a.ended_at is None), None)
+    return render(
+        request,
+        "teams/assign.html",
+        {
+            "plot": plot,
+            "people": people,
+            "history": history,
+            "current": current,
+            "error": error,
+            "may_assign": scoping.can(request.user, "manage_grid", plot),
+        },
+        status=400 if error else 200,
+    )
+
+
+@never_cache
+@require_GET
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The service worker, served from /field/ so its scope covers the field pages (no tenant data)."""
+    response = HttpResponse(SW_FILE.read_bytes(), content_type="text/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = "/field/"
+    return response

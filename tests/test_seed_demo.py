@@ -23,6 +23,7 @@ def test_seed_demo_builds_the_cities_and_a_second_run_changes_nothing(db, client
     households_are_about_150_a_plot_in_the_sample_townships()
     demo_users_sign_in_at_each_tier_and_the_second_city_is_apart(out.getvalue(), client)
     units_cases_and_residents_are_there()
+    demo_members_land_on_real_work()
     statistics_are_fresh()
     second_run_changes_nothing()
 
@@ -109,3 +110,24 @@ def demo_users_sign_in_at_each_tier_and_the_second_city_is_apart(seeded, client)
     assert (
         scoping.scope_nodes(pingyang_admin).count() == GridNode.objects.filter(tenant__code="330326").count()
     )
+
+
+def demo_members_land_on_real_work():
+    """Every plot of the sample townships has a responsible member; the demo members hold a plot
+    with households, this month's visits and households due; the grid node says the same person."""
+    from teams import selectors as team_selectors
+    from teams.models import PlotAssignment, Visit, VisitCadence
+
+    ruian = Tenant.objects.get(code="330381")
+    sample = GridNode.objects.filter(
+        tenant=ruian, kind=Kind.PLOT, parent__parent__name__in=demo.SAMPLE_TOWNSHIPS
+    )
+    open_plots = PlotAssignment.objects.filter(ended_at__isnull=True, plot__in=sample)
+    assert open_plots.count() == sample.count() > 0
+    assert VisitCadence.objects.filter(tenant=ruian).count() == 3
+    assert Visit.objects.filter(tenant=ruian).count() > 1000
+    for username in ("jiusan_member", "linbei_member"):
+        member = User.objects.get(username=username)
+        [plot] = team_selectors.my_assignments(actor=member)
+        assert plot.household_count > 100 and plot.visited_this_month + plot.due_count > 0
+        assert GridNode.objects.get(pk=plot.plot_id).responsible_id == member.pk

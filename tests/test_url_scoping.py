@@ -15,6 +15,7 @@ ALLOWED_VIEWS = {
     "api-docs",
     "api-root",
     "api-token",
+    "service_worker",  # static JavaScript served from /field/ for its scope
 }
 
 

@@ -53,6 +53,7 @@ class Tag(models.IntegerChoices):
     MIGRANT_WORKER = 8, _("migrant worker")
     LEFT_BEHIND_CHILD = 16, _("left-behind child")
     VETERAN = 32, _("veteran")
+    DISPUTE = 64, _("household with a dispute")
 
 
 def tags_of(mask: int) -> list[Tag]:

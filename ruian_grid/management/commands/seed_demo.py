@@ -29,7 +29,8 @@ class Command(BaseCommand):
             out.write(f"New cities: {', '.join(report.created_tenants)}; grid nodes created: {report.nodes}")
         out.write(
             f"Households added: {report.households_added}; residents added: {report.residents_added}; "
-            f"units added: {report.units_added}; cases added: {report.cases_added}"
+            f"units added: {report.units_added}; cases added: {report.cases_added}; "
+            f"visits added: {report.visits_added}"
         )
         out.write(f"Demo sign-ins (password: {demo.DEMO_PASSWORD}):")
         for username, role, home in report.users:
