@@ -16,8 +16,10 @@ and the other city are refused.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
+import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -28,6 +30,9 @@ from openpyxl import load_workbook
 from cases import services as case_services
 from grids.registry import services as registry_services
 from grids.registry import synthetic
+from cases import supervision
+from teams import inbox
+from teams import services as teams_services
 from teams.models import UnitKind
 from teams.services import membership_add, unit_create
 
@@ -43,6 +48,7 @@ NO_TENANT_DATA = {
     "api-docs",
     "api-redoc",
     "api-token",
+    "service_worker",  # the offline pages' script: the same static code for everyone, no data
 }
 MARK = "隔离标记"  # every object's text carries it: no outsider's response may
 # plot_a1, where every object is: no outsider sees its name either. (Not its code: the import
@@ -75,6 +81,18 @@ def routes():
 
 # Which object a route is about, from its name: the first matching prefix wins.
 KIND_OF_NAME = [
+    ("assignment-", "assignment"),
+    ("inbox-", "inbox"),
+    ("supervision-order-", "order"),
+    ("team-", "team"),
+    ("visit-cadence-", "cadence"),
+    ("visit-", "visit"),
+    ("teams:visit", "visit"),
+    ("teams:inbox_open", "inbox"),
+    ("teams:coverage", "coverage"),
+    ("teams:assign", "node"),
+    ("cases:order", "order"),
+    ("cases:from_visit", "visit"),
     ("grid-", "node"),
     ("grids:node", "node"),
     ("case-", "case"),
@@ -164,6 +182,31 @@ def world(cast, django_capture_on_commit_callbacks, settings, tmp_path):
         )
     job.refresh_from_db()
     assert job.refused_file
+    # People and field work: a service team, a plot assignment, a visit, the city's cadence.
+    team = teams_services.service_team_create(actor=None, cell=cast.cell_a1, name=f"{MARK}服务队")
+    teams_services.team_member_add(actor=None, team=team, user=cast.village_member)
+    assignment = teams_services.plot_assign(
+        actor=None, plot=cast.plot_a1, member=cast.village_member, duties=f"{MARK}职责"
+    )
+    visit, _created = teams_services.visit_record(
+        actor=cast.village_member,
+        client_id=uuid.uuid4(),
+        household_id=household.pk,
+        visited_on=dt.date.today(),
+        seen=f"{MARK}所见",
+    )
+    cadence = teams_services.cadence_set(actor=None, tenant_id=cast.ruian.pk, tag=0, interval_days=90)
+    # Supervision: an order by hand on the case, and an inbox item for the township's staff member.
+    order = supervision.order_issue(actor=cast.city_admin, case=case, grade=1, reason=f"{MARK}督办")
+    inbox.deliver(
+        tenant_id=cast.ruian.pk,
+        kind="isolation",
+        recipients=[cast.township_a_staff],
+        subject=f"{MARK}通知",
+        url="/",
+        key="isolation-1",
+    )
+    item = cast.township_a_staff.inbox.get()
     objects = {
         "node": {"pk": cast.plot_a1.pk},
         "case": {"pk": case.pk, "action": "accept"},
@@ -177,8 +220,19 @@ def world(cast, django_capture_on_commit_callbacks, settings, tmp_path):
         "access": {"pk": access.pk if hasattr(access, "pk") else _last_access_pk()},
         "import": {"pk": job.pk},
         "template": {"kind": "residents"},
+        "assignment": {"pk": assignment.pk},
+        "team": {"pk": team.pk},
+        "visit": {"pk": visit.pk, "visit_pk": visit.pk},
+        "cadence": {"pk": cadence.pk},
+        "order": {"pk": order.pk},
+        "inbox": {"pk": item.pk},
+        "coverage": {"pk": cast.cell_a1.pk},
     }
-    entitled = {"access": cast.township_a_admin, "import": cast.township_a_staff}
+    entitled = {
+        "access": cast.township_a_admin,
+        "import": cast.township_a_staff,
+        "inbox": cast.township_a_staff,  # the recipient, and nobody else
+    }
     return objects, entitled
 
 
@@ -234,14 +288,19 @@ def test_only_the_user_in_scope_sees_the_object(cast, world, route, name):
     url = _url(route, objects[kind] if "<" in route else {})
     if name == "registry-import-template":
         url += "?kind=residents"
-    markers = [UNIT_NAME] if kind == "unit" else [MARK, PLOT_NAME]
+    if name == "team-coverage":
+        url += f"?node={cast.cell_a1.pk}"
+    if name == "teams:assign":
+        entitled = {**entitled, "node": cast.township_a_admin}  # assigning plots takes manage_grid
+    # The city's visit cadence is the city's rule for all its users: it carries no text of its own.
+    markers = [UNIT_NAME] if kind == "unit" else [] if kind == "cadence" else [MARK, PLOT_NAME]
     outsiders = {
         "anonymous": None,
         "other city": cast.other_tenant_admin,
         "sibling township": cast.township_b_staff,
         "department": cast.department_user,
     }
-    if kind == "unit":  # the city's directory of responsible units is shared within the city
+    if kind in ("unit", "cadence"):  # shared within the city by design (see the module docstring)
         outsiders = {k: v for k, v in outsiders.items() if k in ("anonymous", "other city")}
     for who, user in outsiders.items():
         client = Client()
@@ -263,5 +322,5 @@ def test_only_the_user_in_scope_sees_the_object(cast, world, route, name):
         assert response.status_code in (200, 302), (url, response.status_code, response.content[:300])
     else:  # an action: found, then refused for its state or an empty body, never "not found"
         assert response.status_code in (200, 201, 302, 400, 403, 409), (url, response.status_code)
-    if name.endswith("-detail") and kind not in ("dwelling", "import", "node"):
+    if name.endswith("-detail") and kind not in ("dwelling", "import", "node", "cadence"):
         assert any(marker in _text(response) for marker in markers), url
