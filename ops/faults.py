@@ -100,6 +100,15 @@ def residents_of(run: str) -> tuple[int, int]:
     return qs.count(), qs.values("id_number_hash").distinct().count()
 
 
+def jobs_since(pk: int) -> list[tuple[int, str]]:
+    from django.db import close_old_connections
+
+    from grids.registry.models import ImportJob
+
+    close_old_connections()
+    return list(ImportJob.objects.filter(pk__gt=pk).order_by("pk").values_list("pk", "status"))
+
+
 def wait_job(api: Client, job_id: int, timeout: float, until: Callable[[dict], bool]) -> dict:
     deadline = time.monotonic() + timeout
     job: dict = {}
@@ -119,6 +128,7 @@ def wait_job(api: Client, job_id: int, timeout: float, until: Callable[[dict], b
 def redis_stopped(stack: Stack, api: Client, page: Client) -> None:
     rows = 300
     data = workbook("RD", rows, 700_000)
+    before = jobs_since(0)[-1][0] if jobs_since(0) else 0
     stack.redis_stop()
     try:
         bad = []
@@ -140,7 +150,11 @@ def redis_stopped(stack: Stack, api: Client, page: Client) -> None:
     finally:
         stack.redis_start()
     if job_id is None:
-        check("redis back: queued work runs, nothing lost", False, "no job was recorded while Redis was down")
+        # The upload failed: did it leave a job behind that nobody will run?
+        time.sleep(20)
+        left = [f"#{pk} {st}" for pk, st in jobs_since(before)]
+        check("redis back: queued work runs, nothing lost", False,
+              f"the upload was refused; jobs left from it 20s after Redis returned: {left or 'none'}")  # fmt: skip
         return
     job = wait_job(api, job_id, 90, lambda j: j.get("finished"))
     added, distinct = residents_of("RD")

@@ -74,7 +74,7 @@ def main() -> int:
 
         results: list[tuple[str, object, float]] = []
         lock = threading.Lock()
-        threads_n = max(1, min(8, int(rate // 4) or 1))
+        threads_n = max(2, min(16, int(rate // 2)))
         interval = threads_n / rate
         began = time.monotonic()
         deadline = began + seconds
@@ -82,7 +82,7 @@ def main() -> int:
         def run(offset: int) -> None:
             k = offset
             next_at = began + offset * (interval / threads_n)
-            while next_at < deadline:
+            while next_at < deadline and time.monotonic() < deadline:
                 delay = next_at - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
