@@ -10,6 +10,6 @@ reverse = on_postgres(DROP)
 
 
 class Migration(migrations.Migration):
-    dependencies = [("grids", "0007_audit_log")]
+    dependencies = [("grids", "0008_audit_log")]
 
     operations = [migrations.RunPython(forward, reverse)]
