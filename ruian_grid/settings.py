@@ -275,7 +275,13 @@ OUTBOX_BROKER_TIMEOUT = env.float("OUTBOX_BROKER_TIMEOUT", default=2.0)
 CACHES = {
     "default": env.cache("CACHE_URL", default="locmemcache://")
     if not REDIS_URL
-    else {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL},
+    else {
+        # Fails soft (ruian_grid/cache.py): with Redis down, reads miss and writes are dropped, so API
+        # rate limits open up instead of every API call failing.
+        "BACKEND": "ruian_grid.cache.FailSoftRedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    },
 }
 
 LOGGING = {
