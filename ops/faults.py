@@ -1,7 +1,7 @@
 """`make faults`: stop and restart the services under a running stack and check the product copes.
 
 Starts a throwaway stack on loopback (ops/stack.py: its own PostgreSQL on FAULTS_PG_PORT, default
-5440, its own Redis on 6390, gunicorn with two workers on 8790, one Celery worker), loads the demo
+5440, its own Redis on 6390, gunicorn with two workers on 8790, one Celery worker and beat), loads the demo
 city, then runs three scenarios and prints PASS or FAIL for each; exits 1 when any failed.
 
 1. Redis stopped: pages and writes still answer, /healthz says 503 naming the broker, and the work
@@ -156,7 +156,8 @@ def redis_stopped(stack: Stack, api: Client, page: Client) -> None:
         check("redis back: queued work runs, nothing lost", False,
               f"the upload was refused; jobs left from it 20s after Redis returned: {left or 'none'}")  # fmt: skip
         return
-    job = wait_job(api, job_id, 90, lambda j: j.get("finished"))
+    # The outbox relay (beat, every minute) hands the work to the broker once it answers.
+    job = wait_job(api, job_id, 150, lambda j: j.get("finished"))
     added, distinct = residents_of("RD")
     check("redis back: queued work runs, nothing lost",
           job.get("status") == "done" and added == distinct == rows,
@@ -257,6 +258,7 @@ def main() -> int:
         stack.web_start(workers=2)
         # Small batches so that a task can be caught halfway.
         stack.worker_start(REGISTRY_IMPORT_BATCH="100")
+        stack.beat_start()
         api = Client(stack.base)
         api.api_login(STAFF)
         page = Client(stack.base)

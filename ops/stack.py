@@ -185,6 +185,7 @@ class Stack:
                   self.name)  # fmt: skip
         py = str(VENV_BIN / "python")
         self._run(py, "manage.py", "migrate", "--noinput", "-v0", env=env)
+        self._run(py, "manage.py", "sync_schedule", env=env)
         self._run(py, "manage.py", "seed_demo", env=env)
         self._run(py, "manage.py", "collectstatic", "--noinput", "-v0", env=env)
         self._run(py, "manage.py", "compilemessages", "--ignore=.venv", "-v0", env=env)
@@ -211,11 +212,17 @@ class Stack:
         cmd += ["--loglevel", "INFO", "-n", f"{self.name}@%h"]
         return self._spawn("worker", cmd, self.env(**extra_env))
 
+    def beat_start(self) -> subprocess.Popen[bytes]:
+        """Celery beat on its own (the schedule in the database: the outbox relay every minute)."""
+        cmd = [str(VENV_BIN / "celery"), "-A", "ruian_grid", "beat", "--loglevel", "INFO"]
+        cmd += ["--pidfile", str(self.dir / "beat.pid")]
+        return self._spawn("beat", cmd, self.env())
+
     def worker_stop(self) -> None:
         self._stop("worker")
 
     def close(self, keep: bool = False) -> None:
-        for key in ("worker", "web", "redis"):
+        for key in ("beat", "worker", "web", "redis"):
             self._stop(key)
         with contextlib.suppress(SystemExit):
             self.postgres_stop()
