@@ -41,7 +41,8 @@ class FailSoftRedisCacheClient(RedisCacheClient):
         return _soft(lambda: super(FailSoftRedisCacheClient, self).get(key, default), default)
 
     def get_many(self, keys: Any) -> Any:
-        return _soft(lambda: super(FailSoftRedisCacheClient, self).get_many(keys), {})
+        nothing: dict[Any, Any] = {}
+        return _soft(lambda: super(FailSoftRedisCacheClient, self).get_many(keys), nothing)
 
     def has_key(self, key: Any) -> Any:
         return _soft(lambda: super(FailSoftRedisCacheClient, self).has_key(key), False)
