@@ -9,7 +9,7 @@ city, then runs three scenarios and prints PASS or FAIL for each; exits 1 when a
 2. A worker killed halfway through a task (the pool process running a registry import, SIGKILL):
    the task is redelivered (acks_late, reject_on_worker_lost) and its effect applied once.
 3. PostgreSQL restarted under load: requests in flight fail cleanly (an error status, no hang, no
-   traceback), and service resumes without restarting the app (same gunicorn workers).
+   traceback, within gunicorn's 30 s timeout), and service resumes without restarting the app (same gunicorn workers).
 
     .venv/bin/python ops/faults.py [--keep]      # --keep leaves the stack's folder for its logs
 """
@@ -222,7 +222,7 @@ def postgres_restarted(stack: Stack, clients: list[Client]) -> None:
         t.join(30)
     during = [e for e in log if e[0] < restart_done + 1]
     after = [e for e in log if e[0] >= restart_done + 3]
-    unclean = [e for e in during if not isinstance(e[2], int) or e[3] > 10 or b"Traceback" in e[4]]
+    unclean = [e for e in during if not isinstance(e[2], int) or e[3] > 30 or b"Traceback" in e[4]]
     failed = sum(1 for e in during if isinstance(e[2], int) and e[2] >= 500)
     after_bad = [e for e in after if not (isinstance(e[2], int) and e[2] < 400)]
     workers_after = stack.web_workers()
@@ -267,7 +267,7 @@ def main() -> int:
         worker_killed(stack, api)
         loaders = []
         for _ in range(4):
-            c = Client(stack.base, timeout=20)
+            c = Client(stack.base, timeout=45)
             c.login(STAFF)
             loaders.append(c)
         postgres_restarted(stack, loaders)

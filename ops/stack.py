@@ -233,7 +233,7 @@ class Stack:
 class Client:
     """A browser-like session (cookies, CSRF) or an API token, over urllib."""
 
-    def __init__(self, base: str, timeout: float = 15.0) -> None:
+    def __init__(self, base: str, timeout: float = 60.0) -> None:
         self.base = base
         self.timeout = timeout
         self.jar = http.cookiejar.CookieJar()
