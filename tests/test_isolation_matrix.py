@@ -26,6 +26,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from openpyxl import load_workbook
 
 from cases import services as case_services
+from grids.audit import services as audit_services
+from grids.audit.models import Action as AuditAction
 from grids.registry import services as registry_services
 from grids.registry import synthetic
 from teams.models import UnitKind
@@ -95,6 +97,7 @@ KIND_OF_NAME = [
     ("registry:establishment", "establishment"),
     ("registry:import_template", "template"),
     ("registry:import", "import"),
+    ("audit-", "audit"),
 ]
 
 
@@ -164,7 +167,11 @@ def world(cast, django_capture_on_commit_callbacks, settings, tmp_path):
         )
     job.refresh_from_db()
     assert job.refused_file
+    entry = audit_services.audit_record(
+        actor=cast.township_a_admin, action=AuditAction.CHANGE, obj=cast.plot_a1, node=cast.plot_a1
+    )
     objects = {
+        "audit": {"pk": entry.pk},
         "node": {"pk": cast.plot_a1.pk},
         "case": {"pk": case.pk, "action": "accept"},
         "attachment": {"pk": case.pk, "attachment_pk": attachment.pk},
@@ -178,7 +185,11 @@ def world(cast, django_capture_on_commit_callbacks, settings, tmp_path):
         "import": {"pk": job.pk},
         "template": {"kind": "residents"},
     }
-    entitled = {"access": cast.township_a_admin, "import": cast.township_a_staff}
+    entitled = {
+        "access": cast.township_a_admin,
+        "import": cast.township_a_staff,
+        "audit": cast.township_a_admin,
+    }
     return objects, entitled
 
 
