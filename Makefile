@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 APT_PACKAGES := chromium fonts-wqy-microhei gettext
 
-.PHONY: run test lint format bench fuzz system-deps messages migrate seed worker clean
+.PHONY: run test lint format bench fuzz system-deps messages migrate seed worker clean audit backup restore faults soak
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -76,6 +76,31 @@ SCALE ?= small
 bench: $(STAMP)
 	mkdir -p var
 	$(PY) bench/run.py --scale $(SCALE)
+
+# Known vulnerabilities in requirements.lock (pip-audit); accepted ones, with reasons, in
+# ops/accepted-vulnerabilities.toml. Run by CI after the tests. AUDIT_STRICT=1 also fails when the
+# vulnerability service cannot be reached.
+audit: $(STAMP)
+	$(PY) ops/audit.py
+
+# PostgreSQL backups (pg_dump -Fc of DATABASE_URL into var/backups/, newest BACKUP_KEEP kept) and
+# restores (pg_restore --clean --if-exists into RESTORE_DATABASE_URL, else DATABASE_URL).
+backup: $(STAMP)
+	$(PY) ops/backup.py backup
+
+restore: $(STAMP)
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=var/backups/<timestamp>.dump"; exit 2; }
+	$(PY) ops/backup.py restore "$(FILE)"
+
+# Stop and restart Redis, PostgreSQL and a worker under a throwaway stack on loopback ports of its own
+# (never the machine's shared services); PASS/FAIL per scenario. Not part of `make test`.
+faults: $(STAMP) messages
+	$(PY) ops/faults.py
+
+# A steady rate on the main pages and endpoints for SOAK_SECONDS (default 60) on a throwaway stack:
+# no error, gunicorn workers' memory flat. Not part of `make test`.
+soak: $(STAMP) messages
+	$(PY) ops/soak.py
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -188,6 +188,9 @@ class GridScoped(models.Model):
         abstract = True
 
 
+# The audit log of admin changes lives in grids/audit/.
+from .audit.models import AuditEntry  # noqa: E402, F401
+
 # The registry (households, residents, buildings, establishments) lives in grids/registry/.
 from .registry.models import (  # noqa: E402, F401
     Building,

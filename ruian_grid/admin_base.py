@@ -1,7 +1,8 @@
 """The scoped ModelAdmin: `/admin/` shows and edits only what the signed-in user's grants reach.
 
 Subclasses give `scoped_queryset(request)` (a selector) and `node_of(obj)` (the grid node whose
-grants decide about one object). Platform superusers see everything.
+grants decide about one object). Platform superusers see everything. Every add, change and delete
+made here also goes to the append-only audit log (grids/audit), placed at the object's node.
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
 from grids import scoping
+from grids.audit import services as audit
+from grids.audit.models import Action
 from grids.models import GridNode
 
 
@@ -59,3 +62,34 @@ class ScopedModelAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._allowed(request, self.manage_perm, obj)
+
+    # --- the audit log: Django's admin calls these inside its transaction, around each write -------
+
+    def audit_details(self, request: HttpRequest, obj: Any, action: str) -> dict[str, Any]:
+        """Extra details for an entry (subclasses add the rights a new person was given)."""
+        return {}
+
+    def _audit(self, request: HttpRequest, obj: Model, action: str, details: dict[str, Any]) -> None:
+        audit.audit_record(
+            actor=request.user,  # type: ignore[arg-type]
+            action=action,
+            obj=obj,
+            node=self.node_of(obj),
+            details={**details, **self.audit_details(request, obj, action)},
+        )
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        entry = super().log_addition(request, obj, message)
+        self._audit(request, obj, Action.ADD, audit.change_fields(message))
+        return entry
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        entry = super().log_change(request, obj, message)
+        self._audit(request, obj, Action.CHANGE, audit.change_fields(message))
+        return entry
+
+    def log_deletions(self, request: HttpRequest, queryset: Any) -> Any:
+        entries = super().log_deletions(request, queryset)
+        for obj in queryset:
+            self._audit(request, obj, Action.DELETE, {})
+        return entries

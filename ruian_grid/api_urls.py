@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 from cases.api import CaseViewSet, UnitViewSet
 from cases.supervision_api import OrderViewSet
 from grids.api import GridNodeViewSet
+from grids.audit.api import AuditEntryViewSet
 from grids.registry import api as registry_api
 from ruian_grid.signin import TokenView
 from teams import api as teams_api
@@ -33,6 +34,8 @@ router.register(
 )
 router.register("registry/access-log", registry_api.AccessLogViewSet, basename="registry-access")
 router.register("registry/imports", registry_api.ImportJobViewSet, basename="registry-import")
+# Admin changes (grids/audit); reveals of personal data are the registry's access log above.
+router.register("audit", AuditEntryViewSet, basename="audit")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

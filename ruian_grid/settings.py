@@ -111,9 +111,17 @@ AUTHENTICATION_BACKENDS = [
 GUARDIAN_RAISE_403 = False
 GUARDIAN_RENDER_403 = False
 ANONYMOUS_USER_NAME = None  # no anonymous guardian user: anonymous visitors hold no grant
+# Strong passwords wherever one is chosen (admin, password change): 12 characters at least, not
+# like the person's name or username, not a common password, not all digits.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "full_name", "email")},
+    },
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env.int("PASSWORD_MIN_LENGTH", default=12)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "ruian_grid.passwords.CharacterClassValidator", "OPTIONS": {"min_classes": 2}},
@@ -267,7 +275,13 @@ OUTBOX_BROKER_TIMEOUT = env.float("OUTBOX_BROKER_TIMEOUT", default=2.0)
 CACHES = {
     "default": env.cache("CACHE_URL", default="locmemcache://")
     if not REDIS_URL
-    else {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL},
+    else {
+        # Fails soft (ruian_grid/cache.py): with Redis down, reads miss and writes are dropped, so API
+        # rate limits open up instead of every API call failing.
+        "BACKEND": "ruian_grid.cache.FailSoftRedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    },
 }
 
 LOGGING = {

@@ -115,6 +115,15 @@ class ScopedUserAdmin(ScopedModelAdmin, UserAdmin):
             full_name=data.get("full_name", ""),
         )
         obj.pk = created.pk
+        # For the audit entry (log_addition follows): the role and the rights it gave, at which node.
+        obj.audit_grant = {  # type: ignore[attr-defined]
+            "role": str(data["role"]),
+            "rights": list(ROLE_PERMS[data["role"]]),
+            "node": data["home_node"].pk,
+        }
+
+    def audit_details(self, request: HttpRequest, obj: Any, action: str) -> dict[str, Any]:
+        return dict(getattr(obj, "audit_grant", {}))
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         if change:

@@ -28,9 +28,11 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from openpyxl import load_workbook
 
 from cases import services as case_services
+from cases import supervision
+from grids.audit import services as audit_services
+from grids.audit.models import Action as AuditAction
 from grids.registry import services as registry_services
 from grids.registry import synthetic
-from cases import supervision
 from teams import inbox
 from teams import services as teams_services
 from teams.models import UnitKind
@@ -113,6 +115,7 @@ KIND_OF_NAME = [
     ("registry:establishment", "establishment"),
     ("registry:import_template", "template"),
     ("registry:import", "import"),
+    ("audit-", "audit"),
 ]
 
 
@@ -207,7 +210,11 @@ def world(cast, django_capture_on_commit_callbacks, settings, tmp_path):
         key="isolation-1",
     )
     item = cast.township_a_staff.inbox.get()
+    entry = audit_services.audit_record(
+        actor=cast.township_a_admin, action=AuditAction.CHANGE, obj=cast.plot_a1, node=cast.plot_a1
+    )
     objects = {
+        "audit": {"pk": entry.pk},
         "node": {"pk": cast.plot_a1.pk},
         "case": {"pk": case.pk, "action": "accept"},
         "attachment": {"pk": case.pk, "attachment_pk": attachment.pk},
@@ -232,6 +239,7 @@ def world(cast, django_capture_on_commit_callbacks, settings, tmp_path):
         "access": cast.township_a_admin,
         "import": cast.township_a_staff,
         "inbox": cast.township_a_staff,  # the recipient, and nobody else
+        "audit": cast.township_a_admin,
     }
     return objects, entitled
 

@@ -1,0 +1,1 @@
+"""The audit log: every change made in /admin/ (grants included), append-only, scoped like all data."""

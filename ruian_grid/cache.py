@@ -1,0 +1,72 @@
+"""The Redis cache, failing soft: when Redis does not answer, reads miss and writes are dropped.
+
+Nothing this project keeps in the cache is the only copy (API rate counters, cached fragments), so an
+outage of Redis must not turn pages and API calls into errors: the broker's outage is already
+handled by the outbox, and `/healthz` reports it. Connection and socket timeouts are short (settings)
+so a Redis that hangs costs a request a fraction of a second, not the worker's whole timeout.
+`incr` still raises: a caller counting on it must know.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+UNAVAILABLE = (RedisConnectionError, RedisTimeoutError)
+_last_warning = 0.0
+
+
+def _soft(call: Callable[[], T], fallback: T) -> T:
+    global _last_warning  # noqa: PLW0603 - one warning a minute per process, not one per request
+    try:
+        return call()
+    except UNAVAILABLE as exc:
+        now = time.monotonic()
+        if now - _last_warning > 60:
+            _last_warning = now
+            log.warning("cache unavailable, serving without it: %s", type(exc).__name__)
+        return fallback
+
+
+class FailSoftRedisCacheClient(RedisCacheClient):
+    def get(self, key: Any, default: Any) -> Any:
+        return _soft(lambda: super(FailSoftRedisCacheClient, self).get(key, default), default)
+
+    def get_many(self, keys: Any) -> Any:
+        nothing: dict[Any, Any] = {}
+        return _soft(lambda: super(FailSoftRedisCacheClient, self).get_many(keys), nothing)
+
+    def has_key(self, key: Any) -> Any:
+        return _soft(lambda: super(FailSoftRedisCacheClient, self).has_key(key), False)
+
+    def set(self, key: Any, value: Any, timeout: Any) -> None:
+        _soft(lambda: super(FailSoftRedisCacheClient, self).set(key, value, timeout), None)
+
+    def add(self, key: Any, value: Any, timeout: Any) -> Any:
+        return _soft(lambda: super(FailSoftRedisCacheClient, self).add(key, value, timeout), False)
+
+    def touch(self, key: Any, timeout: Any) -> Any:
+        return _soft(lambda: super(FailSoftRedisCacheClient, self).touch(key, timeout), False)
+
+    def set_many(self, data: Any, timeout: Any) -> None:
+        _soft(lambda: super(FailSoftRedisCacheClient, self).set_many(data, timeout), None)
+
+    def delete(self, key: Any) -> Any:
+        return _soft(lambda: super(FailSoftRedisCacheClient, self).delete(key), False)
+
+    def delete_many(self, keys: Any) -> None:
+        _soft(lambda: super(FailSoftRedisCacheClient, self).delete_many(keys), None)
+
+
+class FailSoftRedisCache(RedisCache):
+    def __init__(self, server: Any, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._class = FailSoftRedisCacheClient
