@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ruian_grid.errors import service_errors_as_400
+from ruian_grid.inputs import IdField
 from ruian_grid.scoped import ScopedReadOnlyViewSet
 
 from . import selectors, supervision
@@ -59,12 +60,12 @@ class OrderFilter(serializers.Serializer):
     )
     grade = serializers.ChoiceField(choices=Grade.choices, required=False, allow_null=True, default=None)
     tier = serializers.ChoiceField(choices=Tier.choices, required=False, allow_blank=True, default="")
-    township = serializers.IntegerField(required=False, allow_null=True, default=None)
-    unit = serializers.IntegerField(required=False, allow_null=True, default=None)
+    township = IdField(required=False, allow_null=True, default=None)
+    unit = IdField(required=False, allow_null=True, default=None)
 
 
 class IssueSerializer(serializers.Serializer):
-    case = serializers.IntegerField()
+    case = IdField()
     grade = serializers.ChoiceField(choices=Grade.choices)
     reason = serializers.CharField(max_length=2000)
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from ruian_grid.inputs import IdFormField
 from ruian_grid.scoped import scoped_view
 
 from . import selectors, supervision
@@ -39,8 +40,8 @@ class OrderFilterForm(forms.Form):
         required=False,
         empty_value=None,
     )
-    township = forms.IntegerField(label=gettext_lazy("township"), required=False, widget=forms.HiddenInput)
-    unit = forms.IntegerField(label=gettext_lazy("unit"), required=False)
+    township = IdFormField(label=gettext_lazy("township"), required=False, widget=forms.HiddenInput)
+    unit = IdFormField(label=gettext_lazy("unit"), required=False)
 
 
 def _filtered(request: HttpRequest) -> tuple[OrderFilterForm, Any]:

@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from grids import scoping
 from grids.models import GridNode, Level
 from ruian_grid.errors import service_errors_as_400
+from ruian_grid.inputs import IdField
 from ruian_grid.scoped import ScopedAPIMixin, ScopedReadOnlyViewSet
 
 from . import selectors, services
@@ -50,8 +51,8 @@ class TeamSerializer(serializers.ModelSerializer):
 
 
 class MemberAddSerializer(serializers.Serializer):
-    user = serializers.IntegerField()
-    role = serializers.CharField(default="member")
+    user = IdField()
+    role = serializers.CharField(default="member", max_length=10)
     title = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
 
 
@@ -184,9 +185,9 @@ class AssignmentSerializer(serializers.ModelSerializer):
 
 
 class AssignSerializer(serializers.Serializer):
-    plot = serializers.IntegerField()
-    member = serializers.IntegerField()
-    duties = serializers.CharField(required=False, allow_blank=True, default="")
+    plot = IdField()
+    member = IdField()
+    duties = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
 class AssignmentViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -248,7 +249,7 @@ class CadenceViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOnlyM
             cadence = services.cadence_set(
                 actor=_actor(request),
                 tenant_id=tenant_id,
-                tag=data.validated_data["tag"],
+                tag=data.validated_data.get("tag", 0),
                 interval_days=data.validated_data["interval_days"],
             )
         return Response(CadenceSerializer(cadence).data, status=status.HTTP_201_CREATED)
