@@ -20,7 +20,7 @@ from django.db.models import Case, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from grids.models import GridNode, GridScoped, Tenant
+from grids.models import GridNode, GridScoped, Tenant, position_constraint
 
 
 def list_indexes(short: str, *order: str, city: bool = True) -> list[models.Index]:
@@ -167,6 +167,8 @@ class Household(GridScoped):
         verbose_name=_("dwelling"),
     )
     tags = models.PositiveIntegerField(_("tags"), default=0)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
     deregistered_reason = models.CharField(_("reason for deregistering"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -181,6 +183,7 @@ class Household(GridScoped):
             models.UniqueConstraint(
                 fields=["tenant", "number"], name="grids_household_number_unique_in_tenant"
             ),
+            position_constraint("grids_household"),
         ]
         indexes = [
             models.Index(fields=["tenant", "plot", "status"], name="grids_household_plot"),
