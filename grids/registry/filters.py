@@ -11,6 +11,7 @@ from typing import Any
 import django_filters as df
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from grids import selectors as grid_selectors
 from grids.models import Level
@@ -80,7 +81,7 @@ class ResidentFilter(_GridFilters):
     population_type = df.ChoiceFilter(choices=PopulationType.choices, label=_("population type"))
     sex = df.ChoiceFilter(choices=Sex.choices, label=_("sex"))
     age_band = df.ChoiceFilter(choices=AgeBand.choices, method="filter_age_band", label=_("age band"))
-    name = df.CharFilter(field_name="name", lookup_expr="icontains", label=_("name"))
+    name = df.CharFilter(field_name="name", lookup_expr="icontains", label=pgettext_lazy("person", "name"))
 
     class Meta:
         model = Resident

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from grids.models import Level
 from grids.widgets import GridPicker, PositionFields
@@ -90,7 +91,7 @@ class HouseholdForm(PositionFields):
 
 
 class ResidentForm(forms.Form):
-    name = forms.CharField(max_length=50, label=_("name"))
+    name = forms.CharField(max_length=50, label=pgettext_lazy("person", "name"))
     id_type = forms.ChoiceField(choices=IdType.choices, initial=IdType.RESIDENT_ID, label=_("document type"))
     id_number = forms.CharField(
         max_length=30,

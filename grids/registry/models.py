@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from grids.models import GridNode, GridScoped, Tenant, position_constraint
@@ -212,10 +213,11 @@ class PopulationType(models.TextChoices):
 
 class Relation(models.TextChoices):
     HEAD = "head", _("head of household")
-    SPOUSE = "spouse", _("spouse")
-    CHILD = "child", _("child")
-    PARENT = "parent", _("parent")
-    GRANDCHILD = "grandchild", _("grandchild")
+    # With a context: the bare words are also the grid's "parent" and "child" nodes.
+    SPOUSE = "spouse", pgettext_lazy("relation to head", "spouse")
+    CHILD = "child", pgettext_lazy("relation to head", "child")
+    PARENT = "parent", pgettext_lazy("relation to head", "parent")
+    GRANDCHILD = "grandchild", pgettext_lazy("relation to head", "grandchild")
     OTHER = "other", _("other relative or lodger")
 
 
@@ -263,7 +265,7 @@ class Resident(GridScoped):
     household = models.ForeignKey(
         Household, on_delete=models.PROTECT, related_name="residents", verbose_name=_("household")
     )
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50)
     id_type = models.CharField(
         _("document type"), max_length=16, choices=IdType.choices, default=IdType.RESIDENT_ID
     )
