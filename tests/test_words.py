@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - fixtures imported from the apps' conftest files are redefined as arguments
 """With Chinese chosen, no page a demo role reaches shows one of the project's own English labels.
 
 The list of words is read from the .po files: every msgid that is an ordinary word or two (e.g.
