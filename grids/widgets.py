@@ -91,9 +91,6 @@ class ResidentPicker(forms.SelectMultiple):
         context["widget"].update({"url": reverse("registry:resident_pick"), "chosen": rows, "name": name})
         return context
 
-    def format_value(self, value: Any) -> list[str]:
-        return [str(v) for v in (value or [])]
-
 
 class PositionFields(forms.Form):
     """Latitude and longitude, filled by the phone's "use my position" button (static/js/field.js)."""
