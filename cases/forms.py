@@ -37,11 +37,8 @@ class MultipleFileField(forms.FileField):
     """Several files from one input (the recipe of Django's documentation)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # On a phone, "image/*" with capture offers the camera straight away (the file chooser stays
-        # one tap further for documents).
         kwargs.setdefault(
-            "widget",
-            MultipleFileInput(attrs={"accept": "image/*,.pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx"}),
+            "widget", MultipleFileInput(attrs={"accept": "image/*,.pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx"})
         )
         super().__init__(*args, **kwargs)
 

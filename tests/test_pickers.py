@@ -249,3 +249,18 @@ def test_recording_with_registered_and_free_text_parties(cast, people):
     assert "id_number" not in json.dumps(case.parties)
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert reverse("registry:resident", args=[people.r1.pk]) in page and "王五" in page
+
+
+def test_api_grid_filters_take_names_and_refuse_overlong_ones(cast, people):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(cast.city_admin)
+    url = "/api/v1/registry/households/"
+    assert [h["number"] for h in api.get(url, {"township": "塘下镇"}).json()["results"]] == ["LB-0001"]
+    # A number that is no code and no id in scope, or SQL, is a name matching nothing: 200, no rows.
+    for name in ("1e20", "99999999999999999999", "'; DROP TABLE grids_household; --"):
+        response = api.get(url, {"plot": name})
+        assert response.status_code == 200 and response.json()["results"] == []
+    response = api.get(url, {"plot": "九" * 10_000}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 400 and "100" in response.json()["plot"][0]

@@ -40,10 +40,17 @@ class _GridFilters(df.FilterSet):
     """Plot, cell and township are named (name or division code), never internal ids; a name matching
     no grid in the user's view, or several, matches no rows."""
 
-    plot = df.CharFilter(method="filter_grid", label=_("plot"), widget=GridNamePicker(levels=(Level.PLOT,)))
-    cell = df.CharFilter(method="filter_grid", label=_("cell"), widget=GridNamePicker(levels=(Level.CELL,)))
+    plot = df.CharFilter(
+        method="filter_grid", max_length=100, label=_("plot"), widget=GridNamePicker(levels=(Level.PLOT,))
+    )
+    cell = df.CharFilter(
+        method="filter_grid", max_length=100, label=_("cell"), widget=GridNamePicker(levels=(Level.CELL,))
+    )
     township = df.CharFilter(
-        method="filter_grid", label=_("township"), widget=GridNamePicker(levels=(Level.TOWNSHIP,))
+        method="filter_grid",
+        max_length=100,
+        label=_("township"),
+        widget=GridNamePicker(levels=(Level.TOWNSHIP,)),
     )
     status = df.ChoiceFilter(choices=Status.choices, label=_("status"))
 
