@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from grids import scoping
 from grids.models import GridNode
@@ -74,8 +75,21 @@ class EventInline(admin.TabularInline):
     model = CaseEvent
     extra = 0
     can_delete = False
-    fields = ["at", "actor", "action", "from_status", "to_status", "note", "due_at"]
+    fields = ["at", "actor", "action_label", "from_label", "to_label", "note", "due_at"]
     readonly_fields = fields
+
+    # The timeline's action and statuses by their names, not their codes.
+    @admin.display(description=_("action"))
+    def action_label(self, obj: CaseEvent) -> str:
+        return str(obj.label)
+
+    @admin.display(description=_("from"))
+    def from_label(self, obj: CaseEvent) -> str:
+        return obj.from_label or "—"
+
+    @admin.display(description=_("to"))
+    def to_label(self, obj: CaseEvent) -> str:
+        return obj.to_label or "—"
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -109,8 +123,24 @@ class CaseAdmin(ScopedModelAdmin):
     def node_of(self, obj: Any) -> GridNode | None:
         return obj.node
 
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.get_readonly_fields(request, obj)
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return [f.name for f in Case._meta.fields]
+        # Parties by name and role (their phones stay masked), not the stored JSON.
+        return [f.name if f.name != "parties" else "party_names" for f in Case._meta.fields if f.name != "id"]
+
+    @admin.display(description=_("parties"))
+    def party_names(self, obj: Case) -> str:
+        return (
+            "；".join(
+                " ".join(
+                    bit for bit in (p.get("name", ""), p.get("role", ""), p.get("phone_masked", "")) if bit
+                )
+                for p in obj.parties
+            )
+            or "—"
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from grids.widgets import GridNamePicker, GridPicker, PositionFields, ResidentPicker
 from ruian_grid.inputs import IdFormField
 from teams.models import User
 
 from . import selectors
 from .models import (
     DESCRIPTION_MAX,
+    KIND_SUBKINDS,
     NOTE_MAX,
     Case,
     CaseKind,
@@ -45,10 +49,28 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-class CaseRecordForm(forms.Form):
-    node = forms.ModelChoiceField(queryset=None, label=_("Grid"))
+def camera_input() -> forms.ClearableFileInput:
+    """On a phone this opens the back camera straight away."""
+    return forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"})
+
+
+def kind_map_attrs() -> dict[str, str]:
+    """The sub-kinds of each kind, for the page's script to narrow the sub-kind list to the kind."""
+    return {
+        "data-depends-on": "kind",
+        "data-kind-map": json.dumps({str(k): [str(v) for v in subs] for k, subs in KIND_SUBKINDS.items()}),
+    }
+
+
+class CaseRecordForm(PositionFields):
+    node = forms.ModelChoiceField(queryset=None, label=_("Grid"), widget=GridPicker(perm="record_case"))
     kind = forms.ChoiceField(choices=CaseKind.choices, label=_("Kind"))
-    sub_kind = forms.ChoiceField(choices=SubKind.choices, label=_("Sub-kind"), initial=SubKind.OTHER)
+    sub_kind = forms.ChoiceField(
+        choices=SubKind.choices,
+        label=_("Sub-kind"),
+        initial=SubKind.OTHER,
+        widget=forms.Select(attrs=kind_map_attrs()),
+    )
     source = forms.ChoiceField(choices=Source.choices, label=_("Source"))
     source_ref = forms.CharField(max_length=64, required=False, label=_("Source reference"))
     severity = forms.ChoiceField(choices=Severity.choices, label=_("Severity"), initial=Severity.GENERAL)
@@ -60,18 +82,44 @@ class CaseRecordForm(forms.Form):
         max_length=DESCRIPTION_MAX,
     )
     address = forms.CharField(max_length=200, required=False, label=_("Address"))
+    residents = forms.ModelMultipleChoiceField(
+        queryset=None,
+        required=False,
+        label=_("Parties from the registry"),
+        widget=ResidentPicker(),
+        help_text=_("Type a name to pick a registered resident"),
+    )
     parties = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=NOTE_MAX,
         required=False,
-        label=_("Parties"),
+        label=_("Other parties"),
         help_text=_("One per line: name, role, phone"),
     )
+    photo = forms.FileField(required=False, label=_("Take a photo"), widget=camera_input())
     files = MultipleFileField(required=False, label=_("Photos and files"))
+    field_order = [
+        "node",
+        "kind",
+        "sub_kind",
+        "source",
+        "source_ref",
+        "severity",
+        "title",
+        "description",
+        "address",
+        "latitude",
+        "longitude",
+        "residents",
+        "parties",
+        "photo",
+        "files",
+    ]
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["node"].queryset = selectors.recordable_nodes(user)
+        self.fields["residents"].queryset = selectors.residents_for_parties(user)
 
     def clean_parties(self) -> list[dict[str, str]]:
         people = []
@@ -93,7 +141,19 @@ class _ActionForm(forms.Form):
         if "responsible_unit" in self.fields:
             self.fields["responsible_unit"].queryset = units
         if "responsible_person" in self.fields:
-            self.fields["responsible_person"].queryset = selectors.unit_people(user)
+            person = self.fields["responsible_person"]
+            person.queryset = selectors.unit_people(user)
+            # What the page lists: the members of the case's current unit; the script (field.js)
+            # replaces them with the chosen unit's members. The form still accepts anyone of the
+            # city's units, and the service checks membership of the chosen unit.
+            members = selectors.unit_members(user, case.responsible_unit_id)
+            person.widget.choices = [("", "---------"), *((m.pk, str(m)) for m in members)]
+            person.widget.attrs.update(
+                {
+                    "data-people-of": self.add_prefix("responsible_unit"),
+                    "data-people-url": reverse("cases:unit_people"),
+                }
+            )
         if "assists" in self.fields:
             self.fields["assists"].queryset = units
 
@@ -230,6 +290,7 @@ class CaseFilterForm(forms.Form):
         choices=[("", _("any status")), *Status.choices], required=False, label=_("Status")
     )
     node = IdFormField(required=False, widget=forms.HiddenInput)
+    grid = forms.CharField(max_length=100, required=False, label=_("Grid"), widget=GridNamePicker())
     due_before = forms.DateField(
         required=False, label=_("Due by"), widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -237,7 +298,18 @@ class CaseFilterForm(forms.Form):
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label=_("Photo or document"))
+    photo = forms.FileField(required=False, label=_("Take a photo"), widget=camera_input())
+    file = forms.FileField(required=False, label=_("Photo or document"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("photo") and not data.get("file"):
+            raise forms.ValidationError(_("Choose a file."))
+        return data
+
+    @property
+    def upload(self) -> Any:
+        return self.cleaned_data.get("photo") or self.cleaned_data.get("file")
 
 
 class CaseFromVisitForm(forms.Form):

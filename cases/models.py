@@ -14,7 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from grids.models import GridNode, GridScoped, Level, Tenant
+from grids.models import GridNode, GridScoped, Level, Tenant, position_constraint
 from teams.models import Unit, Visit
 
 # Longest free texts accepted (forms, API and services check them; a longer text is refused, not cut).
@@ -183,6 +183,8 @@ class Case(GridScoped):
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True, max_length=DESCRIPTION_MAX)
     address = models.CharField(_("address"), max_length=200, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     parties = models.JSONField(_("parties"), default=list, blank=True)
 
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.REGISTERED)
@@ -310,6 +312,7 @@ class Case(GridScoped):
                 name="cases_handled_has_unit",
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="cases_version_positive"),
+            position_constraint("cases_case"),
         ]
 
     def __str__(self) -> str:

@@ -14,7 +14,11 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from grids import scoping
+from grids import selectors as grid_selectors
 from grids.models import GridNode, Level
+from grids.registry import selectors as registry_selectors
+from grids.registry.models import Resident
+from grids.registry.models import Status as RegistryStatus
 from teams.models import Unit, User, Visit
 from teams.selectors import visits_visible
 from teams.units import unit_ids_of, units_of, units_visible
@@ -357,3 +361,55 @@ def visit_get(user: User | AnonymousUser, pk: Any) -> Visit:
 def case_of_visit(user: User | AnonymousUser, visit: Visit) -> Case | None:
     """The case already raised from this visit, if the user may see it."""
     return cases_visible(user).filter(visit=visit).first()
+
+
+MEMBERS_LIMIT = 200
+
+
+def unit_members(user: User | AnonymousUser, unit_id: Any) -> list[User]:
+    """The active people of one unit of the user's city (for narrowing the responsible person to the
+    chosen unit): one query, the unit's city checked in the same statement; empty for another city's."""
+    if unit_id in (None, ""):
+        return []
+    try:
+        pk = int(unit_id)
+    except (ValueError, TypeError):
+        return []
+    qs = User.objects.filter(memberships__unit_id=pk, is_active=True)
+    if not scoping.is_unrestricted(user):
+        qs = qs.filter(memberships__unit__tenant_id=getattr(user, "tenant_id", None))
+    return list(qs.order_by("username")[:MEMBERS_LIMIT])
+
+
+def residents_for_parties(user: User | AnonymousUser) -> QuerySet[Resident]:
+    """Active registered residents in the user's scope, who can be named as a case's parties."""
+    return registry_selectors.residents_for(user).filter(status=RegistryStatus.ACTIVE)
+
+
+def node_by_label(user: User | AnonymousUser, text: str) -> GridNode | None:
+    """The grid in the user's view a list filter names by name or code (None when none or several)."""
+    return grid_selectors.node_by_label(actor=user, text=text)
+
+
+def record_prefill(user: User | AnonymousUser, *, household: Any) -> dict[str, Any]:
+    """ "Record a case here" from a household's page: its plot, address, position and residents.
+
+    The household is read through the registry's scoped selector: one outside the user's view
+    (or no such household) prefills nothing.
+    """
+    if household in (None, "") or not str(household).isdigit():
+        return {}
+    found = registry_selectors.households_for(user).filter(pk=int(household)).first()
+    if found is None:
+        return {}
+    residents = list(
+        residents_for_parties(user).filter(household_id=found.pk).order_by("id").values_list("pk", flat=True)
+    )
+    return {
+        "node": found.plot_id,
+        "address": found.address,
+        "latitude": found.latitude,
+        "longitude": found.longitude,
+        "residents": residents,
+        "source": "visit",
+    }

@@ -25,9 +25,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from grids import scoping
+from grids import geo, scoping
 from grids.models import GridNode, Level, Tenant
 from grids.registry import crypto
+from grids.registry.models import Resident
 from ruian_grid.outbox import services as outbox
 from teams.models import Membership, Unit, Visit, VisitOutcome
 
@@ -382,6 +383,19 @@ def _clean_parties(parties: Any) -> list[dict[str, str]]:
     return cleaned
 
 
+def _registered_parties(actor: User, node: GridNode, residents: Sequence[Resident]) -> list[dict[str, Any]]:
+    """Parties who are registered residents: their name and id (the link to their page), no numbers."""
+    found = []
+    for resident in residents:
+        if resident.tenant_id != node.tenant_id or not scoping.can(actor, scoping.VIEW, resident.plot):
+            raise ValidationError({"residents": [_("Choose residents in your grid.")]})
+        party: dict[str, Any] = {"name": resident.name, "role": "", "resident": resident.pk}
+        if resident.phone_masked:
+            party["phone_masked"] = resident.phone_masked
+        found.append(party)
+    return found
+
+
 def case_record(
     *,
     actor: User,
@@ -397,10 +411,16 @@ def case_record(
     source_ref: str = "",
     uploads: Sequence[UploadedFile] = (),
     visit: Visit | None = None,
+    latitude: Any = None,
+    longitude: Any = None,
+    residents: Sequence[Resident] = (),
 ) -> Case:
     """Record a case at a grid node in the actor's `record_case` scope; its acceptance clock starts.
 
     `uploads` (photos, documents) are checked before anything is written and stored with the case.
+    `latitude`/`longitude`: where it was recorded (a phone's position), refused far outside the city.
+    `residents`: parties picked from the registry (the caller read them through a scoped selector;
+    each must lie in the actor's view): kept by name and resident id, never their ID numbers.
     """
     if not scoping.can_now(actor, RECORD_CASE, node):
         raise ValidationError({"node": [_("You may not record cases at this grid node.")]})
@@ -425,9 +445,15 @@ def case_record(
             _limited(value or "", name, limit)
         except ValidationError as exc:
             errors.update(exc.message_dict)
+    try:
+        lat, lng = geo.position_check(extent=node.tenant.extent, latitude=latitude, longitude=longitude)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
-    cleaned_parties = _clean_parties(parties)
+    cleaned_parties = _registered_parties(actor, node, residents) + _clean_parties(parties)
+    if len(cleaned_parties) > 50:
+        raise ValidationError({"parties": [_("Parties are a list of at most 50 people.")]})
     checked = []
     for upload in uploads:
         try:
@@ -448,6 +474,8 @@ def case_record(
             title=title.strip(),
             description=description,
             address=address,
+            latitude=lat,
+            longitude=lng,
             parties=cleaned_parties,
             tier=LEVEL_TIER[Level(node.level)],
             status=Status.REGISTERED,

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.case_list, name="list"),
     path("new/", views.case_new, name="new"),
     path("from-visit/<int:visit_pk>/", views.case_from_visit, name="from_visit"),
+    path("unit-people/", views.unit_people, name="unit_people"),
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/do/<slug:action>/", views.case_act, name="act"),
     path("<int:pk>/files/", views.case_upload, name="upload"),

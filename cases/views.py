@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -49,7 +49,14 @@ def _after(qs: Any, cursor: str) -> Any:
 def case_list(request: HttpRequest) -> HttpResponse:
     form = CaseFilterForm(request.GET or None)
     values: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
-    node = selectors.node_for_filter(request.user, values["node"]) if values.get("node") else None
+    if values.get("grid"):
+        node = selectors.node_by_label(request.user, values["grid"])
+        if node is None:
+            messages.error(request, _("No grid named “%s” in your area.") % values["grid"])
+    elif values.get("node"):
+        node = selectors.node_for_filter(request.user, values["node"])
+    else:
+        node = None
     qs = selectors.case_list(
         request.user,
         view=values.get("view") or "all",
@@ -87,11 +94,14 @@ def case_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def case_new(request: HttpRequest) -> HttpResponse:
-    form = CaseRecordForm(request.POST or None, request.FILES or None, user=request.user)
+    initial = selectors.record_prefill(request.user, household=request.GET.get("household"))
+    form = CaseRecordForm(request.POST or None, request.FILES or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         values = dict(form.cleaned_data)
         node = values.pop("node")
-        uploads = values.pop("files") or []
+        photo = values.pop("photo")
+        uploads = [*([photo] if photo else []), *(values.pop("files") or [])]
+        values["residents"] = list(values.get("residents") or [])
         try:
             case = services.case_record(actor=request.user, node=node, uploads=uploads, **values)
         except ValidationError as exc:
@@ -203,7 +213,7 @@ def case_upload(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Choose a file."))
         return redirect("cases:detail", pk=case.pk)
     try:
-        services.case_attach(actor=request.user, case=case, upload=form.cleaned_data["file"])
+        services.case_attach(actor=request.user, case=case, upload=form.upload)
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, _errors(exc) if isinstance(exc, ValidationError) else str(exc))
     else:
@@ -224,3 +234,11 @@ def case_file(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@scoped_view
+@login_required
+def unit_people(request: HttpRequest) -> JsonResponse:
+    """The people of one unit of the user's city, for the responsible-person list (field.js)."""
+    people = selectors.unit_members(request.user, request.GET.get("unit"))
+    return JsonResponse({"results": [{"id": p.pk, "name": str(p)} for p in people]})

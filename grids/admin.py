@@ -87,6 +87,9 @@ class GridNodeAdmin(ScopedModelAdmin, MPTTModelAdmin):
     list_display = ["name", "kind", "code", "responsible"]
     list_filter = ["level", "kind"]
     search_fields = ["name", "code"]
+    # Type-ahead pickers instead of a dropdown of every node; their answers come from this admin's
+    # scoped queryset (Django's autocomplete view reads the related admin's get_queryset).
+    autocomplete_fields = ["parent", "responsible"]
     mptt_level_indent = 20
     list_per_page = 200
     actions = None
@@ -99,6 +102,19 @@ class GridNodeAdmin(ScopedModelAdmin, MPTTModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: GridNode | None = None) -> list[str]:
         return ["parent"] if obj is not None else []
+
+    # The admin pickers that choose a node where the chooser needs `manage_grid` there (a new node's
+    # parent, a person's home node) offer only those nodes; the form checks the same on saving.
+    MANAGED_PICKERS = {("gridnode", "parent"), ("user", "home_node")}
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[GridNode], search_term: str) -> Any:
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        picker = (request.GET.get("model_name", ""), request.GET.get("field_name", ""))
+        if picker in self.MANAGED_PICKERS:
+            queryset = queryset & scoping.scope_nodes(request.user, "manage_grid")
+            if picker == ("gridnode", "parent"):
+                queryset = queryset.exclude(level=3)
+        return queryset, may_have_duplicates
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "parent":

@@ -21,6 +21,14 @@ class Tenant(models.Model):
     name = models.CharField(_("name"), max_length=100)
     code = models.CharField(_("division code"), max_length=12, unique=True, validators=[division_code])
     time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+    extent = models.JSONField(
+        _("extent"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The city's bounding box [west, south, east, north] in degrees; positions outside are refused"
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -41,6 +49,7 @@ class Level(models.IntegerChoices):
 
 class Kind(models.TextChoices):
     CITY = "city", _("city")
+    COUNTY = "county", _("county")
     STREET = "street", _("street")
     TOWN = "town", _("town")
     DEVZONE = "devzone", _("development zone")
@@ -52,6 +61,7 @@ class Kind(models.TextChoices):
 
 KIND_LEVEL: dict[str, int] = {
     Kind.CITY: Level.CITY,
+    Kind.COUNTY: Level.CITY,
     Kind.STREET: Level.TOWNSHIP,
     Kind.TOWN: Level.TOWNSHIP,
     Kind.DEVZONE: Level.TOWNSHIP,
@@ -155,6 +165,15 @@ class GridNodeGroupPermission(GroupObjectPermissionBase):
     class Meta(GroupObjectPermissionBase.Meta):
         verbose_name = _("group grant on a grid node")
         verbose_name_plural = _("group grants on grid nodes")
+
+
+def position_constraint(prefix: str) -> models.CheckConstraint:
+    """A point taken in the field (see `grids.geo`) has both latitude and longitude, or neither."""
+    return models.CheckConstraint(
+        condition=Q(latitude__isnull=True, longitude__isnull=True)
+        | Q(latitude__isnull=False, longitude__isnull=False),
+        name=f"{prefix}_position_both_or_neither",
+    )
 
 
 class GridScoped(models.Model):

@@ -142,15 +142,24 @@ def _check_code_free(tenant_id: int, code: str, exclude_pk: int | None = None) -
 
 
 def tenant_create(
-    *, name: str, code: str, city_name: str | None = None, time_zone: str = "Asia/Shanghai"
+    *,
+    name: str,
+    code: str,
+    city_name: str | None = None,
+    time_zone: str = "Asia/Shanghai",
+    kind: str = Kind.CITY,
+    extent: list[float] | None = None,
 ) -> Tenant:
-    """A new city and its root grid; the global lock keeps two new roots from sharing a tree_id."""
+    """A new city (or county: `kind`) and its root grid; the global lock keeps two new roots from
+    sharing a tree_id. `extent` is its bounding box [west, south, east, north], bounding field positions."""
+    if kind not in (Kind.CITY, Kind.COUNTY):
+        raise ValidationError({"kind": [_("A tenant is a city or a county.")]})
     with transaction.atomic():
         lock_global()
-        tenant = Tenant(name=name, code=code, time_zone=time_zone)
+        tenant = Tenant(name=name, code=code, time_zone=time_zone, extent=extent)
         tenant.full_clean()
         tenant.save()
-        root = GridNode(tenant=tenant, parent=None, kind=Kind.CITY, code=code, name=city_name or name)
+        root = GridNode(tenant=tenant, parent=None, kind=kind, code=code, name=city_name or name)
         _validate(root, Level.CITY)
         _save_new(root)
     return tenant

@@ -202,14 +202,30 @@ def _plot_codes(specs: list[NodeSpec]) -> list[str]:
     return codes
 
 
+# Bounding boxes [west, south, east, north] in degrees: field positions outside them are refused.
+RUIAN_EXTENT = [120.15, 27.6, 121.2, 27.95]
+PINGYANG_EXTENT = [120.15, 27.35, 120.95, 27.75]
+
+
 def _ensure_tenant(
-    report: SeedReport, *, code: str, name: str, build: Callable[[Callable[[str], int]], list[NodeSpec]]
+    report: SeedReport,
+    *,
+    code: str,
+    name: str,
+    build: Callable[[Callable[[str], int]], list[NodeSpec]],
+    kind: str = Kind.CITY,
+    extent: list[float] | None = None,
 ) -> Tenant:
     tenant = Tenant.objects.filter(code=code).first()
     if tenant is None:
-        tenant = tree.tenant_create(name=name, code=code)
+        tenant = tree.tenant_create(name=name, code=code, kind=kind, extent=extent)
         report.created_tenants.append(name)
+    elif tenant.extent is None and extent is not None:
+        tenant.extent = extent
+        tenant.save(update_fields=["extent"])
     root = tree.tenant_root(tenant)
+    if root.kind != kind:  # a database seeded before counties had their own kind
+        tree.node_update(node=root, kind=kind)
     if root.is_leaf_node():
         rng = random.Random(int(code))  # noqa: S311 - synthetic demo data
         # Two passes over the same seed: the plot codes first, then the tree with its responsibles.
@@ -270,9 +286,20 @@ def seed(*, full: bool = False, townships: Iterable[str] = SAMPLE_TOWNSHIPS) -> 
     report = SeedReport()
     with transaction.atomic():
         ruian = _ensure_tenant(
-            report, code=RUIAN_CODE, name="瑞安市", build=lambda r: _ruian_specs(random.Random(1), r)
+            report,
+            code=RUIAN_CODE,
+            name="瑞安市",
+            build=lambda r: _ruian_specs(random.Random(1), r),
+            extent=RUIAN_EXTENT,
         )
-        pingyang = _ensure_tenant(report, code=PINGYANG_CODE, name="平阳县", build=_pingyang_specs)
+        pingyang = _ensure_tenant(
+            report,
+            code=PINGYANG_CODE,
+            name="平阳县",
+            build=_pingyang_specs,
+            kind=Kind.COUNTY,
+            extent=PINGYANG_EXTENT,
+        )
     level1 = GridNode.objects.filter(tenant=ruian, level=Level.TOWNSHIP)
     chosen = level1 if full else level1.filter(name__in=list(townships))
     report.households_added += _households(ruian, chosen, _households_per_plot)

@@ -2,6 +2,7 @@ from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import error_views, views
@@ -10,6 +11,11 @@ handler400 = error_views.bad_request
 handler403 = error_views.permission_denied
 handler404 = error_views.page_not_found
 handler500 = error_views.server_error
+
+# The admin names the product, in the chosen language.
+admin.site.site_header = _("Ruian Grid administration")
+admin.site.site_title = _("Ruian Grid administration")
+admin.site.index_title = _("Grid, registry, cases and people")
 
 urlpatterns = [
     path("", views.home, name="home"),

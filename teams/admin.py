@@ -57,7 +57,7 @@ class UnitAdmin(ScopedModelAdmin):
     list_display = ["name", "code", "kind", "node", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "code"]
-    raw_id_fields = ["node"]
+    autocomplete_fields = ["node"]
     inlines = [MembershipInline]
 
     def scoped_queryset(self, request: HttpRequest) -> QuerySet[Any]:

@@ -55,6 +55,7 @@ class ScopedUserAdmin(ScopedModelAdmin, UserAdmin):
     list_display = ["username", "full_name", "home_node", "is_staff", "is_active"]
     list_filter = ["is_staff", "is_active"]
     search_fields = ["username", "full_name"]
+    autocomplete_fields = ["home_node"]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Person"), {"fields": ("full_name", "email", "home_node")}),

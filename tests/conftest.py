@@ -83,8 +83,10 @@ def _user(username: str, node: GridNode, role: str, full_name: str) -> User:
 
 
 def build_cast() -> Cast:
-    ruian = tree.tenant_create(name="瑞安市", code="330381")
-    pingyang = tree.tenant_create(name="平阳县", code="330326")
+    ruian = tree.tenant_create(name="瑞安市", code="330381", extent=[120.15, 27.6, 121.2, 27.95])
+    pingyang = tree.tenant_create(
+        name="平阳县", code="330326", kind=Kind.COUNTY, extent=[120.15, 27.35, 120.95, 27.75]
+    )
     city, other_city = tree.tenant_root(ruian), tree.tenant_root(pingyang)
     township_a = _child(city, Kind.STREET, "330381005", "上望街道")
     cell_a1 = _child(township_a, Kind.VILLAGE, "330381005201", "九三村")

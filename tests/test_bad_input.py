@@ -16,11 +16,9 @@ def api(cast):
 @pytest.mark.parametrize(
     ("url", "param"),
     [
-        ("/api/v1/registry/households/?plot=1e20", "plot"),
         ("/api/v1/registry/residents/?household=99999999999999999999", "household"),
         ("/api/v1/registry/dwellings/?building=-1", "building"),
         ("/api/v1/registry/access-log/?actor=1.5", "actor"),
-        ("/api/v1/registry/households/export/?township=1e20", "township"),
         ("/api/v1/grids/?parent=1e20", "parent"),
         ("/api/v1/cases/?node=1e20", "node"),
     ],

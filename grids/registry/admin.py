@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from grids.models import GridNode
 from ruian_grid.admin_base import ScopedModelAdmin
@@ -41,11 +42,19 @@ class HouseholdAdmin(_ReadOnly):
     list_display = ["number", "address", "plot", "status", "created_at"]
     list_filter = ["status"]
     search_fields = ["number", "address"]
-    readonly_fields = ["number", "address", "plot", "dwelling", "tags", "status", "deregistered_reason"]
-    exclude = ["tenant", "city", "township", "cell"]
+    fields = [
+        "number", "address", "plot", "dwelling", "tag_labels", "latitude", "longitude", "status",
+        "deregistered_reason",
+    ]  # fmt: skip
+    readonly_fields = fields
 
     def scoped_queryset(self, request: HttpRequest) -> Any:
         return selectors.households_for(request.user)
+
+    @admin.display(description=_("tags"))
+    def tag_labels(self, obj: Household) -> str:
+        """The tags by their names, not the stored bit mask."""
+        return "、".join(str(t.label) for t in obj.tag_list) or "—"
 
 
 @admin.register(Resident)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .importing import export_workbook
 from .models import AgeBand, Building, Dwelling, Establishment, Household, Resident, tags_of
@@ -52,7 +53,7 @@ def _households(qs: QuerySet[Household]) -> tuple[list[str], Iterator[list[Any]]
 
 def _residents(qs: QuerySet[Resident]) -> tuple[list[str], Iterator[list[Any]]]:
     headers = [
-        _("plot"), _("household number"), _("name"), _("document type"), _("ID number"), _("sex"), _("birth year"),
+        _("plot"), _("household number"), pgettext("person", "name"), _("document type"), _("ID number"), _("sex"), _("birth year"),
         _("age band"), _("population type"), _("relation to head"), _("phone"), _("status"),
     ]  # fmt: skip
 

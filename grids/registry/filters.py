@@ -6,10 +6,16 @@ They narrow an already scoped queryset; they never decide access. Personal numbe
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters as df
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from grids import selectors as grid_selectors
+from grids.models import Level
+from grids.widgets import GridNamePicker
 from ruian_grid.inputs import IdFilter
 
 from .models import (
@@ -31,10 +37,35 @@ from .models import (
 
 
 class _GridFilters(df.FilterSet):
-    plot = IdFilter(field_name="plot_id", label=_("plot"))
-    cell = IdFilter(field_name="cell_id", label=_("cell"))
-    township = IdFilter(field_name="township_id", label=_("township"))
+    """Plot, cell and township are named (name or division code), never internal ids; a name matching
+    no grid in the user's view, or several, matches no rows."""
+
+    plot = df.CharFilter(
+        method="filter_grid", max_length=100, label=_("plot"), widget=GridNamePicker(levels=(Level.PLOT,))
+    )
+    cell = df.CharFilter(
+        method="filter_grid", max_length=100, label=_("cell"), widget=GridNamePicker(levels=(Level.CELL,))
+    )
+    township = df.CharFilter(
+        method="filter_grid",
+        max_length=100,
+        label=_("township"),
+        widget=GridNamePicker(levels=(Level.TOWNSHIP,)),
+    )
     status = df.ChoiceFilter(choices=Status.choices, label=_("status"))
+
+    LEVELS = {"plot": Level.PLOT, "cell": Level.CELL, "township": Level.TOWNSHIP}
+
+    def filter_grid(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        if not value:
+            return qs
+        user = getattr(self.request, "user", None)
+        node = (
+            grid_selectors.node_by_label(actor=user, text=value, levels=(self.LEVELS[name],))
+            if user
+            else None
+        )
+        return qs.filter(**{f"{name}_id": node.pk}) if node is not None else qs.none()
 
 
 class HouseholdFilter(_GridFilters):
@@ -57,7 +88,7 @@ class ResidentFilter(_GridFilters):
     population_type = df.ChoiceFilter(choices=PopulationType.choices, label=_("population type"))
     sex = df.ChoiceFilter(choices=Sex.choices, label=_("sex"))
     age_band = df.ChoiceFilter(choices=AgeBand.choices, method="filter_age_band", label=_("age band"))
-    name = df.CharFilter(field_name="name", lookup_expr="icontains", label=_("name"))
+    name = df.CharFilter(field_name="name", lookup_expr="icontains", label=pgettext_lazy("person", "name"))
 
     class Meta:
         model = Resident

@@ -7,6 +7,10 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from grids.models import Level
+from grids.widgets import GridPicker, PositionFields
 
 from . import selectors
 from .models import (
@@ -24,6 +28,10 @@ from .models import (
 
 
 class PlotChoiceField(forms.ModelChoiceField):
+    """A plot in the user's `manage_registry` scope, picked by name or code (not a dropdown of all)."""
+
+    widget = GridPicker(perm="manage_registry", levels=(Level.PLOT,))
+
     def label_from_instance(self, obj: Any) -> str:
         parent = obj.parent.name if obj.parent_id and obj.parent else ""
         return f"{parent} · {obj.name}" if parent else obj.name
@@ -33,7 +41,7 @@ def _plots(user: Any) -> Any:
     return selectors.plots_for(user, selectors.MANAGE)
 
 
-class HouseholdForm(forms.Form):
+class HouseholdForm(PositionFields):
     plot = PlotChoiceField(queryset=None, label=_("plot"))
     number = forms.CharField(max_length=32, label=_("household number"))
     address = forms.CharField(max_length=200, required=False, label=_("address"))
@@ -77,11 +85,13 @@ class HouseholdForm(forms.Form):
             "tags": [int(t) for t in tags_of(household.tags)],
             "building_code": d.building.code if d else "",
             "room": d.number if d else "",
+            "latitude": household.latitude,
+            "longitude": household.longitude,
         }
 
 
 class ResidentForm(forms.Form):
-    name = forms.CharField(max_length=50, label=_("name"))
+    name = forms.CharField(max_length=50, label=pgettext_lazy("person", "name"))
     id_type = forms.ChoiceField(choices=IdType.choices, initial=IdType.RESIDENT_ID, label=_("document type"))
     id_number = forms.CharField(
         max_length=30,

@@ -18,9 +18,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from grids.models import GridNode, GridScoped, Tenant
+from grids.models import GridNode, GridScoped, Tenant, position_constraint
 
 
 def list_indexes(short: str, *order: str, city: bool = True) -> list[models.Index]:
@@ -167,6 +168,8 @@ class Household(GridScoped):
         verbose_name=_("dwelling"),
     )
     tags = models.PositiveIntegerField(_("tags"), default=0)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
     deregistered_reason = models.CharField(_("reason for deregistering"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -181,6 +184,7 @@ class Household(GridScoped):
             models.UniqueConstraint(
                 fields=["tenant", "number"], name="grids_household_number_unique_in_tenant"
             ),
+            position_constraint("grids_household"),
         ]
         indexes = [
             models.Index(fields=["tenant", "plot", "status"], name="grids_household_plot"),
@@ -209,10 +213,11 @@ class PopulationType(models.TextChoices):
 
 class Relation(models.TextChoices):
     HEAD = "head", _("head of household")
-    SPOUSE = "spouse", _("spouse")
-    CHILD = "child", _("child")
-    PARENT = "parent", _("parent")
-    GRANDCHILD = "grandchild", _("grandchild")
+    # With a context: the bare words are also the grid's "parent" and "child" nodes.
+    SPOUSE = "spouse", pgettext_lazy("relation to head", "spouse")
+    CHILD = "child", pgettext_lazy("relation to head", "child")
+    PARENT = "parent", pgettext_lazy("relation to head", "parent")
+    GRANDCHILD = "grandchild", pgettext_lazy("relation to head", "grandchild")
     OTHER = "other", _("other relative or lodger")
 
 
@@ -260,7 +265,7 @@ class Resident(GridScoped):
     household = models.ForeignKey(
         Household, on_delete=models.PROTECT, related_name="residents", verbose_name=_("household")
     )
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50)
     id_type = models.CharField(
         _("document type"), max_length=16, choices=IdType.choices, default=IdType.RESIDENT_ID
     )

@@ -51,6 +51,21 @@ def plots_for(actor: Actor, perm: str = VIEW) -> QuerySet[GridNode]:
     )
 
 
+PICK_LIMIT = 20
+
+
+def resident_pick(actor: Actor, text: str) -> list[Resident]:
+    """Up to PICK_LIMIT active residents in the actor's view whose name starts with `text` (one query
+    on the (tenant, name) index, after the cached grants)."""
+    text = text.strip()[:50]
+    if not text:
+        return []
+    qs = scoping.scope_rows(
+        actor, VIEW, Resident.objects.select_related("household", "plot").filter(status=Status.ACTIVE)
+    )
+    return list(qs.filter(name__startswith=text).order_by("name", "id")[:PICK_LIMIT])
+
+
 def buildings_for(actor: Actor, perm: str = VIEW) -> QuerySet[Building]:
     return scoping.scope_rows(actor, perm, Building.objects.select_related("plot", "cell"))
 

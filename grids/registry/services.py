@@ -17,8 +17,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from grids import scoping
-from grids.models import GridNode, Level
+from grids import geo, scoping
+from grids.models import GridNode, Level, Tenant
 from ruian_grid.outbox import services as outbox
 
 from . import crypto
@@ -231,6 +231,10 @@ def _check_dwelling(plot: GridNode, dwelling: Dwelling | None) -> None:
         raise ValidationError({"dwelling": [_("The dwelling must stand in the household's plot.")]})
 
 
+def _extent(tenant_id: int) -> Any:
+    return Tenant.objects.filter(pk=tenant_id).values_list("extent", flat=True).first()
+
+
 def household_create(
     *,
     actor: User,
@@ -239,12 +243,22 @@ def household_create(
     address: str = "",
     dwelling: Dwelling | None = None,
     tags: int = 0,
+    latitude: Any = None,
+    longitude: Any = None,
 ) -> Household:
+    """A household in a plot; its position (a phone's, at the door) is refused far outside the city."""
     _require_plot(actor, plot)
     _check_dwelling(plot, dwelling)
+    lat, lng = geo.position_check(extent=_extent(plot.tenant_id), latitude=latitude, longitude=longitude)
     with transaction.atomic():
         household = Household(
-            **place_of(plot), number=number.strip(), address=address, dwelling=dwelling, tags=tags
+            **place_of(plot),
+            number=number.strip(),
+            address=address,
+            dwelling=dwelling,
+            tags=tags,
+            latitude=lat,
+            longitude=lng,
         )
         with _unique({"number": [_("This household number is already used in this city.")]}):
             _save(household, actor=actor)
@@ -252,13 +266,19 @@ def household_create(
 
 
 def household_update(*, actor: User, household: Household, **changes: Any) -> Household:
-    """Change address, dwelling or tags (moving to another plot is `household_move`)."""
+    """Change address, dwelling, tags or position (moving to another plot is `household_move`)."""
     _require(actor, household.plot)
-    allowed = {"address", "dwelling", "tags"}
+    allowed = {"address", "dwelling", "tags", "latitude", "longitude"}
     if set(changes) - allowed:
         raise ValueError(f"not editable here: {sorted(set(changes) - allowed)}")
     if "dwelling" in changes:
         _check_dwelling(household.plot, changes["dwelling"])
+    if "latitude" in changes or "longitude" in changes:
+        changes["latitude"], changes["longitude"] = geo.position_check(
+            extent=_extent(household.tenant_id),
+            latitude=changes.get("latitude", household.latitude),
+            longitude=changes.get("longitude", household.longitude),
+        )
     with transaction.atomic():
         for name, value in changes.items():
             setattr(household, name, value)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("households/<int:pk>/deregister/", views.household_deregister, name="household_deregister"),
     path("households/<int:pk>/residents/new/", views.resident_create, name="resident_new"),
     path("residents/", views.resident_list, name="residents"),
+    path("residents/pick/", views.resident_pick, name="resident_pick"),
     path("residents/<int:pk>/", views.resident_detail, name="resident"),
     path("residents/<int:pk>/reveal/", views.resident_reveal, name="resident_reveal"),
     path("residents/<int:pk>/edit/", views.resident_edit, name="resident_edit"),

@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -108,7 +108,7 @@ def plot_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def household_list(request: HttpRequest) -> HttpResponse:
     f = filters.HouseholdFilter(
-        request.GET, queryset=selectors.households_for(request.user).order_by("number")
+        request.GET, queryset=selectors.households_for(request.user).order_by("number"), request=request
     )
     return _export_or_list(request, "households", f.qs, "registry/household_list.html", {"filter": f})
 
@@ -129,6 +129,8 @@ def household_create(request: HttpRequest) -> HttpResponse:
                 address=data["address"],
                 dwelling=data["dwelling"],
                 tags=data["tags"],
+                latitude=data.get("latitude"),
+                longitude=data.get("longitude"),
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
@@ -149,6 +151,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("relation", "id"),
         "history": selectors.history_of(household),
         "can_manage": scoping.can(request.user, selectors.MANAGE, household.plot),
+        "can_record": scoping.can(request.user, "record_case", household.plot),
     }
     return render(request, "registry/household.html", context)
 
@@ -172,6 +175,8 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 address=data["address"],
                 dwelling=data["dwelling"],
                 tags=data["tags"],
+                latitude=data.get("latitude"),
+                longitude=data.get("longitude"),
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
@@ -225,7 +230,9 @@ def household_deregister(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def resident_list(request: HttpRequest) -> HttpResponse:
     f = filters.ResidentFilter(
-        request.GET, queryset=selectors.residents_for(request.user).order_by("household_id", "id")
+        request.GET,
+        queryset=selectors.residents_for(request.user).order_by("household_id", "id"),
+        request=request,
     )
     return _export_or_list(request, "residents", f.qs, "registry/resident_list.html", {"filter": f})
 
@@ -353,7 +360,9 @@ def resident_deregister(request: HttpRequest, pk: int) -> HttpResponse:
 @page
 @require_GET
 def building_list(request: HttpRequest) -> HttpResponse:
-    f = filters.BuildingFilter(request.GET, queryset=selectors.buildings_for(request.user).order_by("code"))
+    f = filters.BuildingFilter(
+        request.GET, queryset=selectors.buildings_for(request.user).order_by("code"), request=request
+    )
     return _export_or_list(request, "buildings", f.qs, "registry/building_list.html", {"filter": f})
 
 
@@ -406,7 +415,7 @@ def building_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def establishment_list(request: HttpRequest) -> HttpResponse:
     f = filters.EstablishmentFilter(
-        request.GET, queryset=selectors.establishments_for(request.user).order_by("name")
+        request.GET, queryset=selectors.establishments_for(request.user).order_by("name"), request=request
     )
     return _export_or_list(request, "establishments", f.qs, "registry/establishment_list.html", {"filter": f})
 
@@ -483,3 +492,17 @@ def access_log(request: HttpRequest) -> HttpResponse:
     return render(
         request, "registry/access_log.html", {"filter": f, "page_obj": _paginate(request, f.qs, count=False)}
     )
+
+
+@page
+@require_GET
+def resident_pick(request: HttpRequest) -> JsonResponse:
+    """The party picker's type-ahead: active residents in scope whose name starts with the text.
+
+    Name, household number and plot only: never an ID number or a phone.
+    """
+    found = selectors.resident_pick(request.user, request.GET.get("q", ""))
+    results = [
+        {"id": r.pk, "name": r.name, "household": r.household.number, "plot": r.plot.name} for r in found
+    ]
+    return JsonResponse({"results": results, "capped": len(results) >= selectors.PICK_LIMIT})
