@@ -81,6 +81,25 @@ class WorkCalendar:
             day += dt.timedelta(days=1)
         raise ValueError("limit too far in the future")
 
+    def opening(self, day: dt.date) -> dt.datetime:
+        """When work starts on `day` (its first working period)."""
+        return dt.datetime.combine(day, self.windows[0][0], tzinfo=self.tz)
+
+    def working_day_before(self, day: dt.date) -> dt.date:
+        """The last working day before `day`."""
+        for _i in range(_MAX_DAYS):
+            day -= dt.timedelta(days=1)
+            if self.is_working_day(day):
+                return day
+        raise ValueError("no working day found")
+
+    def reminder_moments(self, due_at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+        """The two reminders of a deadline: when work starts on the working day before the day it
+        falls on, and when work starts on that day (never later than the deadline itself)."""
+        day = due_at.astimezone(self.tz).date()
+        on_day = min(self.opening(day), due_at)
+        return min(self.opening(self.working_day_before(day)), on_day), on_day
+
     def minutes_between(self, start: dt.datetime, end: dt.datetime) -> int:
         """Working minutes from `start` to `end` (0 when end is not after start)."""
         a, b = start.astimezone(self.tz), end.astimezone(self.tz)

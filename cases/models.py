@@ -157,6 +157,14 @@ class AlertLevel(models.IntegerChoices):
     RED_CARD = 4, _("overdue: red card")
 
 
+class Reminded(models.IntegerChoices):
+    """The day reminders of a deadline already sent (or passed over): only ever moves up."""
+
+    NONE = 0, _("none yet")
+    DAY_BEFORE = 1, _("one working day before")
+    ON_DAY = 2, _("on the day")
+
+
 class Case(GridScoped):
     FOLLOWS_GRID = False
 
@@ -237,6 +245,12 @@ class Case(GridScoped):
     yellow_card_at = models.DateTimeField(_("yellow card at"), null=True, blank=True)
     red_card_at = models.DateTimeField(_("red card at"), null=True, blank=True)
     next_check_at = models.DateTimeField(_("next deadline check"), null=True, blank=True)
+    # Reminders one working day before the deadline and on its day (the scan sends each once).
+    day_before_at = models.DateTimeField(_("reminder the working day before"), null=True, blank=True)
+    on_day_at = models.DateTimeField(_("reminder on the day"), null=True, blank=True)
+    reminded = models.PositiveSmallIntegerField(
+        _("reminders sent"), choices=Reminded.choices, default=Reminded.NONE, db_default=Reminded.NONE
+    )
 
     # Extension (granted time) and pauses (waiting on the residents) are counted apart.
     extension_minutes = models.PositiveIntegerField(_("extension granted (working minutes)"), default=0)
@@ -370,6 +384,12 @@ class CasePart(models.Model):
     yellow_card_at = models.DateTimeField(_("yellow card at"), null=True, blank=True)
     red_card_at = models.DateTimeField(_("red card at"), null=True, blank=True)
     next_check_at = models.DateTimeField(_("next deadline check"), null=True, blank=True)
+    # Reminders one working day before the deadline and on its day (the scan sends each once).
+    day_before_at = models.DateTimeField(_("reminder the working day before"), null=True, blank=True)
+    on_day_at = models.DateTimeField(_("reminder on the day"), null=True, blank=True)
+    reminded = models.PositiveSmallIntegerField(
+        _("reminders sent"), choices=Reminded.choices, default=Reminded.NONE, db_default=Reminded.NONE
+    )
 
     class Meta:
         verbose_name = _("assisting part")

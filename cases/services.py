@@ -48,6 +48,7 @@ from .models import (
     CasePart,
     LimitUnit,
     PartStatus,
+    Reminded,
     Satisfaction,
     Severity,
     Source,
@@ -106,6 +107,7 @@ def _start_deadline(case: Case, now: dt.datetime, changed: dict[str, Any]) -> No
         red_at=deadline.red_at,
         deadline_seq=case.deadline_seq + 1,
         alert_level=AlertLevel.NONE,
+        reminded=Reminded.NONE,
     )
 
 
@@ -121,6 +123,7 @@ def _explicit_deadline(case: Case, now: dt.datetime, due_at: dt.datetime, change
         red_at=due_at,
         deadline_seq=case.deadline_seq + 1,
         alert_level=AlertLevel.NONE,
+        reminded=Reminded.NONE,
     )
 
 
@@ -135,24 +138,43 @@ _NEXT_BY_LEVEL = {
     AlertLevel.RED: "yellow_card_at",
     AlertLevel.YELLOW_CARD: "red_card_at",
 }
-_ARMING_FIELDS = frozenset({"due_at", "yellow_at", "status", "alert_level"})
+_ARMING_FIELDS = frozenset({"due_at", "yellow_at", "status", "alert_level", "reminded"})
+# The next reminder of the deadline, by the reminders already sent.
+_NEXT_BY_REMINDED = {Reminded.NONE: "day_before_at", Reminded.DAY_BEFORE: "on_day_at"}
+
+
+def _earliest(*moments: dt.datetime | None) -> dt.datetime | None:
+    return min((m for m in moments if m is not None), default=None)
 
 
 def _arm(case: Case, now: dt.datetime, changed: dict[str, Any]) -> None:
     """The card thresholds (working time past the deadline) and the scan's next look at the case."""
     if case.status not in TIMED_STATUSES or case.due_at is None:
-        _set(case, changed, yellow_card_at=None, red_card_at=None, next_check_at=None)
+        _set(
+            case, changed, yellow_card_at=None, red_card_at=None, day_before_at=None, on_day_at=None,
+            next_check_at=None,
+        )  # fmt: skip
         return
     cal = _calendar_for(case, now)
     rules_ = policy.supervision_policy(case.tenant_id)
+    day_before, on_day = cal.reminder_moments(case.due_at)
     _set(
         case,
         changed,
         yellow_card_at=cal.add(case.due_at, rules_.yellow_after_hours * 60),
         red_card_at=cal.add(case.due_at, rules_.red_after_hours * 60),
+        day_before_at=day_before,
+        on_day_at=on_day,
     )
     attr = _NEXT_BY_LEVEL.get(AlertLevel(case.alert_level))
-    _set(case, changed, next_check_at=getattr(case, attr) if attr else None)
+    reminder = _NEXT_BY_REMINDED.get(Reminded(case.reminded))
+    _set(
+        case,
+        changed,
+        next_check_at=_earliest(
+            getattr(case, attr) if attr else None, getattr(case, reminder) if reminder else None
+        ),
+    )
 
 
 def _arm_part(part: CasePart, start: dt.datetime, cal: calendar.WorkCalendar, tenant_id: int) -> None:
@@ -163,8 +185,10 @@ def _arm_part(part: CasePart, start: dt.datetime, cal: calendar.WorkCalendar, te
     part.remind_at = start + (part.due_at - start) * 0.8
     part.yellow_card_at = cal.add(part.due_at, rules_.yellow_after_hours * 60)
     part.red_card_at = cal.add(part.due_at, rules_.red_after_hours * 60)
+    part.day_before_at, part.on_day_at = cal.reminder_moments(part.due_at)
     part.alert_level = AlertLevel.NONE
-    part.next_check_at = part.remind_at
+    part.reminded = Reminded.NONE
+    part.next_check_at = min(part.remind_at, part.day_before_at)
 
 
 def _set(case: Case, changed: dict[str, Any], **values: Any) -> None:
@@ -755,6 +779,7 @@ def case_approve_extension(*, actor: User, case: Case, note: str = "", version: 
             extension_requested_minutes=None,
             deadline_seq=c.deadline_seq + 1,
             alert_level=AlertLevel.NONE,
+            reminded=Reminded.NONE,
         )
         step.note = note
         step.data = {"minutes": minutes}

@@ -12,6 +12,10 @@ The scan (`deadlines_scan`, one city at a time) works in batches, each one trans
 3. insert the overdue marks, timeline entries and orders with INSERT ... SELECT, the marks and orders
    with ON CONFLICT DO NOTHING on their unique keys; then the inbox items, keyed per recipient.
 
+Besides the levels, two day reminders (Reminded, in the same UPDATE): when work starts on the working
+day before the deadline's day and when it starts on that day, to the responsible person and unit (or
+the assisting unit for its part), each once by its inbox key.
+
 Levels (AlertLevel): 1 deadline near (a reminder), 2 overdue (an ordinary order), 3 yellow card,
 4 red card, the card thresholds in working time past the deadline (the city's `SupervisionPolicy`).
 An order is issued by the tier above the case's (the city for a city case), addressed to the
@@ -50,6 +54,7 @@ from .models import (
     Grade,
     OrderStatus,
     PartStatus,
+    Reminded,
     SupervisionOrder,
     Tier,
 )
@@ -95,6 +100,18 @@ class ScanResult:
 def _json(*pairs: str) -> str:
     fn = "jsonb_build_object" if connection.vendor == "postgresql" else "json_object"
     return f"{fn}({', '.join(pairs)})"
+
+
+def _least(a: str, b: str) -> str:
+    """The earlier of two moments, either of which may be NULL."""
+    if connection.vendor == "postgresql":
+        return f"LEAST({a}, {b})"
+    return f"MIN(COALESCE({a}, {b}), COALESCE({b}, {a}))"
+
+
+def _greatest(a: str, b: str) -> str:
+    fn = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+    return f"{fn}({a}, {b})"
 
 
 def _in(ids: Sequence[int]) -> str:
@@ -151,35 +168,59 @@ def deadlines_scan(*, tenant_id: int, now: dt.datetime | None = None, batch: int
     return total
 
 
+def _advance(table: str, near: str, ids: list[int], now: dt.datetime) -> list[tuple[Any, ...]]:
+    """One conditional UPDATE over claimed rows: the warning level and the day reminders reached
+    now, written only where one of them rises, with the next moment to look; returns (id, level,
+    reminded) of the rows that moved."""
+    t = table
+    next_level = (
+        f"CASE n.level WHEN 0 THEN {t}.{near} WHEN 1 THEN {t}.due_at WHEN 2 THEN {t}.yellow_card_at "
+        f"WHEN 3 THEN {t}.red_card_at ELSE NULL END"
+    )
+    next_reminder = f"CASE n.reminded WHEN 0 THEN {t}.day_before_at WHEN 1 THEN {t}.on_day_at ELSE NULL END"
+    return _fetch(
+        f"""
+        UPDATE {t} SET alert_level = n.level, reminded = n.reminded,
+            next_check_at = {_least(next_level, next_reminder)}
+        FROM (SELECT id, {_greatest("was", "reached")} AS level,
+                {_greatest("was_reminded", "reached_reminder")} AS reminded
+              FROM (SELECT id, alert_level AS was, reminded AS was_reminded,
+                      CASE WHEN red_card_at <= %s THEN 4 WHEN yellow_card_at <= %s THEN 3
+                        WHEN due_at <= %s THEN 2 WHEN {near} <= %s THEN 1 ELSE 0 END AS reached,
+                      CASE WHEN due_at <= %s OR on_day_at <= %s THEN 2 WHEN day_before_at <= %s THEN 1
+                        ELSE 0 END AS reached_reminder
+                    FROM {t} WHERE id IN ({_in(ids)})) AS r) AS n
+        WHERE {t}.id = n.id AND ({t}.alert_level < n.level OR {t}.reminded < n.reminded)
+        RETURNING {t}.id, {t}.alert_level, {t}.reminded
+        """,  # noqa: S608
+        [now] * 7 + ids,
+    )
+
+
 def _cases_batch(tenant_id: int, now: dt.datetime, due: dt.datetime, batch: int) -> tuple[int, ScanResult]:
     result = ScanResult()
-    ids = list(
+    claimed = list(
         Case.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(tenant_id=tenant_id, next_check_at__lte=now, status__in=TIMED_STATUSES)
         .order_by("next_check_at")
-        .values_list("pk", flat=True)[:batch]
+        .values_list("pk", "alert_level", "reminded")[:batch]
     )
-    if not ids:
+    if not claimed:
         return 0, result
-    rows = _fetch(
-        f"""
-        UPDATE cases_case SET alert_level = n.level,
-            next_check_at = CASE n.level WHEN 1 THEN cases_case.due_at WHEN 2 THEN cases_case.yellow_card_at
-                WHEN 3 THEN cases_case.red_card_at ELSE NULL END
-        FROM (SELECT id, CASE WHEN red_card_at <= %s THEN 4 WHEN yellow_card_at <= %s THEN 3
-                WHEN due_at <= %s THEN 2 WHEN yellow_at <= %s THEN 1 ELSE 0 END AS level
-              FROM cases_case WHERE id IN ({_in(ids)})) AS n
-        WHERE cases_case.id = n.id AND cases_case.alert_level < n.level
-        RETURNING cases_case.id, cases_case.alert_level
-        """,  # noqa: S608
-        [now, now, now, now, *ids],
-    )
+    ids = [c[0] for c in claimed]
+    rows = _advance("cases_case", "yellow_at", ids, now)
     if not rows:
         return len(ids), result
     result.advanced = len(rows)
-    moved = [r[0] for r in rows]
-    late = [r[0] for r in rows if r[1] >= 2]
-    carded = [r[0] for r in rows if r[1] >= 3]
+    was = {c[0]: c[1:] for c in claimed}
+    raised = [r for r in rows if r[1] > was[r[0]][0]]
+    reminders = [(r[0], r[2]) for r in rows if r[1] < 2 and r[2] > was[r[0]][1]]
+    moved = [r[0] for r in raised]
+    late = [r[0] for r in raised if r[1] >= 2]
+    carded = [r[0] for r in raised if r[1] >= 3]
+    if not moved:
+        result.delivered = _remind_days(reminders, tenant_id, now, part=False)
+        return len(ids), result
     # The overdue marks (one per case, deadline and level) and the timeline entries.
     _run(
         f"""
@@ -224,40 +265,37 @@ def _cases_batch(tenant_id: int, now: dt.datetime, due: dt.datetime, batch: int)
         ]
     result.orders = len(orders)
     _order_events(orders, "supervision_order", now)
-    result.delivered = _remind_cases([r[0] for r in rows if r[1] == 1], tenant_id, now) + _notify_orders(
-        orders, tenant_id, now
+    result.delivered = (
+        _remind_cases([r[0] for r in raised if r[1] == 1], tenant_id, now)
+        + _notify_orders(orders, tenant_id, now)
+        + _remind_days(reminders, tenant_id, now, part=False)
     )
     return len(ids), result
 
 
 def _parts_batch(tenant_id: int, now: dt.datetime, due: dt.datetime, batch: int) -> tuple[int, ScanResult]:
     result = ScanResult()
-    ids = list(
+    claimed = list(
         CasePart.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(tenant_id=tenant_id, next_check_at__lte=now, status=PartStatus.OPEN)
         .order_by("next_check_at")
-        .values_list("pk", flat=True)[:batch]
+        .values_list("pk", "alert_level", "reminded")[:batch]
     )
-    if not ids:
+    if not claimed:
         return 0, result
-    rows = _fetch(
-        f"""
-        UPDATE cases_casepart SET alert_level = n.level,
-            next_check_at = CASE n.level WHEN 1 THEN cases_casepart.due_at
-                WHEN 2 THEN cases_casepart.yellow_card_at WHEN 3 THEN cases_casepart.red_card_at ELSE NULL END
-        FROM (SELECT id, CASE WHEN red_card_at <= %s THEN 4 WHEN yellow_card_at <= %s THEN 3
-                WHEN due_at <= %s THEN 2 WHEN remind_at <= %s THEN 1 ELSE 0 END AS level
-              FROM cases_casepart WHERE id IN ({_in(ids)})) AS n
-        WHERE cases_casepart.id = n.id AND cases_casepart.alert_level < n.level
-        RETURNING cases_casepart.id, cases_casepart.alert_level
-        """,  # noqa: S608
-        [now, now, now, now, *ids],
-    )
+    ids = [c[0] for c in claimed]
+    rows = _advance("cases_casepart", "remind_at", ids, now)
     if not rows:
         return len(ids), result
     result.advanced = len(rows)
-    moved = [r[0] for r in rows]
-    late = [r[0] for r in rows if r[1] >= 2]
+    was = {c[0]: c[1:] for c in claimed}
+    raised = [r for r in rows if r[1] > was[r[0]][0]]
+    reminders = [(r[0], r[2]) for r in rows if r[1] < 2 and r[2] > was[r[0]][1]]
+    moved = [r[0] for r in raised]
+    late = [r[0] for r in raised if r[1] >= 2]
+    if not moved:
+        result.delivered = _remind_days(reminders, tenant_id, now, part=True)
+        return len(ids), result
     _run(
         f"""
         INSERT INTO cases_caseevent ({_EVENT_COLUMNS})
@@ -268,7 +306,7 @@ def _parts_batch(tenant_id: int, now: dt.datetime, due: dt.datetime, batch: int)
         """,  # noqa: S608
         [now, *moved],
     )
-    carded = [r[0] for r in rows if r[1] >= 3]
+    carded = [r[0] for r in raised if r[1] >= 3]
     if carded:
         _supersede("part_id", carded)
     orders: list[int] = []
@@ -291,8 +329,10 @@ def _parts_batch(tenant_id: int, now: dt.datetime, due: dt.datetime, batch: int)
         ]
     result.orders = len(orders)
     _order_events(orders, "supervision_order", now)
-    result.delivered = _remind_parts([r[0] for r in rows if r[1] == 1], tenant_id, now) + _notify_orders(
-        orders, tenant_id, now
+    result.delivered = (
+        _remind_parts([r[0] for r in raised if r[1] == 1], tenant_id, now)
+        + _notify_orders(orders, tenant_id, now)
+        + _remind_days(reminders, tenant_id, now, part=True)
     )
     return len(ids), result
 
@@ -446,6 +486,58 @@ def _remind_parts(part_ids: list[int], tenant_id: int, now: dt.datetime) -> int:
     return inbox.deliver_many(
         tenant_id=tenant_id, kind="reminder", about_type="cases.case", notices=notices, now=now
     )
+
+
+def _remind_days(reminders: list[tuple[int, int]], tenant_id: int, now: dt.datetime, *, part: bool) -> int:
+    """The reminders one working day before a deadline and on its day, to the responsible person and
+    unit of a case or to an assisting unit for its part; once each (the key names the deadline and
+    the reminder). A reminder passed over by the next one (a scan that ran late) is not sent."""
+    if not reminders:
+        return 0
+    stage = dict(reminders)
+    notices = []
+    if part:
+        for pk, case_id, title, unit in CasePart.objects.filter(pk__in=stage).values_list(
+            "pk", "case_id", "case__title", "unit_id"
+        ):
+            notices.append(
+                inbox.Notice(
+                    subject=_day_subject(stage[pk], title, part=True),
+                    url=_case_url(case_id),
+                    key=f"day-part:{pk}:{stage[pk]}",
+                    about_id=case_id,
+                    units=(unit,),
+                )
+            )
+    else:
+        for pk, seq, title, unit, person in Case.objects.filter(pk__in=stage).values_list(
+            "pk", "deadline_seq", "title", "responsible_unit_id", "responsible_person_id"
+        ):
+            notices.append(
+                inbox.Notice(
+                    subject=_day_subject(stage[pk], title, part=False),
+                    url=_case_url(pk),
+                    key=f"day:{pk}:{seq}:{stage[pk]}",
+                    about_id=pk,
+                    users=(person,) if person else (),
+                    units=(unit,) if unit else (),
+                )
+            )
+    return inbox.deliver_many(
+        tenant_id=tenant_id, kind="day_reminder", about_type="cases.case", notices=notices, now=now
+    )
+
+
+def _day_subject(stage: int, title: str, *, part: bool) -> str:
+    if stage == Reminded.DAY_BEFORE:
+        text = (
+            _("Your part is due on the next working day: %(title)s")
+            if part
+            else _("Due on the next working day: %(title)s")
+        )
+    else:
+        text = _("Your part is due today: %(title)s") if part else _("Due today: %(title)s")
+    return text % {"title": title}
 
 
 def tenant_ids() -> list[int]:

@@ -125,7 +125,7 @@ def test_assisting_part_overdue_gets_its_own_order(cast, units, case_a1):
         assists=[services.AssistSpec(unit=units.justice, task="法律援助")],
     )
     part = case.parts.get()
-    assert part.next_check_at == part.remind_at
+    assert part.next_check_at == min(part.remind_at, part.day_before_at)
     supervision.deadlines_scan(tenant_id=cast.ruian.pk, now=part.due_at + dt.timedelta(minutes=1))
     order = SupervisionOrder.objects.get(part=part)
     assert order.unit_id == units.justice.pk and order.grade == Grade.ORDINARY
