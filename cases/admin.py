@@ -14,10 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from grids import scoping
 from grids.models import GridNode
 from ruian_grid.admin_base import ScopedModelAdmin
-from teams.admin import with_tenant
+from teams.admin import CityOnlyAdmin, with_tenant
 
 from . import selectors
-from .models import CalendarDay, Case, CaseEvent, TimePolicy
+from .models import CalendarDay, Case, CaseEvent, SupervisionPolicy, TimePolicy, WorkingHours
 
 
 class _CityConfigAdmin(ScopedModelAdmin):
@@ -69,6 +69,26 @@ class CalendarDayAdmin(_CityConfigAdmin):
 
     def scoped_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return selectors.calendar_days_visible(request.user)
+
+
+@admin.register(WorkingHours)
+class WorkingHoursAdmin(CityOnlyAdmin):
+    """The city's office hours and lunch break (one row per city): its administrators only."""
+
+    list_display = ["__str__", "start", "end", "lunch_start", "lunch_end"]
+
+    def scoped_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return selectors.working_hours_visible(request.user)
+
+
+@admin.register(SupervisionPolicy)
+class SupervisionPolicyAdmin(CityOnlyAdmin):
+    """When an overdue case earns a yellow or red card and how long an order may wait for its reply."""
+
+    list_display = ["__str__", "yellow_after_hours", "red_after_hours", "reply_hours"]
+
+    def scoped_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return selectors.supervision_policies_visible(request.user)
 
 
 class EventInline(admin.TabularInline):

@@ -250,11 +250,23 @@ def calendar_days_visible(user: User | AnonymousUser) -> QuerySet[CalendarDay]:
     return CalendarDay.objects.filter(tenant_id=getattr(user, "tenant_id", None))
 
 
+def working_hours_visible(user: User | AnonymousUser) -> QuerySet[WorkingHours]:
+    if scoping.is_unrestricted(user):
+        return WorkingHours.objects.all()
+    return WorkingHours.objects.filter(tenant_id=getattr(user, "tenant_id", None))
+
+
+def supervision_policies_visible(user: User | AnonymousUser) -> QuerySet[SupervisionPolicy]:
+    if scoping.is_unrestricted(user):
+        return SupervisionPolicy.objects.all()
+    return SupervisionPolicy.objects.filter(tenant_id=getattr(user, "tenant_id", None))
+
+
 # --- supervision orders ---------------------------------------------------------------------------
 
 from django.db.models import Count  # noqa: E402
 
-from .models import Grade, OrderStatus, SupervisionOrder  # noqa: E402
+from .models import Grade, OrderStatus, SupervisionOrder, SupervisionPolicy, WorkingHours  # noqa: E402
 
 
 def orders_visible(user: User | AnonymousUser) -> QuerySet[SupervisionOrder]:

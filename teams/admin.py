@@ -18,7 +18,9 @@ from grids import scoping
 from grids.models import GridNode
 from ruian_grid.admin_base import ScopedModelAdmin
 
+from . import selectors as inbox_selectors
 from . import units as selectors
+from .inbox_models import CityChannel
 from .models import Membership, Unit
 
 
@@ -107,3 +109,64 @@ class MembershipAdmin(ScopedModelAdmin):
 
     def node_of(self, obj: Any) -> GridNode | None:
         return _anchor(obj.unit)
+
+
+class CityOnlyAdmin(ScopedModelAdmin):
+    """Settings of a whole city (its hours, grading, channels): seen and edited only by the city's
+    administrators (manage_grid at the city grid), never by a township; other cities' rows are not in
+    the queryset, so their ids are 404s."""
+
+    manage_perm = "manage_grid"
+
+    def node_of(self, obj: Any) -> GridNode | None:
+        return GridNode.objects.filter(tenant_id=obj.tenant_id, level=0).first()
+
+    def _city_manager(self, request: HttpRequest, obj: Any = None) -> bool:
+        if not self._staff(request):
+            return False
+        if scoping.is_unrestricted(request.user):
+            return True
+        if obj is not None and obj.tenant_id != request.user.tenant_id:
+            return False
+        root = GridNode.objects.filter(tenant_id=request.user.tenant_id, level=0).first()
+        return root is not None and scoping.can_now(request.user, self.manage_perm, root)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        qs = super().get_queryset(request)
+        return qs if self._city_manager(request) else qs.none()
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._city_manager(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._city_manager(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._city_manager(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._city_manager(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._city_manager(request, obj)
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [] if request.user.is_superuser else ["tenant"]
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return form if request.user.is_superuser else with_tenant(form, request.user.tenant_id)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change and not request.user.is_superuser:
+            obj.tenant_id = request.user.tenant_id
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(CityChannel)
+class CityChannelAdmin(CityOnlyAdmin):
+    list_display = ["channel", "kinds", "is_active"]
+    list_filter = ["channel", "is_active"]
+
+    def scoped_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return inbox_selectors.channels_visible(request.user)

@@ -7,7 +7,7 @@
 Recipients are users and/or units (a unit means its members at delivery time). The key is unique per
 recipient, so a retried or duplicated call delivers nothing new (INSERT ... ON CONFLICT DO NOTHING).
 Items of kinds a city sends through a channel (e-mail, SMS) also get an outbox row each, in the same
-transaction; `teams.delivery.deliveries_send` sends them later.
+statement on PostgreSQL (the rows the INSERT returned, never a rescan of the moment's items); `teams.delivery.deliveries_send` sends them later.
 """
 
 from __future__ import annotations
@@ -95,8 +95,8 @@ def deliver_many(
     with transaction.atomic():
         for start in range(0, len(rows_out), _BATCH):
             written += _insert(tenant_id, kind, about_type, rows_out[start : start + _BATCH], now)
-        if written:
-            _outbox(tenant_id, kind, now)
+        if written and connection.vendor != "postgresql":
+            _outbox(tenant_id, kind, now)  # PostgreSQL wrote them with the items, in one statement
     return written
 
 
@@ -120,12 +120,25 @@ def _insert(
         with connection.cursor() as cursor:
             cursor.execute(
                 """
-                INSERT INTO teams_inboxitem
-                    (tenant_id, user_id, kind, subject, url, about_type, about_id, key, created_at, read_at)
-                SELECT %s, r.user_id, %s, r.subject, r.url, %s, r.about_id, r.key, %s, NULL
-                FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::bigint[])
-                    AS r(user_id, subject, url, key, about_id)
-                ON CONFLICT DO NOTHING
+                WITH item AS (
+                    INSERT INTO teams_inboxitem
+                        (tenant_id, user_id, kind, subject, url, about_type, about_id, key, created_at, read_at)
+                    SELECT %s, r.user_id, %s, r.subject, r.url, %s, r.about_id, r.key, %s, NULL
+                    FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::bigint[])
+                        AS r(user_id, subject, url, key, about_id)
+                    ON CONFLICT DO NOTHING
+                    RETURNING id, tenant_id, kind, created_at
+                ), outbox AS (
+                    -- The outbox rows of the items just written (none when the city has no channel).
+                    INSERT INTO teams_delivery
+                        (tenant_id, item_id, channel, status, attempts, next_attempt_at, last_error, created_at)
+                    SELECT i.tenant_id, i.id, c.channel, 'pending', 0, i.created_at, '', i.created_at
+                    FROM item i
+                    JOIN teams_citychannel c ON c.tenant_id = i.tenant_id AND c.is_active
+                    WHERE c.kinds = '' OR (',' || c.kinds || ',') LIKE ('%%,' || i.kind || ',%%')
+                    ON CONFLICT DO NOTHING
+                )
+                SELECT count(*) FROM item
                 """,
                 [
                     tenant_id,
@@ -139,7 +152,7 @@ def _insert(
                     [r[4] for r in rows],
                 ],
             )
-            return cursor.rowcount
+            return int(cursor.fetchone()[0])
     before = InboxItem.objects.filter(tenant_id=tenant_id, created_at=now).count()
     InboxItem.objects.bulk_create(
         [

@@ -27,7 +27,7 @@ def user_list(*, actor: User | AnonymousUser, perm: str = "manage_grid") -> Quer
 
 # --- the inbox ----------------------------------------------------------------------------------
 
-from .inbox_models import InboxItem  # noqa: E402
+from .inbox_models import CityChannel, InboxItem  # noqa: E402
 
 
 def inbox_items(actor: User | AnonymousUser, *, unread_only: bool = False) -> QuerySet[InboxItem]:
@@ -48,6 +48,14 @@ def inbox_unread_count(actor: User | AnonymousUser) -> int:
 
 
 # --- field work: my plots, due households, coverage, visits ---------------------------------------
+
+
+def channels_visible(actor: User | AnonymousUser) -> QuerySet[CityChannel]:
+    """The delivery channels of the actor's city (every city's for the platform)."""
+    if scoping.is_unrestricted(actor):
+        return CityChannel.objects.all()
+    return CityChannel.objects.filter(tenant_id=getattr(actor, "tenant_id", None))
+
 
 import datetime as dt  # noqa: E402
 from dataclasses import dataclass  # noqa: E402

@@ -1,0 +1,334 @@
+"""`make bench-supervision`: the deadline scan over 1,000,000 open cases, 50,000 of them just overdue.
+
+Builds its dataset once (`--reload` rebuilds) in its own PostgreSQL database, ruian_bench_supervision
+on the server BENCH_DATABASE_URL names (default postgres://postgres@127.0.0.1:5432/), written by the
+database itself (INSERT ... SELECT over generate_series, then ANALYZE): one city of 10 townships x 10
+villages x 2 plots, 20 member departments and the township and city offices (two members each), and
+1,000,000 cases in hand, one in twenty overdue a minute ago and the rest due within two weeks.
+
+Then, at a fixed moment:
+1. one scan (`cases.supervision.deadlines_scan`) over the whole city, timed, the rows of each table
+   counted before and after (every overdue case: a mark, a timeline entry, an ordinary order and its
+   entry, inbox items for the unit, the person and the issuing office);
+2. a second scan right after, timed, which must write nothing;
+3. after putting the 50,000 cases back, a third scan that runs EXPLAIN (ANALYZE, BUFFERS) of each
+   statement's first batch inside a savepoint, rolls it back and then runs the statement itself.
+Prints the figures and writes them with the plans to bench/supervision_scan_results.md
+(`--no-write` only prints). Never part of `make test`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+args.add_argument("--cases", type=int, default=1_000_000)
+args.add_argument("--overdue-every", type=int, default=20, help="one case in N is overdue (5%%)")
+args.add_argument("--batch", type=int, default=None, help="claim batch size (default: the scan's)")
+args.add_argument("--reload", action="store_true", help="rebuild the dataset")
+args.add_argument("--no-write", action="store_true", help="print only")
+OPTIONS = args.parse_args()
+
+base = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/")
+URL = urlunsplit(urlsplit(base)._replace(path="/ruian_bench_supervision"))
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+ensure_database(URL)
+os.environ["DATABASE_URL"] = URL
+os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ruian_grid.settings")
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+
+# As in production: no debug cursor keeping every statement's text (each batch binds thousands of ids).
+settings.DEBUG = False
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+
+from cases import supervision  # noqa: E402
+from cases.models import Case, CaseEvent, DeadlineAlert, SupervisionOrder  # noqa: E402
+from grids import tree  # noqa: E402
+from grids.models import GridNode, Kind, Level, Tenant  # noqa: E402
+from ruian_grid import db  # noqa: E402
+from teams.inbox_models import Delivery, InboxItem  # noqa: E402
+from teams.models import Unit, UnitKind  # noqa: E402
+from teams.roles import Role  # noqa: E402
+from teams.services import membership_add, unit_create, user_create  # noqa: E402
+
+CODE = "980001"
+NOW = dt.datetime(2026, 6, 1, 10, 0, tzinfo=dt.UTC)  # a Monday, 18:00 in Shanghai
+
+CASES_SQL = """
+INSERT INTO cases_case (
+    tenant_id, city_id, township_id, cell_id, plot_id, node_id, kind, sub_kind, source, source_ref,
+    severity, title, description, address, parties, status, tier, reporter_id, responsible_unit_id,
+    responsible_person_id, deadline_seq, alert_level, reminded, extension_minutes, extension_reason,
+    pause_reason, paused_seconds, dispute_reason, dispute_seconds, resolution, satisfaction, callback_note,
+    created_at, updated_at, version, step_started_at, due_at, yellow_at, red_at, yellow_card_at, red_card_at,
+    day_before_at, on_day_at, next_check_at
+)
+SELECT %(tenant)s, %(city)s, p.township_id, p.cell_id, p.plot_id, p.plot_id, 'dispute', 'other', 'visit', '',
+       'general', 'case ' || g, '', '', '[]'::jsonb, 'in_hand', 'cell', %(reporter)s, u.unit_id, u.person_id,
+       1, CASE WHEN late THEN 1 ELSE 0 END, CASE WHEN late THEN 2 ELSE 0 END, 0, '', '', 0, '', 0, '', '', '',
+       d.due - interval '5 days', d.due - interval '5 days', 1, d.due - interval '5 days', d.due,
+       d.due - interval '20 hours', d.due, d.due + interval '8 hours', d.due + interval '24 hours',
+       d.due - interval '1 day', d.due - interval '2 hours',
+       CASE WHEN late THEN d.due ELSE d.due - interval '1 day' END
+FROM generate_series(1, %(rows)s) AS g
+CROSS JOIN LATERAL (SELECT g %% %(every)s = 0 AS late) l
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN late THEN %(now)s - (g %% 3600 + 1) * interval '1 second'
+                ELSE %(now)s + interval '2 days' + (g %% 1209600) * interval '1 second' END AS due) d
+JOIN bench_plots p ON p.n = g %% %(plots)s
+JOIN bench_units u ON u.n = g %% %(units)s
+"""
+TABLES = {
+    "cases past the deadline": lambda t: Case.objects.filter(tenant_id=t, alert_level__gte=2).count(),
+    "overdue marks": lambda t: DeadlineAlert.objects.filter(tenant_id=t).count(),
+    "timeline entries": lambda t: CaseEvent.objects.filter(tenant_id=t).count(),
+    "supervision orders": lambda t: SupervisionOrder.objects.filter(tenant_id=t).count(),
+    "inbox items": lambda t: InboxItem.objects.filter(tenant_id=t).count(),
+    "outbox rows": lambda t: Delivery.objects.filter(tenant_id=t).count(),
+}
+
+
+def build_city() -> Tenant:
+    tenant = Tenant.objects.filter(code=CODE).first()
+    if tenant is not None:
+        return tenant
+    tenant = tree.tenant_create(name="Supervision bench city", code=CODE)
+    root = tree.tenant_root(tenant)
+    specs = [
+        tree.NodeSpec(
+            Kind.TOWN,
+            f"{CODE}{t:03d}",
+            f"town {t}",
+            children=[
+                tree.NodeSpec(
+                    Kind.VILLAGE,
+                    f"{CODE}{t:03d}{c:03d}",
+                    f"village {t}-{c}",
+                    children=[
+                        tree.NodeSpec(Kind.PLOT, f"{CODE}{t:03d}{c:03d}{p:02d}", f"plot {t}-{c}-{p}")
+                        for p in range(2)
+                    ],
+                )
+                for c in range(10)
+            ],
+        )
+        for t in range(10)
+    ]
+    tree.subtree_bulk_create(parent=root, specs=specs)
+    offices = [(UnitKind.TOWNSHIP_OFFICE, root, "city office")] + [
+        (UnitKind.TOWNSHIP_OFFICE, node, f"office {node.code}")
+        for node in GridNode.objects.filter(tenant=tenant, level=Level.TOWNSHIP).order_by("code")
+    ]
+    units = [(UnitKind.DEPARTMENT, None, f"department {d}") for d in range(20)] + offices
+    for i, (kind, node, name) in enumerate(units):
+        unit = unit_create(actor=None, tenant_id=tenant.pk, kind=kind, code=f"u{i}", name=name, node=node)
+        for m in range(2):
+            user = user_create(
+                actor=None, username=f"sv_{i}_{m}", home_node=node or root, role=Role.TOWNSHIP_STAFF
+            )
+            membership_add(actor=None, unit=unit, user=user)
+    return tenant
+
+
+def load(tenant: Tenant) -> None:
+    started = time.perf_counter()
+    city = tree.tenant_root(tenant)
+    reporter = Unit.objects.get(tenant=tenant, code="u0").memberships.first().user_id  # type: ignore[union-attr]
+    with transaction.atomic(), connection.cursor() as cursor:
+        clear(cursor, tenant.pk)
+        cursor.execute("DELETE FROM cases_case WHERE tenant_id = %s", [tenant.pk])
+        cursor.execute(
+            """CREATE TEMP TABLE bench_plots ON COMMIT DROP AS
+               SELECT (row_number() OVER (ORDER BY p.id)) - 1 AS n, p.id AS plot_id, c.id AS cell_id,
+                      c.parent_id AS township_id
+               FROM grids_gridnode p JOIN grids_gridnode c ON c.id = p.parent_id
+               WHERE p.tenant_id = %s AND p.level = 3""",
+            [tenant.pk],
+        )
+        # The departments; the responsible person is the unit's first member.
+        cursor.execute(
+            """CREATE TEMP TABLE bench_units ON COMMIT DROP AS
+               SELECT (row_number() OVER (ORDER BY u.id)) - 1 AS n, u.id AS unit_id,
+                      (SELECT min(m.user_id) FROM teams_membership m WHERE m.unit_id = u.id) AS person_id
+               FROM teams_unit u WHERE u.tenant_id = %s AND u.kind = 'department'""",
+            [tenant.pk],
+        )
+        cursor.execute(
+            CASES_SQL,
+            {
+                "tenant": tenant.pk,
+                "city": city.pk,
+                "reporter": reporter,
+                "rows": OPTIONS.cases,
+                "every": OPTIONS.overdue_every,
+                "now": NOW,
+                "plots": 200,
+                "units": 20,
+            },
+        )
+    print(f"  loaded {OPTIONS.cases:,} cases in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def clear(cursor: Any, tenant_id: int) -> None:
+    """Everything a scan writes, gone; the overdue cases back to 'deadline near, not yet scanned'.
+
+    The timeline is append-only (a trigger refuses DELETE): this bench database's own rows are
+    cleared with triggers off for this transaction only (session_replication_role)."""
+    cursor.execute("SET LOCAL session_replication_role = replica")
+    for table in ("teams_delivery", "teams_inboxitem", "cases_caseevent", "cases_deadlinealert"):
+        cursor.execute(f"DELETE FROM {table} WHERE tenant_id = %s", [tenant_id])  # noqa: S608
+    cursor.execute("DELETE FROM cases_supervisionorder WHERE tenant_id = %s AND parent_id IS NOT NULL", [tenant_id])
+    cursor.execute("DELETE FROM cases_supervisionorder WHERE tenant_id = %s", [tenant_id])
+    cursor.execute(
+        "UPDATE cases_case SET alert_level = 1, reminded = 2, next_check_at = due_at "
+        "WHERE tenant_id = %s AND due_at <= %s AND (alert_level <> 1 OR next_check_at IS DISTINCT FROM due_at)",
+        [tenant_id, NOW],
+    )
+
+
+def reset(tenant_id: int) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        clear(cursor, tenant_id)
+    with connection.cursor() as cursor:
+        for table in ("cases_case", "cases_supervisionorder", "teams_inboxitem", "cases_caseevent"):
+            cursor.execute(f"VACUUM ANALYZE {table}")
+
+
+def counts(tenant_id: int) -> dict[str, int]:
+    return {name: count(tenant_id) for name, count in TABLES.items()}
+
+
+def scan(tenant_id: int) -> tuple[float, supervision.ScanResult]:
+    kw = {"batch": OPTIONS.batch} if OPTIONS.batch else {}
+    started = time.perf_counter()
+    result = supervision.deadlines_scan(tenant_id=tenant_id, now=NOW, **kw)
+    return time.perf_counter() - started, result
+
+
+WATCHED = [
+    ("claim (SELECT ... FOR UPDATE SKIP LOCKED)", re.compile(r"FOR UPDATE.*SKIP LOCKED", re.S)),
+    ("advance (conditional UPDATE)", re.compile(r"^\s*UPDATE cases_case SET alert_level")),
+    ("insert overdue marks", re.compile(r"INSERT INTO cases_deadlinealert")),
+    ("insert timeline entries", re.compile(r"INSERT INTO cases_caseevent")),
+    ("insert supervision orders", re.compile(r"INSERT INTO cases_supervisionorder")),
+    ("insert inbox items", re.compile(r"INSERT INTO teams_inboxitem")),
+]
+
+
+def _short(line: str, width: int = 240) -> str:
+    """A plan line with its long id list cut (the batch's ids add nothing to read)."""
+    return line if len(line) <= width else line[:width] + " ...'"
+
+
+def explain_scan(tenant_id: int) -> dict[str, tuple[str, str]]:
+    """Run a scan whose first statement of each kind is first run under EXPLAIN (ANALYZE, BUFFERS)
+    inside a savepoint that is rolled back, so the plans are of the real statements on the real data."""
+    plans: dict[str, tuple[str, str]] = {}
+
+    def wrapper(execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+        for name, pattern in WATCHED:
+            if name not in plans and pattern.search(sql):
+                cursor = context["cursor"].cursor  # the driver's own: no wrapper again
+                cursor.execute("SAVEPOINT bench_explain")
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+                plan = "\n".join(_short(row[0]) for row in cursor.fetchall())
+                cursor.execute("ROLLBACK TO SAVEPOINT bench_explain")
+                plans[name] = (re.sub(r"\s+", " ", sql).strip()[:600], plan)
+                break
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        supervision.deadlines_scan(tenant_id=tenant_id, now=NOW, **({"batch": OPTIONS.batch} if OPTIONS.batch else {}))
+    return plans
+
+
+def main() -> None:
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    tenant = build_city()
+    t = tenant.pk
+    if OPTIONS.reload or Case.objects.filter(tenant=tenant).count() != OPTIONS.cases:
+        load(tenant)
+    reset(t)
+    db.analyze(Case, SupervisionOrder, InboxItem, CaseEvent, DeadlineAlert)
+    print(f"dataset ready in {time.perf_counter() - started:.0f} s (ruian_bench_supervision)", flush=True)
+    due = Case.objects.filter(tenant=tenant, next_check_at__lte=NOW).count()
+    total = Case.objects.filter(tenant=tenant).count()
+
+    before = counts(t)
+    first_s, first = scan(t)
+    after_first = counts(t)
+    second_s, second = scan(t)
+    after_second = counts(t)
+    reset(t)
+    plans = explain_scan(t)
+
+    batch = OPTIONS.batch or supervision.BATCH
+    lines = [
+        f"open cases: {total:,}; due at the scan's moment: {due:,} ({due / total:.0%}); batch {batch:,}",
+        f"first scan:  {first_s:6.2f} s (goal < 5 s): {first.advanced:,} cases advanced, {first.orders:,} orders, "
+        f"{first.delivered:,} inbox items",
+        f"second scan: {second_s:6.2f} s: {second.advanced} advanced, {second.orders} orders, "
+        f"{second.delivered} inbox items",
+        "",
+        f"{'rows':<26} {'before':>10} {'after 1st':>10} {'after 2nd':>10}",
+        *[
+            f"{name:<26} {before[name]:>10,} {after_first[name]:>10,} {after_second[name]:>10,}"
+            for name in TABLES
+        ],
+    ]
+    print("\n" + "\n".join(lines))
+    assert after_first == after_second, "the second scan wrote rows"
+    if OPTIONS.no_write:
+        return
+    doc = [
+        "# Deadline scan over a million open cases (bench/supervision_scan.py)",
+        "",
+        f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on PostgreSQL "
+        f"{connection.cursor().connection.info.server_version} (2-core machine shared with other work), "
+        f"`make bench-supervision`, load average {os.getloadavg()[0]:.1f} at the end:",
+        "",
+        *["    " + line for line in lines],
+        "",
+        "Plans of the first batch of each statement (EXPLAIN (ANALYZE, BUFFERS) inside a savepoint "
+        "rolled back before the statement ran for real):",
+    ]
+    for name, (sql, plan) in plans.items():
+        doc += ["", f"## {name}", "", "    " + sql, "", *["    " + line for line in plan.splitlines()]]
+    (ROOT / "bench" / "supervision_scan_results.md").write_text("\n".join(doc) + "\n")
+    print("\nwritten to bench/supervision_scan_results.md")
+
+
+if __name__ == "__main__":
+    main()
