@@ -7,6 +7,7 @@ after a worker died changes nothing that was already done.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from celery import shared_task
@@ -18,11 +19,12 @@ log = logging.getLogger(__name__)
 
 
 @shared_task(name="cases.deadline_sweep", acks_late=True)
-def deadline_sweep() -> int:
-    """Fan out one deadline scan per city."""
+def deadline_sweep(at: str | None = None) -> int:
+    """Fan out one deadline scan per city (`at`: an ISO moment to scan at instead of now, for a
+    replay or a test; the beat schedule never passes it)."""
     tenant_ids = supervision.tenant_ids()
     for tenant_id in tenant_ids:
-        deadline_check.delay(tenant_id)
+        deadline_check.delay(tenant_id, at=at)
     return len(tenant_ids)
 
 
@@ -33,9 +35,10 @@ def deadline_sweep() -> int:
     retry_backoff=True,
     max_retries=3,
 )
-def deadline_check(tenant_id: int) -> int:
+def deadline_check(tenant_id: int, at: str | None = None) -> int:
     """Raise the due reminders, overdue marks and cards of one city and climb late orders."""
-    return supervision.deadlines_scan(tenant_id=tenant_id).advanced
+    now = dt.datetime.fromisoformat(at) if at else None
+    return supervision.deadlines_scan(tenant_id=tenant_id, now=now).advanced
 
 
 @shared_task(
