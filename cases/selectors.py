@@ -314,6 +314,40 @@ def order_get(user: User | AnonymousUser, pk: Any) -> SupervisionOrder:
     )
 
 
+def orders_addressed_to_me(user: User | AnonymousUser) -> QuerySet[SupervisionOrder]:
+    """Orders addressed to one of the user's units or to the user as the responsible person."""
+    if not (user.is_authenticated and user.is_active) or user.tenant_id is None:
+        return SupervisionOrder.objects.none()
+    mine = Q(unit_id__in=sorted(unit_ids_of(user))) | Q(person_id=user.pk)
+    return SupervisionOrder.objects.filter(Q(tenant_id=user.tenant_id) & mine)
+
+
+def issuing_tiers(user: User | AnonymousUser) -> list[tuple[str, int]]:
+    """(tier, grid node) of each city or township where the user manages cases: the tiers whose
+    orders they issue and whose replies they review."""
+    from .rules import MANAGE_CASES
+
+    tiers = []
+    for grant in scoping.grants(user, MANAGE_CASES):
+        if grant.level == Level.CITY:
+            tiers.append(("city", grant.node_id))
+        elif grant.level == Level.TOWNSHIP:
+            tiers.append(("township", grant.node_id))
+    return tiers
+
+
+def orders_of_my_tier(user: User | AnonymousUser) -> QuerySet[SupervisionOrder]:
+    """Orders issued by the user's tier in their grid (the city's or their township's), over the
+    ancestor column of that tier (indexed with the tenant)."""
+    tiers = issuing_tiers(user)
+    if not tiers:
+        return SupervisionOrder.objects.none()
+    q = Q()
+    for tier, node_id in tiers:
+        q |= Q(tier=tier, city_id=node_id) if tier == "city" else Q(tier=tier, township_id=node_id)
+    return SupervisionOrder.objects.filter(Q(tenant_id=user.tenant_id) & q)
+
+
 def case_orders(case: Case) -> QuerySet[SupervisionOrder]:
     """The orders of a case the caller has already fetched in scope."""
     return SupervisionOrder.objects.filter(case_id=case.pk, tenant_id=case.tenant_id).select_related("unit")

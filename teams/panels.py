@@ -46,3 +46,18 @@ def coverage(request: HttpRequest) -> Panel | None:
         links=[(_("Coverage of %s") % home.name, reverse("teams:coverage", args=[home.pk]))],
         order=40,
     )
+
+
+@panel("teams.inbox", order=1)
+def inbox(request: HttpRequest) -> Panel | None:
+    """Everyone signed in: the unread items of their inbox (one COUNT over the unread index)."""
+    if not request.user.is_authenticated:
+        return None
+    unread = selectors.inbox_unread_count(request.user)
+    url = reverse("teams:inbox")
+    return Panel(
+        title=_("Inbox"),
+        items=[Item(_("Unread"), unread, url + "?unread=1", tone="warn" if unread else "")],
+        links=[(_("Open the inbox"), url)],
+        order=1,
+    )

@@ -54,7 +54,10 @@ def channels_visible(actor: User | AnonymousUser) -> QuerySet[CityChannel]:
     """The delivery channels of the actor's city (every city's for the platform)."""
     if scoping.is_unrestricted(actor):
         return CityChannel.objects.all()
-    return CityChannel.objects.filter(tenant_id=getattr(actor, "tenant_id", None))
+    tenant_id: int | None = getattr(actor, "tenant_id", None)
+    if tenant_id is None:
+        return CityChannel.objects.none()
+    return CityChannel.objects.filter(tenant_id=tenant_id)
 
 
 import datetime as dt  # noqa: E402
