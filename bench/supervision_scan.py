@@ -208,7 +208,9 @@ def clear(cursor: Any, tenant_id: int) -> None:
     cursor.execute("SET LOCAL session_replication_role = replica")
     for table in ("teams_delivery", "teams_inboxitem", "cases_caseevent", "cases_deadlinealert"):
         cursor.execute(f"DELETE FROM {table} WHERE tenant_id = %s", [tenant_id])  # noqa: S608
-    cursor.execute("DELETE FROM cases_supervisionorder WHERE tenant_id = %s AND parent_id IS NOT NULL", [tenant_id])
+    cursor.execute(
+        "DELETE FROM cases_supervisionorder WHERE tenant_id = %s AND parent_id IS NOT NULL", [tenant_id]
+    )
     cursor.execute("DELETE FROM cases_supervisionorder WHERE tenant_id = %s", [tenant_id])
     cursor.execute(
         "UPDATE cases_case SET alert_level = 1, reminded = 2, next_check_at = due_at "
@@ -269,7 +271,9 @@ def explain_scan(tenant_id: int) -> dict[str, tuple[str, str]]:
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(wrapper):
-        supervision.deadlines_scan(tenant_id=tenant_id, now=NOW, **({"batch": OPTIONS.batch} if OPTIONS.batch else {}))
+        supervision.deadlines_scan(
+            tenant_id=tenant_id, now=NOW, **({"batch": OPTIONS.batch} if OPTIONS.batch else {})
+        )
     return plans
 
 
