@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from grids import scoping
 from grids.models import GridNode
@@ -155,7 +156,21 @@ class CityOnlyAdmin(ScopedModelAdmin):
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
-        return form if request.user.is_superuser else with_tenant(form, request.user.tenant_id)
+        if request.user.is_superuser:
+            return form
+
+        class CityForm(with_tenant(form, request.user.tenant_id)):  # type: ignore[misc]
+            def _update_errors(self, errors: ValidationError) -> None:
+                # One row per city (a unique tenant): the hidden tenant's error becomes the form's.
+                found = getattr(errors, "error_dict", {})
+                if "tenant" in found and "tenant" not in self.fields:
+                    found.pop("tenant")
+                    found.setdefault(NON_FIELD_ERRORS, []).append(
+                        ValidationError(_("This city already has this setting: change the one it has."))
+                    )
+                super()._update_errors(errors)
+
+        return CityForm
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if not change and not request.user.is_superuser:

@@ -95,4 +95,4 @@ def test_a_second_row_for_the_city_is_a_form_error_not_a_crash(cast):
     SupervisionPolicy.objects.create(tenant=cast.ruian)
     response = admin(cast.city_admin).post("/admin/cases/supervisionpolicy/add/", POLICY)
     assert response.status_code == 200 and SupervisionPolicy.objects.count() == 1
-    assert "errornote" in response.content.decode()
+    assert "本市已有这项设置" in response.content.decode()

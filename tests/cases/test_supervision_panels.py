@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from cases import supervision
 from cases.models import Grade
@@ -10,6 +11,12 @@ from cases.supervision_panels import supervision as supervision_panel
 from teams.panels import inbox as inbox_panel
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def chinese():
+    with translation.override("zh-hans"):
+        yield
 
 
 def counts(panel) -> dict[str, int | None]:
@@ -31,20 +38,20 @@ def test_orders_reach_the_unit_panel_and_the_issuing_tier_panel(
     with django_assert_max_num_queries(3):
         # the grants; the user's units; the count of open orders addressed to them
         addressed = supervision_panel(request_of(rf, cast.department_user))
-    assert counts(addressed) == {"Orders to my unit": 1}
+    assert counts(addressed) == {"发给本单位的督办单": 1}
     with django_assert_max_num_queries(5):
         # the grants; the user's units; the addressed count; awaiting reply; replies to review
         issued = supervision_panel(request_of(rf, cast.township_a_staff))
-    assert counts(issued)["Issued, awaiting reply"] == 1 and counts(issued)["Replies to review"] == 0
+    assert counts(issued)["已下发、待答复"] == 1 and counts(issued)["待审核的答复"] == 0
     # Another township's staff: nothing of ours.
     other = counts(supervision_panel(request_of(rf, cast.township_b_staff)))
-    assert other["Issued, awaiting reply"] == 0 and other["Replies to review"] == 0
+    assert other["已下发、待答复"] == 0 and other["待审核的答复"] == 0
 
     supervision.order_reply(actor=cast.department_user, order=order, reply="已上门调解")
     assert counts(supervision_panel(request_of(rf, cast.department_user))) == {}
     issued = counts(supervision_panel(request_of(rf, cast.township_a_staff)))
-    assert (issued["Issued, awaiting reply"], issued["Replies to review"]) == (0, 1)
-    assert counts(supervision_panel(request_of(rf, cast.township_b_staff)))["Replies to review"] == 0
+    assert (issued["已下发、待答复"], issued["待审核的答复"]) == (0, 1)
+    assert counts(supervision_panel(request_of(rf, cast.township_b_staff)))["待审核的答复"] == 0
 
 
 def test_no_supervision_panel_for_someone_without_orders_or_a_tier(cast, units, rf):

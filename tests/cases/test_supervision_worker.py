@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
+from django import db
 
 from cases import tasks
 from cases.models import AlertLevel, Case, Grade, OrderStatus, SupervisionOrder
@@ -28,12 +30,20 @@ def worker() -> Iterator[None]:
     saved = {k: app.conf[k] for k in ("broker_url", "task_always_eager")}
     app.conf.update(broker_url=REDIS, task_always_eager=False)
     _fresh_connections()  # producers connect to the test broker from here on
+    # The worker runs in a thread with its own database connection: closed after each task, so the
+    # test database can be dropped at the end.
+    task_postrun.connect(_close_db, weak=False)
     try:
         with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=30):
             yield
     finally:
+        task_postrun.disconnect(_close_db)
         app.conf.update(saved)
         _fresh_connections()
+
+
+def _close_db(**_kwargs: object) -> None:
+    db.connection.close()
 
 
 def _fresh_connections() -> None:
