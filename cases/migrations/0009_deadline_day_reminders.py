@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0007_case_from_visit'),
+        ('cases', '0008_case_position'),
     ]
 
     operations = [
