@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -337,3 +338,109 @@ class VisitViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOnlyMod
         body["status"] = "stored" if created else "already_stored"
         body["message"] = _("Visit stored.") if created else _("This visit was already stored.")
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+# --- pairings ---------------------------------------------------------------------------------------
+
+from grids.models import Household  # noqa: E402
+
+from .models import Pairing  # noqa: E402
+
+
+class PairingSerializer(serializers.ModelSerializer):
+    unit_name = serializers.CharField(source="unit.name", read_only=True, default=None)
+    officer_name = serializers.CharField(source="officer.__str__", read_only=True, default=None)
+    cell_name = serializers.CharField(source="cell.name", read_only=True, default=None)
+    household_number = serializers.CharField(source="household.number", read_only=True, default=None)
+    visits_this_month = serializers.IntegerField(read_only=True, default=None)
+
+    class Meta:
+        model = Pairing
+        fields = [
+            "id",
+            "kind",
+            "unit",
+            "unit_name",
+            "cell",
+            "cell_name",
+            "officer",
+            "officer_name",
+            "household",
+            "household_number",
+            "note",
+            "started_on",
+            "ended_on",
+            "visits_this_month",
+        ]
+        read_only_fields = fields
+
+
+class PairingCreateSerializer(serializers.Serializer):
+    unit = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
+    cell = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
+    officer = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
+    household = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+
+class PairingViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Pairings (百家单位联百村、百名干警联百户) in the user's grid, each with its visits this month.
+
+    POST pairs a unit with a village (`unit`, `cell`) or a police officer with a household
+    (`officer`, `household`); it needs `assign_plots` there. `mine` lists the signed-in person's own.
+    """
+
+    serializer_class = PairingSerializer
+
+    def get_queryset(self) -> QuerySet[Pairing]:
+        qs = (
+            selectors.pairings_visible(self.request.user)
+            .annotate(visits_this_month=selectors._pairing_visits_this_month(timezone.localdate()))
+            .order_by("kind", "id")
+        )
+        if self.request.query_params.get("open") == "1":
+            qs = qs.filter(ended_on__isnull=True)
+        return qs
+
+    @extend_schema(request=PairingCreateSerializer, responses={201: PairingSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = PairingCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        tenant_id = scoping.tenant_of(request.user)
+        unit = cell = officer = household = None
+        if v.get("unit") is not None:
+            unit = Unit.objects.filter(pk=v["unit"], tenant_id=tenant_id).first()
+            if unit is None:
+                raise serializers.ValidationError({"unit": [_("No such unit in this city.")]})
+        if v.get("cell") is not None:
+            cell = scoping.get_node_or_404(request.user, v["cell"])
+        if v.get("officer") is not None:
+            officer = User.objects.filter(pk=v["officer"], tenant_id=tenant_id, is_active=True).first()
+            if officer is None:
+                raise serializers.ValidationError({"officer": [_("No such person in this city.")]})
+        if v.get("household") is not None:
+            household = scoping.get_in_scope_or_404(
+                scoping.scope_rows(request.user, scoping.VIEW, Household.objects.select_related("plot")),
+                pk=v["household"],
+            )
+        with service_errors_as_400():
+            pairing = services.pairing_create(
+                actor=_actor(request), unit=unit, cell=cell, officer=officer, household=household, note=v["note"]
+            )
+        return Response(PairingSerializer(self.get_queryset().get(pk=pairing.pk)).data, status=201)
+
+    @extend_schema(request=None, responses={200: PairingSerializer})
+    @action(detail=True, methods=["post"])
+    def end(self, request: Request, pk: str | None = None) -> Response:
+        """End the pairing today; its visits stay counted."""
+        pairing = self.get_object()
+        with service_errors_as_400():
+            services.pairing_end(actor=_actor(request), pairing=pairing)
+        return Response(PairingSerializer(self.get_queryset().get(pk=pairing.pk)).data)
+
+    @extend_schema(responses={200: PairingSerializer(many=True)})
+    @action(detail=False, methods=["get"])
+    def mine(self, request: Request) -> Response:
+        """The signed-in person's open pairings (as the officer or through their unit)."""
+        return Response(PairingSerializer(selectors.my_pairings(actor=request.user), many=True).data)

@@ -41,10 +41,11 @@ def my_plots(request: HttpRequest) -> HttpResponse:
     """The member's day: their plots with this month's figures and the households due a visit."""
     plots = selectors.my_assignments(actor=request.user)
     due = selectors.my_due_households(actor=request.user)
+    pairings = selectors.my_pairings(actor=request.user)
     return render(
         request,
         "teams/my_plots.html",
-        {"plots": plots, "due": due, "today": timezone.localdate()},
+        {"plots": plots, "due": due, "pairings": pairings, "today": timezone.localdate()},
     )
 
 
@@ -53,11 +54,14 @@ def my_plots(request: HttpRequest) -> HttpResponse:
 def visit_form(request: HttpRequest) -> HttpResponse:
     """The four steps on one screen; the household comes from the link (#h=<id>) or the list."""
     households = list(selectors.my_households(actor=request.user))
+    mine = {h.pk for h in households}
+    paired = [h for h in selectors.my_paired_households(actor=request.user) if h.pk not in mine]
     return render(
         request,
         "teams/visit_form.html",
         {
             "households": households,
+            "paired": paired,
             "outcomes": VisitOutcome.choices,
             "tags": Tag.choices,
             "today": timezone.localdate(),
@@ -80,7 +84,7 @@ def coverage(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "teams/coverage.html",
-        {"cov": cov, "may_assign": scoping.can(request.user, "manage_grid", node), "PLOT": Level.PLOT},
+        {"cov": cov, "may_assign": scoping.can(request.user, services.ASSIGN, node), "PLOT": Level.PLOT},
     )
 
 
@@ -124,7 +128,7 @@ def plot_assign(request: HttpRequest, pk: int) -> HttpResponse:
             "history": history,
             "current": current,
             "error": error,
-            "may_assign": scoping.can(request.user, "manage_grid", plot),
+            "may_assign": scoping.can(request.user, services.ASSIGN, plot),
         },
         status=400 if error else 200,
     )
@@ -137,3 +141,13 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(SW_FILE.read_bytes(), content_type="text/javascript; charset=utf-8")
     response["Service-Worker-Allowed"] = "/field/"
     return response
+
+
+@page
+@require_GET
+def pairings(request: HttpRequest, pk: int) -> HttpResponse:
+    """A township's (or cell's) open pairings with their visits this month (two queries)."""
+    node = scoping.get_node_or_404(request.user, pk)
+    if node.level > Level.CELL:
+        return redirect("teams:pairings", pk=node.parent_id)
+    return render(request, "teams/pairings.html", {"pp": selectors.pairing_page(actor=request.user, node=node)})
