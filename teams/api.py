@@ -426,7 +426,12 @@ class PairingViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOnlyM
             )
         with service_errors_as_400():
             pairing = services.pairing_create(
-                actor=_actor(request), unit=unit, cell=cell, officer=officer, household=household, note=v["note"]
+                actor=_actor(request),
+                unit=unit,
+                cell=cell,
+                officer=officer,
+                household=household,
+                note=v["note"],
             )
         return Response(PairingSerializer(self.get_queryset().get(pk=pairing.pk)).data, status=201)
 
@@ -444,3 +449,98 @@ class PairingViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOnlyM
     def mine(self, request: Request) -> Response:
         """The signed-in person's open pairings (as the officer or through their unit)."""
         return Response(PairingSerializer(selectors.my_pairings(actor=request.user), many=True).data)
+
+
+# --- the work log (工作日志) --------------------------------------------------------------------------
+
+from ruian_grid import worklog  # noqa: E402
+
+from .models import WorkLogNote  # noqa: E402
+from .views import log_subject  # noqa: E402
+
+
+class LogEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    detail = serializers.CharField()
+    url = serializers.CharField()
+    actor = serializers.CharField()
+    note_id = serializers.IntegerField(allow_null=True)
+    editable = serializers.BooleanField()
+
+
+class LogNoteSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.__str__", read_only=True)
+
+    class Meta:
+        model = WorkLogNote
+        fields = [
+            "id",
+            "person",
+            "node",
+            "day",
+            "kind",
+            "author",
+            "author_name",
+            "text",
+            "created_at",
+            "edited_at",
+        ]
+        read_only_fields = fields
+
+
+class LogNoteWriteSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=2000)
+
+
+_LOG_PARAMS = [
+    OpenApiParameter("person", OpenApiTypes.INT, description="whose log (default: the signed-in person)"),
+    OpenApiParameter("node", OpenApiTypes.INT, description="or an office's log: a township or cell grid"),
+    OpenApiParameter("date", OpenApiTypes.DATE, description="the day (default: today, Asia/Shanghai)"),
+]
+
+
+class WorkLogViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
+    """The daily work log (工作日志) of a person or an office: what they did in the system that day
+    (visits, case timeline entries, registry changes) and the notes added. Notes are written on the
+    day itself; a closed day (before today) takes annotations only, which are never changed."""
+
+    serializer_class = LogNoteSerializer
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[WorkLogNote]:
+        person, node, day = log_subject(self.request, self.request.query_params)
+        return selectors.log_notes(reader=self.request.user, day=day, person=person, node=node)
+
+    @extend_schema(parameters=_LOG_PARAMS, responses={200: LogEntrySerializer(many=True)})
+    def list(self, request: Request) -> Response:
+        person, node, day = log_subject(request, request.query_params)
+        found = worklog.entries(worklog.LogQuery(reader=request.user, day=day, person=person, node=node))
+        return Response(LogEntrySerializer(found, many=True).data)
+
+    @extend_schema(parameters=_LOG_PARAMS, request=LogNoteWriteSerializer, responses={201: LogNoteSerializer})
+    @action(detail=False, methods=["post"])
+    def notes(self, request: Request) -> Response:
+        """Add a note (an open day, one's own or one's office's log) or an annotation (otherwise)."""
+        person, node, day = log_subject(request, request.query_params)
+        data = LogNoteWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with service_errors_as_400():
+            note = services.worklog_note_add(
+                actor=_actor(request), day=day, text=data.validated_data["text"], person=person, node=node
+            )
+        return Response(LogNoteSerializer(note).data, status=201)
+
+    @extend_schema(parameters=_LOG_PARAMS, request=LogNoteWriteSerializer, responses={200: LogNoteSerializer})
+    @action(detail=False, methods=["patch"], url_path=r"notes/(?P<note_pk>\d+)")
+    def note_edit(self, request: Request, note_pk: str) -> Response:
+        """Change one's own note while its day is open."""
+        note = scoping.get_in_scope_or_404(self.get_queryset(), pk=note_pk)
+        data = LogNoteWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with service_errors_as_400():
+            note = services.worklog_note_edit(
+                actor=_actor(request), note=note, text=data.validated_data["text"]
+            )
+        return Response(LogNoteSerializer(note).data)

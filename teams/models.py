@@ -272,7 +272,9 @@ class Visit(GridScoped):
         blank=True,
         related_name="visits",
         verbose_name=_("pairing"),
-        help_text=_("Set when the visit was made under a pairing (联村、联户) rather than a plot assignment."),
+        help_text=_(
+            "Set when the visit was made under a pairing (联村、联户) rather than a plot assignment."
+        ),
     )
     created_at = models.DateTimeField(_("stored at"), auto_now_add=True)
 
@@ -379,7 +381,12 @@ class Pairing(GridScoped):
                         household__isnull=True,
                         cell__isnull=False,
                     )
-                    | Q(kind="officer_household", unit__isnull=True, officer__isnull=False, household__isnull=False)
+                    | Q(
+                        kind="officer_household",
+                        unit__isnull=True,
+                        officer__isnull=False,
+                        household__isnull=False,
+                    )
                 ),
                 name="teams_pairing_shape",
             ),
@@ -400,7 +407,9 @@ class Pairing(GridScoped):
         ]
         indexes = [
             models.Index(fields=["tenant", "township", "kind"], name="teams_pairing_township"),
-            models.Index(fields=["officer"], condition=Q(ended_on__isnull=True), name="teams_pairing_open_officer"),
+            models.Index(
+                fields=["officer"], condition=Q(ended_on__isnull=True), name="teams_pairing_open_officer"
+            ),
             models.Index(fields=["unit"], condition=Q(ended_on__isnull=True), name="teams_pairing_open_unit"),
         ]
 
@@ -451,7 +460,8 @@ class WorkLogNote(GridScoped):
         ordering = ["day", "created_at", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(person__isnull=False, node__isnull=True) | Q(person__isnull=True, node__isnull=False),
+                condition=Q(person__isnull=False, node__isnull=True)
+                | Q(person__isnull=True, node__isnull=False),
                 name="teams_lognote_person_or_node",
             ),
             models.CheckConstraint(

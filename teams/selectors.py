@@ -349,9 +349,7 @@ class PairingPage:
 PAIRING_PAGE_LIMIT = 500
 
 
-def pairing_page(
-    *, actor: User | AnonymousUser, node: GridNode, today: dt.date | None = None
-) -> PairingPage:
+def pairing_page(*, actor: User | AnonymousUser, node: GridNode, today: dt.date | None = None) -> PairingPage:
     """The open pairings below `node` (fetched in scope by the caller) with their visits this month.
 
     Two queries whatever the number of pairings and visits:
@@ -367,9 +365,9 @@ def pairing_page(
         visits=Count("visits", filter=Q(visits__visited_on__gte=_month_start(today))),
     )
     rows = list(
-        open_here.annotate(visits_this_month=_pairing_visits_this_month(today)).order_by("kind", "cell_id", "id")[
-            :PAIRING_PAGE_LIMIT
-        ]
+        open_here.annotate(visits_this_month=_pairing_visits_this_month(today)).order_by(
+            "kind", "cell_id", "id"
+        )[:PAIRING_PAGE_LIMIT]
     )
     return PairingPage(
         node=node,
@@ -411,3 +409,49 @@ def my_paired_households(*, actor: User | AnonymousUser) -> Any:
         .select_related("plot")
         .order_by("plot__code", "number")
     )
+
+
+# --- the work log (工作日志) --------------------------------------------------------------------------
+
+from .models import WorkLogNote  # noqa: E402
+
+
+def day_open(day: dt.date) -> bool:
+    """A log day is open (notes may be written and edited) until it ends in the city's time zone;
+    after that it is closed and only annotated."""
+    return day >= timezone.localdate()
+
+
+def log_person(*, reader: User | AnonymousUser, pk: Any) -> User:
+    """The person whose log the reader asks for: themselves, or a person whose home grid the reader
+    sees (404 otherwise, the same as missing)."""
+    if reader.is_authenticated and str(pk) == str(reader.pk):
+        return reader  # type: ignore[return-value]
+    return scoping.get_in_scope_or_404(
+        user_list(actor=reader, perm=scoping.VIEW).filter(is_active=True), pk=pk
+    )
+
+
+def log_node(*, reader: User | AnonymousUser, pk: Any) -> GridNode:
+    """The office's grid (a township or a cell) whose log the reader asks for, in scope or 404."""
+    node = scoping.get_node_or_404(reader, pk)
+    if node.level not in (Level.TOWNSHIP, Level.CELL):
+        from django.http import Http404
+
+        raise Http404
+    return node
+
+
+def log_notes(
+    *, reader: User | AnonymousUser, day: dt.date, person: User | None = None, node: GridNode | None = None
+) -> QuerySet[WorkLogNote]:
+    """The notes of one log and day that the reader may see: in their grid, or written by them."""
+    q = scoping.rows_filter(reader, scoping.VIEW)
+    if reader.is_authenticated and not scoping.is_unrestricted(reader):
+        own = Q(author_id=reader.pk) | Q(person_id=reader.pk)
+        q = own if q is None else (q | own)
+    if q is None:
+        return WorkLogNote.objects.none()
+    qs = WorkLogNote.objects.filter(q, day=day)
+    qs = qs.filter(person=person) if person is not None else qs.filter(node=node)
+    return qs.select_related("author").order_by("created_at", "id")

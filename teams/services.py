@@ -483,3 +483,92 @@ def pairing_end(*, actor: User | None, pairing: Pairing) -> Pairing:
         pairing.ended_on = max(timezone.localdate(), pairing.started_on)
         pairing.save(update_fields=["ended_on"])
     return pairing
+
+
+# --- the work log (工作日志) --------------------------------------------------------------------------
+
+from .models import NoteKind, WorkLogNote  # noqa: E402
+
+NOTE_MAX = 2000
+
+
+def _log_anchor(person: User | None, node: GridNode | None) -> GridNode:
+    """The grid a log's notes are filed under: the office's node, or the person's home node (the
+    city for people without one)."""
+    if node is not None:
+        return node
+    assert person is not None
+    if person.home_node_id is not None:
+        return person.home_node  # type: ignore[return-value]
+    return GridNode.objects.get(tenant_id=person.tenant_id, level=Level.CITY)
+
+
+def _works_at(actor: User, node: GridNode) -> bool:
+    return Membership.objects.filter(user=actor, unit__node=node, unit__is_active=True).exists()
+
+
+def worklog_note_add(
+    *, actor: User, day: dt.date, text: str, person: User | None = None, node: GridNode | None = None
+) -> WorkLogNote:
+    """Add a line to a log (a person's or an office's) for a day.
+
+    On an open day (today) a person writes notes in their own log, and the people of an office in
+    the office's log. A closed day is not written in: anyone who may read the log adds an annotation,
+    which is never changed. The caller has fetched `person`/`node` through the log selectors (in the
+    reader's scope).
+    """
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": [_("Write something.")]})
+    if len(text) > NOTE_MAX:
+        raise ValidationError({"text": [_("At most %d characters.") % NOTE_MAX]})
+    if (person is None) == (node is None):
+        raise ValidationError(_("A note belongs to one person's log or one office's log."))
+    today = timezone.localdate()
+    if day > today:
+        raise ValidationError({"day": [_("The log of a day that has not come yet cannot be written.")]})
+    anchor = _log_anchor(person, node)
+    if anchor.tenant_id != actor.tenant_id:
+        raise ValidationError(_("You may not write in this log."))
+    if day == today:
+        kind = NoteKind.NOTE
+        own = person is not None and person.pk == actor.pk
+        office = node is not None and _works_at(actor, node)
+        if not (own or office):
+            kind = NoteKind.ANNOTATION  # a reader's remark on someone else's log is an annotation
+    else:
+        kind = NoteKind.ANNOTATION
+    note = WorkLogNote(
+        **_scoping.ancestor_columns(anchor),
+        person=person,
+        node=node,
+        day=day,
+        kind=kind,
+        author=actor,
+        text=text,
+    )
+    with transaction.atomic():
+        note.save()
+    return note
+
+
+def worklog_note_edit(*, actor: User, note: WorkLogNote, text: str) -> WorkLogNote:
+    """Change the text of one's own note while its day is open; annotations and closed days are not
+    changed (the row is locked, so an edit cannot slip past midnight)."""
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": [_("Write something.")]})
+    if len(text) > NOTE_MAX:
+        raise ValidationError({"text": [_("At most %d characters.") % NOTE_MAX]})
+    with transaction.atomic():
+        fresh = WorkLogNote.objects.select_for_update().get(pk=note.pk)
+        if fresh.author_id != actor.pk:
+            raise ValidationError(_("Only the person who wrote a note may change it."))
+        if fresh.kind != NoteKind.NOTE:
+            raise ValidationError(_("An annotation is never changed; add another one."))
+        if fresh.day < timezone.localdate():
+            raise ValidationError(_("This day is closed: its log can only be annotated."))
+        fresh.text = text
+        fresh.edited_at = timezone.now()
+        fresh.save(update_fields=["text", "edited_at"])
+    return fresh

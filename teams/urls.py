@@ -14,4 +14,5 @@ urlpatterns = [
     path("teams/coverage/<int:pk>/", views.coverage, name="coverage"),
     path("teams/plots/<int:pk>/assign/", views.plot_assign, name="assign"),
     path("teams/pairings/<int:pk>/", views.pairings, name="pairings"),
+    path("teams/log/", views.work_log, name="work_log"),
 ]

@@ -8,6 +8,7 @@ offline; `/field/sw.js` caches these pages.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -150,4 +151,77 @@ def pairings(request: HttpRequest, pk: int) -> HttpResponse:
     node = scoping.get_node_or_404(request.user, pk)
     if node.level > Level.CELL:
         return redirect("teams:pairings", pk=node.parent_id)
-    return render(request, "teams/pairings.html", {"pp": selectors.pairing_page(actor=request.user, node=node)})
+    return render(
+        request, "teams/pairings.html", {"pp": selectors.pairing_page(actor=request.user, node=node)}
+    )
+
+
+# --- the work log (工作日志) --------------------------------------------------------------------------
+
+import datetime as dt  # noqa: E402
+
+from django.http import Http404  # noqa: E402
+
+from ruian_grid import worklog  # noqa: E402
+
+from .models import User  # noqa: E402
+
+
+def _log_day(raw: str | None) -> dt.date:
+    if not raw:
+        return timezone.localdate()
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError as exc:
+        raise Http404 from exc
+
+
+def log_subject(request: HttpRequest, params: Any) -> tuple[User | None, Any, dt.date]:
+    """(person, node, day) of the log asked for, each fetched in the reader's scope (404 otherwise)."""
+    day = _log_day(params.get("date"))
+    if params.get("node"):
+        return None, selectors.log_node(reader=request.user, pk=params.get("node")), day
+    person = selectors.log_person(reader=request.user, pk=params.get("person") or request.user.pk)
+    return person, None, day
+
+
+@page
+@require_http_methods(["GET", "POST"])
+def work_log(request: HttpRequest) -> HttpResponse:
+    """A person's or an office's log of one day: what they did in the system, and notes. Notes are
+    written on the day; a closed day takes annotations only."""
+    person, node, day = log_subject(request, request.GET)
+    error = ""
+    if request.method == "POST":
+        try:
+            if request.POST.get("note"):
+                note = scoping.get_in_scope_or_404(
+                    selectors.log_notes(reader=request.user, day=day, person=person, node=node),
+                    pk=request.POST.get("note"),
+                )
+                services.worklog_note_edit(actor=request.user, note=note, text=request.POST.get("text", ""))
+            else:
+                services.worklog_note_add(
+                    actor=request.user, day=day, text=request.POST.get("text", ""), person=person, node=node
+                )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            return redirect(request.get_full_path())
+    entries = worklog.entries(worklog.LogQuery(reader=request.user, day=day, person=person, node=node))
+    return render(
+        request,
+        "teams/work_log.html",
+        {
+            "person": person,
+            "node": node,
+            "day": day,
+            "entries": entries,
+            "open": selectors.day_open(day),
+            "own": person is not None and person.pk == request.user.pk,
+            "previous": day - dt.timedelta(days=1),
+            "next": day + dt.timedelta(days=1) if day < timezone.localdate() else None,
+            "error": error,
+        },
+        status=400 if error else 200,
+    )

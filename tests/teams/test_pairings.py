@@ -61,7 +61,9 @@ def test_a_member_of_a_unit_paired_with_a_village_visits_its_households(cast, fi
 
 
 def test_an_ended_pairing_no_longer_lets_the_officer_visit(cast, field, client):
-    pairing = services.pairing_create(actor=cast.township_a_staff, officer=cast.department_user, household=field.elsewhere)
+    pairing = services.pairing_create(
+        actor=cast.township_a_staff, officer=cast.department_user, household=field.elsewhere
+    )
     services.pairing_end(actor=cast.township_a_staff, pairing=pairing)
     client.force_login(cast.department_user)
     assert _visit(client, field.elsewhere).status_code == 400
@@ -69,7 +71,9 @@ def test_an_ended_pairing_no_longer_lets_the_officer_visit(cast, field, client):
 
 
 def test_pairing_visits_count_the_same_way_as_team_visits(cast, field, client):
-    services.pairing_create(actor=cast.township_a_staff, officer=cast.department_user, household=field.mine[1])
+    services.pairing_create(
+        actor=cast.township_a_staff, officer=cast.department_user, household=field.mine[1]
+    )
     client.force_login(cast.department_user)
     assert _visit(client, field.mine[1]).status_code == 201
     [plot] = selectors.my_assignments(actor=field.member)
@@ -89,7 +93,9 @@ def test_another_townships_staff_cannot_make_a_pairing_here(cast, field, police)
 
 def test_a_village_member_cannot_make_pairings(cast, field, police):
     with pytest.raises(ValidationError):
-        services.pairing_create(actor=cast.village_member, officer=cast.department_user, household=field.mine[0])
+        services.pairing_create(
+            actor=cast.village_member, officer=cast.department_user, household=field.mine[0]
+        )
     assert not Pairing.objects.exists()
 
 
