@@ -407,7 +407,7 @@ class PairingViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOnlyM
         data = PairingCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        tenant_id = scoping.tenant_of(request.user)
+        tenant_id = scoping.tenant_of(request.user) or 0
         unit = cell = officer = household = None
         if v.get("unit") is not None:
             unit = Unit.objects.filter(pk=v["unit"], tenant_id=tenant_id).first()
@@ -462,7 +462,7 @@ from .views import log_subject  # noqa: E402
 class LogEntrySerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     kind = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     detail = serializers.CharField()
     url = serializers.CharField()
     actor = serializers.CharField()

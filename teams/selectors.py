@@ -50,6 +50,7 @@ def inbox_unread_count(actor: User | AnonymousUser) -> int:
 # --- field work: my plots, due households, coverage, visits ---------------------------------------
 
 import datetime as dt  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -340,7 +341,7 @@ def pairings_visible(actor: User | AnonymousUser) -> QuerySet[Pairing]:
 @dataclass
 class PairingPage:
     node: GridNode
-    pairings: list[Pairing]
+    pairings: Sequence[Pairing]
     unit_villages: int
     officer_households: int
     visits_this_month: int

@@ -122,6 +122,7 @@ from grids import scoping as _scoping  # noqa: E402
 from grids.models import Household, Level  # noqa: E402
 from grids.registry import services as registry_services  # noqa: E402
 from grids.services import node_responsible_set  # noqa: E402
+from ruian_grid import images  # noqa: E402
 
 from .models import (  # noqa: E402
     MembershipRole,
@@ -286,6 +287,16 @@ def photo_check(upload: UploadedFile) -> tuple[str, str]:
     raise ValidationError({"photos": [_("%s is not a photo: only JPEG, PNG, GIF or WebP images.") % name]})
 
 
+def _photo_reencoded(upload: UploadedFile) -> tuple[UploadedFile, str, str]:
+    """A photo checked (size, an image's first bytes) and then decoded and written again without its
+    metadata (EXIF positions, camera serials) by the same code as case photos: (upload, name, type)."""
+    name, _content_type = photo_check(upload)
+    try:
+        return images.reencode(upload, name)
+    except ValidationError as exc:
+        raise ValidationError({"photos": [f"{name}: {m}" for m in exc.messages]}) from exc
+
+
 def _visit_reason(actor: User, household_id: Any) -> tuple[Household, PlotAssignment | None, Pairing | None]:
     """The household and the actor's reason to visit it: the plot they are responsible for now, else
     an open pairing (the officer's household, or a village paired with a unit the actor works in).
@@ -351,7 +362,7 @@ def visit_record(
         errors["photos"] = [_("At most %d photos a visit.") % PHOTO_MAX_COUNT]
     if errors:
         raise ValidationError(errors)
-    checked = [(upload, *photo_check(upload)) for upload in photos]
+    checked = [_photo_reencoded(upload) for upload in photos]
     record_note = ""
     saved_files: list[VisitPhoto] = []
     try:
@@ -407,14 +418,16 @@ from django.db.models import Q  # noqa: E402
 
 def open_pairings_of(actor: User) -> Any:
     """The actor's open pairings: as the officer, or through a unit they work in."""
-    return Pairing.objects.filter(tenant_id=actor.tenant_id, ended_on__isnull=True).filter(
+    return Pairing.objects.filter(tenant_id=actor.tenant_id or 0, ended_on__isnull=True).filter(
         Q(officer=actor) | Q(unit__memberships__user=actor, unit__is_active=True)
     )
 
 
 def _pairing_for(actor: User, household_id: int) -> Pairing | None:
     """An open pairing that lets the actor visit this household (one query)."""
-    cell_of_household = Household.objects.filter(pk=household_id, tenant_id=actor.tenant_id).values("cell_id")
+    cell_of_household = Household.objects.filter(pk=household_id, tenant_id=actor.tenant_id or 0).values(
+        "cell_id"
+    )
     return (
         open_pairings_of(actor)
         .filter(

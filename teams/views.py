@@ -8,7 +8,7 @@ offline; `/field/sw.js` caches these pages.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -27,7 +27,7 @@ from grids.registry.models import Tag
 from ruian_grid.scoped import scoped_view
 
 from . import selectors, services
-from .models import VisitOutcome
+from .models import User, VisitOutcome
 
 SW_FILE = Path(settings.BASE_DIR) / "static" / "teams" / "sw.js"
 
@@ -104,7 +104,10 @@ def plot_assign(request: HttpRequest, pk: int) -> HttpResponse:
             if member is None:
                 raise ValidationError(_("The person is not in the service team of this plot's cell."))
             services.plot_assign(
-                actor=request.user, plot=plot, member=member, duties=request.POST.get("duties", "")[:2000]
+                actor=cast(User, request.user),
+                plot=plot,
+                member=member,
+                duties=request.POST.get("duties", "")[:2000],
             )
         except ValidationError as exc:
             error = " ".join(exc.messages)
@@ -164,8 +167,6 @@ from django.http import Http404  # noqa: E402
 
 from ruian_grid import worklog  # noqa: E402
 
-from .models import User  # noqa: E402
-
 
 def _log_day(raw: str | None) -> dt.date:
     if not raw:
@@ -199,10 +200,16 @@ def work_log(request: HttpRequest) -> HttpResponse:
                     selectors.log_notes(reader=request.user, day=day, person=person, node=node),
                     pk=request.POST.get("note"),
                 )
-                services.worklog_note_edit(actor=request.user, note=note, text=request.POST.get("text", ""))
+                services.worklog_note_edit(
+                    actor=cast(User, request.user), note=note, text=request.POST.get("text", "")
+                )
             else:
                 services.worklog_note_add(
-                    actor=request.user, day=day, text=request.POST.get("text", ""), person=person, node=node
+                    actor=cast(User, request.user),
+                    day=day,
+                    text=request.POST.get("text", ""),
+                    person=person,
+                    node=node,
                 )
         except ValidationError as exc:
             error = " ".join(exc.messages)
