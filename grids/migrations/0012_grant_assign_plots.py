@@ -31,7 +31,7 @@ def grant(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("grids", "0008_assign_plots_right"),
+        ("grids", "0011_assign_plots_right"),
         ("contenttypes", "0002_remove_content_type_name"),
         ("auth", "0012_alter_user_first_name_max_length"),
     ]
