@@ -19,7 +19,7 @@ from grids.models import GridNode, Level
 from grids.registry import selectors as registry_selectors
 from grids.registry.models import Resident
 from grids.registry.models import Status as RegistryStatus
-from teams.models import Unit, User, Visit
+from teams.models import Unit, UnitKind, User, Visit
 from teams.selectors import visits_visible
 from teams.units import unit_ids_of, units_of, units_visible
 
@@ -187,9 +187,13 @@ def recordable_nodes(user: User | AnonymousUser) -> QuerySet[GridNode]:
     return scoping.scope_nodes(user, "record_case").order_by("tree_id", "lft")
 
 
+TEAM_KINDS = (UnitKind.SERVICE_TEAM, UnitKind.LEADERSHIP_GROUP)
+
+
 def unit_choices(user: User | AnonymousUser) -> QuerySet[Unit]:
-    """Active units of the user's city a case can be sent to."""
-    return units_visible(user).filter(is_active=True)
+    """Active units of the user's city a case can be sent to: departments and offices, never a service
+    team or a leadership group (their people work through their office)."""
+    return units_visible(user).filter(is_active=True).exclude(kind__in=TEAM_KINDS)
 
 
 def unit_choices_for(user: User | AnonymousUser, case: Case) -> QuerySet[Unit]:

@@ -29,10 +29,11 @@ from grids import geo, scoping
 from grids.models import GridNode, Level, Tenant
 from grids.registry import crypto
 from grids.registry.models import Resident
+from ruian_grid import images
 from ruian_grid.outbox import services as outbox
 from teams.models import Membership, Unit, Visit, VisitOutcome
 
-from . import calendar, images, policy, rules
+from . import calendar, policy, rules
 from .models import (
     DESCRIPTION_MAX,
     KIND_SUBKINDS,
@@ -950,7 +951,7 @@ def _may_contribute(actor: User, case: Case) -> bool:
 
 def attachment_check(upload: UploadedFile) -> tuple[UploadedFile, str, str]:
     """(upload to store, safe file name, content type) of an acceptable upload, else ValidationError.
-    Images are decoded and re-encoded (cases/images.py): what is stored is never the uploaded bytes."""
+    Images are decoded and re-encoded (ruian_grid/images.py): what is stored is never the uploaded bytes."""
     name = (upload.name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1].strip()[:150]
     ext = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
     limit = settings.CASES_ATTACHMENT_MAX_BYTES

@@ -19,7 +19,7 @@ from mptt.admin import MPTTModelAdmin
 from ruian_grid.admin_base import ScopedModelAdmin
 
 from . import scoping, selectors, tree
-from .models import GridNode, Tenant
+from .models import GridNode, Level, Tenant
 
 
 @admin.register(Tenant)
@@ -73,6 +73,18 @@ class GridNodeForm(forms.ModelForm):
             boundary=data.get("boundary"),
         )
         tree.check_node(tenant_id=tenant_id, level=level, node=probe, exclude_pk=self.instance.pk)
+        if level == Level.PLOT and "responsible" in data:
+            before = self.instance.responsible_id if self.instance.pk else None
+            after = data["responsible"].pk if data.get("responsible") else None
+            if after != before:
+                raise ValidationError(
+                    {
+                        "responsible": _(
+                            "A plot's responsible member is set on the plot's assignment page "
+                            "(people and field work), not by editing the grid."
+                        )
+                    }
+                )
         return data
 
     def _post_clean(self) -> None:

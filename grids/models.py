@@ -137,6 +137,7 @@ class GridNode(MPTTModel):
             ("manage_registry", _("Maintain households, residents and places")),
             ("record_case", _("Record cases")),
             ("manage_cases", _("Dispatch and handle cases")),
+            ("assign_plots", _("Assign plots' responsible members and make pairings")),
         ]
 
     def __str__(self) -> str:

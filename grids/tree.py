@@ -192,6 +192,8 @@ def node_create(
         fresh_parent = GridNode.objects.get(pk=parent_id)
         if fresh_parent.level >= Level.PLOT:
             raise ValidationError({"parent": [_("A plot cannot have children.")]})
+        if fresh_parent.level + 1 == Level.PLOT and responsible_id is not None:
+            raise _plot_responsible_refused()
         node = GridNode(
             tenant_id=parent_tenant,
             parent=fresh_parent,
@@ -210,6 +212,21 @@ def node_create(
 _EDITABLE = ("kind", "code", "name", "boundary", "responsible_id")
 
 
+def _plot_responsible_refused() -> ValidationError:
+    """A plot's responsible member is its open assignment (decision 0901): it is written by the
+    assignment service only, never by a grid edit."""
+    return ValidationError(
+        {
+            "responsible": [
+                _(
+                    "A plot's responsible member is set on the plot's assignment page "
+                    "(people and field work), not by editing the grid."
+                )
+            ]
+        }
+    )
+
+
 def node_update(*, node: GridNode, **changes: Any) -> GridNode:
     """Change a node's own fields (not its place in the tree: see `node_move`)."""
     unknown = set(changes) - set(_EDITABLE)
@@ -218,6 +235,12 @@ def node_update(*, node: GridNode, **changes: Any) -> GridNode:
     with transaction.atomic():
         lock_tenant(node.tenant_id)
         fresh = GridNode.objects.get(pk=node.pk)
+        if (
+            fresh.level == Level.PLOT
+            and "responsible_id" in changes
+            and changes["responsible_id"] != fresh.responsible_id
+        ):
+            raise _plot_responsible_refused()
         for name, value in changes.items():
             setattr(fresh, name, value)
         _validate(fresh, fresh.level)

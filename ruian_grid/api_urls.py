@@ -24,6 +24,8 @@ router.register("teams", teams_api.TeamViewSet, basename="team")
 router.register("assignments", teams_api.AssignmentViewSet, basename="assignment")
 router.register("visits", teams_api.VisitViewSet, basename="visit")
 router.register("visit-cadences", teams_api.CadenceViewSet, basename="visit-cadence")
+router.register("pairings", teams_api.PairingViewSet, basename="pairing")
+router.register("work-log", teams_api.WorkLogViewSet, basename="work-log")
 # The grid database (grids/registry).
 router.register("registry/households", registry_api.HouseholdViewSet, basename="registry-household")
 router.register("registry/residents", registry_api.ResidentViewSet, basename="registry-resident")

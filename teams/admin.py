@@ -185,3 +185,75 @@ class CityChannelAdmin(CityOnlyAdmin):
 
     def scoped_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return inbox_selectors.channels_visible(request.user)
+
+
+# --- pairings ---------------------------------------------------------------------------------------
+
+from django import forms  # noqa: E402
+
+from . import selectors as team_selectors  # noqa: E402
+from . import services as team_services  # noqa: E402
+from .models import Pairing, PairingKind  # noqa: E402
+
+
+class PairingForm(forms.ModelForm):
+    """New pairings are made by the service during validation (the admin's change view runs in one
+    transaction), so a refusal is a form error in Chinese, not a server error."""
+
+    actor: Any = None
+
+    class Meta:
+        model = Pairing
+        fields = ["unit", "cell", "officer", "household", "note", "ended_on"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.instance.pk is None and not self.errors:
+            self.instance = team_services.pairing_create(
+                actor=self.actor,
+                unit=data.get("unit"),
+                cell=data.get("cell"),
+                officer=data.get("officer"),
+                household=data.get("household"),
+                note=data.get("note") or "",
+            )
+        return data
+
+    def _post_clean(self) -> None:
+        # The service validated and wrote (ancestor columns, rights, one open pairing).
+        pass
+
+
+@admin.register(Pairing)
+class PairingAdmin(ScopedModelAdmin):
+    """Pairings in the user's grid. Adding goes through `teams.services.pairing_create`; an existing
+    pairing can only be ended."""
+
+    form = PairingForm
+    manage_perm = "assign_plots"
+    list_display = ["__str__", "unit", "cell", "officer", "household", "started_on", "ended_on"]
+    list_filter = ["kind"]
+    raw_id_fields = ["unit", "cell", "officer", "household"]
+
+    def scoped_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return team_selectors.pairings_visible(request.user)
+
+    def node_of(self, obj: Any) -> GridNode | None:
+        return obj.cell if obj.kind == PairingKind.UNIT_VILLAGE else obj.plot
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["unit", "cell", "officer", "household", "note"] if obj is not None else []
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.actor = request.user
+        return form
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change and form.cleaned_data.get("ended_on"):
+            team_services.pairing_end(actor=request.user, pairing=obj)
+        elif not change:
+            obj.pk = form.instance.pk
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

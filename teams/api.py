@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -337,3 +338,209 @@ class VisitViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOnlyMod
         body["status"] = "stored" if created else "already_stored"
         body["message"] = _("Visit stored.") if created else _("This visit was already stored.")
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+# --- pairings ---------------------------------------------------------------------------------------
+
+from grids.models import Household  # noqa: E402
+
+from .models import Pairing  # noqa: E402
+
+
+class PairingSerializer(serializers.ModelSerializer):
+    unit_name = serializers.CharField(source="unit.name", read_only=True, default=None)
+    officer_name = serializers.CharField(source="officer.__str__", read_only=True, default=None)
+    cell_name = serializers.CharField(source="cell.name", read_only=True, default=None)
+    household_number = serializers.CharField(source="household.number", read_only=True, default=None)
+    visits_this_month = serializers.IntegerField(read_only=True, default=None)
+
+    class Meta:
+        model = Pairing
+        fields = [
+            "id",
+            "kind",
+            "unit",
+            "unit_name",
+            "cell",
+            "cell_name",
+            "officer",
+            "officer_name",
+            "household",
+            "household_number",
+            "note",
+            "started_on",
+            "ended_on",
+            "visits_this_month",
+        ]
+        read_only_fields = fields
+
+
+class PairingCreateSerializer(serializers.Serializer):
+    unit = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
+    cell = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
+    officer = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
+    household = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+
+class PairingViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Pairings (百家单位联百村、百名干警联百户) in the user's grid, each with its visits this month.
+
+    POST pairs a unit with a village (`unit`, `cell`) or a police officer with a household
+    (`officer`, `household`); it needs `assign_plots` there. `mine` lists the signed-in person's own.
+    """
+
+    serializer_class = PairingSerializer
+
+    def get_queryset(self) -> QuerySet[Pairing]:
+        qs = (
+            selectors.pairings_visible(self.request.user)
+            .annotate(visits_this_month=selectors._pairing_visits_this_month(timezone.localdate()))
+            .order_by("kind", "id")
+        )
+        if self.request.query_params.get("open") == "1":
+            qs = qs.filter(ended_on__isnull=True)
+        return qs
+
+    @extend_schema(request=PairingCreateSerializer, responses={201: PairingSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = PairingCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        tenant_id = scoping.tenant_of(request.user) or 0
+        unit = cell = officer = household = None
+        if v.get("unit") is not None:
+            unit = Unit.objects.filter(pk=v["unit"], tenant_id=tenant_id).first()
+            if unit is None:
+                raise serializers.ValidationError({"unit": [_("No such unit in this city.")]})
+        if v.get("cell") is not None:
+            cell = scoping.get_node_or_404(request.user, v["cell"])
+        if v.get("officer") is not None:
+            officer = User.objects.filter(pk=v["officer"], tenant_id=tenant_id, is_active=True).first()
+            if officer is None:
+                raise serializers.ValidationError({"officer": [_("No such person in this city.")]})
+        if v.get("household") is not None:
+            household = scoping.get_in_scope_or_404(
+                scoping.scope_rows(request.user, scoping.VIEW, Household.objects.select_related("plot")),
+                pk=v["household"],
+            )
+        with service_errors_as_400():
+            pairing = services.pairing_create(
+                actor=_actor(request),
+                unit=unit,
+                cell=cell,
+                officer=officer,
+                household=household,
+                note=v["note"],
+            )
+        return Response(PairingSerializer(self.get_queryset().get(pk=pairing.pk)).data, status=201)
+
+    @extend_schema(request=None, responses={200: PairingSerializer})
+    @action(detail=True, methods=["post"])
+    def end(self, request: Request, pk: str | None = None) -> Response:
+        """End the pairing today; its visits stay counted."""
+        pairing = self.get_object()
+        with service_errors_as_400():
+            services.pairing_end(actor=_actor(request), pairing=pairing)
+        return Response(PairingSerializer(self.get_queryset().get(pk=pairing.pk)).data)
+
+    @extend_schema(responses={200: PairingSerializer(many=True)})
+    @action(detail=False, methods=["get"])
+    def mine(self, request: Request) -> Response:
+        """The signed-in person's open pairings (as the officer or through their unit)."""
+        return Response(PairingSerializer(selectors.my_pairings(actor=request.user), many=True).data)
+
+
+# --- the work log (工作日志) --------------------------------------------------------------------------
+
+from ruian_grid import worklog  # noqa: E402
+
+from .models import WorkLogNote  # noqa: E402
+from .views import log_subject  # noqa: E402
+
+
+class LogEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    detail = serializers.CharField()
+    url = serializers.CharField()
+    actor = serializers.CharField()
+    note_id = serializers.IntegerField(allow_null=True)
+    editable = serializers.BooleanField()
+
+
+class LogNoteSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.__str__", read_only=True)
+
+    class Meta:
+        model = WorkLogNote
+        fields = [
+            "id",
+            "person",
+            "node",
+            "day",
+            "kind",
+            "author",
+            "author_name",
+            "text",
+            "created_at",
+            "edited_at",
+        ]
+        read_only_fields = fields
+
+
+class LogNoteWriteSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=2000)
+
+
+_LOG_PARAMS = [
+    OpenApiParameter("person", OpenApiTypes.INT, description="whose log (default: the signed-in person)"),
+    OpenApiParameter("node", OpenApiTypes.INT, description="or an office's log: a township or cell grid"),
+    OpenApiParameter("date", OpenApiTypes.DATE, description="the day (default: today, Asia/Shanghai)"),
+]
+
+
+class WorkLogViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
+    """The daily work log (工作日志) of a person or an office: what they did in the system that day
+    (visits, case timeline entries, registry changes) and the notes added. Notes are written on the
+    day itself; a closed day (before today) takes annotations only, which are never changed."""
+
+    serializer_class = LogNoteSerializer
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[WorkLogNote]:
+        person, node, day = log_subject(self.request, self.request.query_params)
+        return selectors.log_notes(reader=self.request.user, day=day, person=person, node=node)
+
+    @extend_schema(parameters=_LOG_PARAMS, responses={200: LogEntrySerializer(many=True)})
+    def list(self, request: Request) -> Response:
+        person, node, day = log_subject(request, request.query_params)
+        found = worklog.entries(worklog.LogQuery(reader=request.user, day=day, person=person, node=node))
+        return Response(LogEntrySerializer(found, many=True).data)
+
+    @extend_schema(parameters=_LOG_PARAMS, request=LogNoteWriteSerializer, responses={201: LogNoteSerializer})
+    @action(detail=False, methods=["post"])
+    def notes(self, request: Request) -> Response:
+        """Add a note (an open day, one's own or one's office's log) or an annotation (otherwise)."""
+        person, node, day = log_subject(request, request.query_params)
+        data = LogNoteWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with service_errors_as_400():
+            note = services.worklog_note_add(
+                actor=_actor(request), day=day, text=data.validated_data["text"], person=person, node=node
+            )
+        return Response(LogNoteSerializer(note).data, status=201)
+
+    @extend_schema(parameters=_LOG_PARAMS, request=LogNoteWriteSerializer, responses={200: LogNoteSerializer})
+    @action(detail=False, methods=["patch"], url_path=r"notes/(?P<note_pk>\d+)")
+    def note_edit(self, request: Request, note_pk: str) -> Response:
+        """Change one's own note while its day is open."""
+        note = scoping.get_in_scope_or_404(self.get_queryset(), pk=note_pk)
+        data = LogNoteWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with service_errors_as_400():
+            note = services.worklog_note_edit(
+                actor=_actor(request), note=note, text=data.validated_data["text"]
+            )
+        return Response(LogNoteSerializer(note).data)

@@ -265,6 +265,17 @@ class Visit(GridScoped):
         _("outcome"), max_length=10, choices=VisitOutcome.choices, default=VisitOutcome.ROUTINE
     )
     resolution = models.TextField(_("how it was resolved"), blank=True)
+    pairing = models.ForeignKey(
+        "Pairing",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="visits",
+        verbose_name=_("pairing"),
+        help_text=_(
+            "Set when the visit was made under a pairing (联村、联户) rather than a plot assignment."
+        ),
+    )
     created_at = models.DateTimeField(_("stored at"), auto_now_add=True)
 
     class Meta:
@@ -277,6 +288,11 @@ class Visit(GridScoped):
             models.Index(fields=["tenant", "plot", "visited_on"], name="teams_visit_plot_day"),
             models.Index(fields=["tenant", "township", "visited_on"], name="teams_visit_township_day"),
             models.Index(fields=["visitor", "visited_on"], name="teams_visit_visitor_day"),
+            models.Index(
+                fields=["pairing", "visited_on"],
+                condition=Q(pairing__isnull=False),
+                name="teams_visit_pairing_day",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -304,3 +320,158 @@ class VisitPhoto(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- pairings (百家单位联百村、百名干警联百户) and the work log (工作日志) ------------------------------
+
+
+class PairingKind(models.TextChoices):
+    UNIT_VILLAGE = "unit_village", _("unit paired with a village")
+    OFFICER_HOUSEHOLD = "officer_household", _("police officer paired with a household")
+
+
+class Pairing(GridScoped):
+    """A unit paired with a village (cell), or a police officer paired with a household.
+
+    The row carries the ancestor columns of its cell or household, so reads are scoped like every
+    other data row. The pairing is also the visitor's reason to visit: a member of the paired unit may
+    visit any household of the village, the officer their household (decision 0902).
+    """
+
+    FOLLOWS_GRID = True
+
+    kind = models.CharField(_("kind"), max_length=20, choices=PairingKind.choices)
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="pairings", verbose_name=_("unit")
+    )
+    officer = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="pairings",
+        verbose_name=_("police officer"),
+    )
+    household = models.ForeignKey(
+        "grids.Household",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="pairings",
+        verbose_name=_("household"),
+    )
+    note = models.CharField(_("what the pairing undertakes"), max_length=200, blank=True)
+    started_on = models.DateField(_("from"))
+    ended_on = models.DateField(_("until"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("paired by")
+    )
+
+    class Meta:
+        verbose_name = _("pairing")
+        verbose_name_plural = _("pairings")
+        ordering = ["kind", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        kind="unit_village",
+                        unit__isnull=False,
+                        officer__isnull=True,
+                        household__isnull=True,
+                        cell__isnull=False,
+                    )
+                    | Q(
+                        kind="officer_household",
+                        unit__isnull=True,
+                        officer__isnull=False,
+                        household__isnull=False,
+                    )
+                ),
+                name="teams_pairing_shape",
+            ),
+            models.UniqueConstraint(
+                fields=["unit", "cell"],
+                condition=Q(ended_on__isnull=True, kind="unit_village"),
+                name="teams_pairing_one_open_unit_village",
+            ),
+            models.UniqueConstraint(
+                fields=["officer", "household"],
+                condition=Q(ended_on__isnull=True, kind="officer_household"),
+                name="teams_pairing_one_open_officer_household",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
+                name="teams_pairing_ends_after_start",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "township", "kind"], name="teams_pairing_township"),
+            models.Index(
+                fields=["officer"], condition=Q(ended_on__isnull=True), name="teams_pairing_open_officer"
+            ),
+            models.Index(fields=["unit"], condition=Q(ended_on__isnull=True), name="teams_pairing_open_unit"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.pk}"
+
+
+class NoteKind(models.TextChoices):
+    NOTE = "note", _("note")
+    ANNOTATION = "annotation", _("annotation")
+
+
+class WorkLogNote(GridScoped):
+    """A line a person adds to a daily work log (工作日志): their own or their office's (a grid node's).
+
+    Notes are written on the day itself and may be edited that day; once the day is over (Asia/Shanghai)
+    it is closed and only annotations are added, which are never changed or removed (decision 0902).
+    The row carries the ancestor columns of the log's grid (the office's node, or the person's home
+    node) so a township reads the notes of its grid through the usual scoping.
+    """
+
+    person = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="log_notes",
+        verbose_name=_("whose log"),
+    )
+    node = models.ForeignKey(
+        "grids.GridNode",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="log_notes",
+        verbose_name=_("office's grid"),
+    )
+    day = models.DateField(_("day"))
+    kind = models.CharField(_("kind"), max_length=10, choices=NoteKind.choices, default=NoteKind.NOTE)
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("written by"))
+    text = models.TextField(_("text"), max_length=2000)
+    created_at = models.DateTimeField(_("written at"), auto_now_add=True)
+    edited_at = models.DateTimeField(_("edited at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("work log note")
+        verbose_name_plural = _("work log notes")
+        ordering = ["day", "created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(person__isnull=False, node__isnull=True)
+                | Q(person__isnull=True, node__isnull=False),
+                name="teams_lognote_person_or_node",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="note") | Q(edited_at__isnull=True), name="teams_lognote_annotation_unedited"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["person", "day"], name="teams_lognote_person_day"),
+            models.Index(fields=["node", "day"], name="teams_lognote_node_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.text[:30]}"

@@ -39,7 +39,7 @@ def coverage(request: HttpRequest) -> Panel | None:
     from grids.models import Level
 
     home = getattr(request.user, "home_node", None)
-    if home is None or home.level > Level.CELL or not scoping.can(request.user, "manage_grid", home):
+    if home is None or home.level > Level.CELL or not scoping.can(request.user, "assign_plots", home):
         return None
     return Panel(
         title=_("A person on every plot"),

@@ -20,9 +20,18 @@ ROLE_PERMS: dict[str, tuple[str, ...]] = {
         "manage_registry",
         "record_case",
         "manage_cases",
+        "assign_plots",
     ),
-    Role.TOWNSHIP_ADMIN: ("view_gridnode", "manage_grid", "manage_registry", "record_case", "manage_cases"),
-    Role.TOWNSHIP_STAFF: ("view_gridnode", "manage_registry", "record_case", "manage_cases"),
+    Role.TOWNSHIP_ADMIN: (
+        "view_gridnode",
+        "manage_grid",
+        "manage_registry",
+        "record_case",
+        "manage_cases",
+        "assign_plots",
+    ),
+    # "A township user assigns every plot a responsible member" (issue 9): staff too, not only admins.
+    Role.TOWNSHIP_STAFF: ("view_gridnode", "manage_registry", "record_case", "manage_cases", "assign_plots"),
     Role.CELL_MEMBER: ("view_gridnode", "manage_registry", "record_case"),
     Role.VIEWER: ("view_gridnode",),
 }

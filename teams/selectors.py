@@ -61,6 +61,7 @@ def channels_visible(actor: User | AnonymousUser) -> QuerySet[CityChannel]:
 
 
 import datetime as dt  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -295,9 +296,14 @@ def assignments_visible(actor: User | AnonymousUser) -> QuerySet[PlotAssignment]
 
 
 def visits_visible(actor: User | AnonymousUser) -> QuerySet[Visit]:
-    """Visits in the actor's grid, newest first."""
+    """Visits in the actor's grid, and the actor's own visits (a police officer visiting a paired
+    household holds no grid grant), newest first."""
+    q = scoping.rows_filter(actor, scoping.VIEW)
+    if actor.is_authenticated and actor.is_active and not scoping.is_unrestricted(actor):
+        own = Q(visitor_id=actor.pk, tenant_id=scoping.tenant_of(actor))
+        q = own if q is None else (q | own)
     return (
-        scoping.scope_rows(actor, scoping.VIEW, Visit.objects.all())
+        (Visit.objects.none() if q is None else Visit.objects.filter(q))
         .select_related("household", "visitor", "plot", "assignment__member")
         .prefetch_related("photos")
         .order_by("-visited_on", "-id")
@@ -316,3 +322,148 @@ def assignable_members(*, plot: GridNode) -> QuerySet[User]:
         .distinct()
         .order_by("full_name", "username")
     )
+
+
+# --- pairings (百家单位联百村、百名干警联百户) -------------------------------------------------------
+
+from .models import Pairing, PairingKind  # noqa: E402
+
+
+def _pairing_visits_this_month(today: dt.date) -> Coalesce:
+    """Per pairing: visits made under it since the first of the month (the partial index on
+    (pairing, visited_on))."""
+    counted = (
+        Visit.objects.filter(pairing=OuterRef("pk"), visited_on__gte=_month_start(today))
+        .order_by()
+        .values("pairing")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def pairings_visible(actor: User | AnonymousUser) -> QuerySet[Pairing]:
+    """Pairings in the actor's grid (current and ended)."""
+    return scoping.scope_rows(actor, scoping.VIEW, Pairing.objects.all()).select_related(
+        "unit", "officer", "household", "cell", "plot"
+    )
+
+
+@dataclass
+class PairingPage:
+    node: GridNode
+    pairings: Sequence[Pairing]
+    unit_villages: int
+    officer_households: int
+    visits_this_month: int
+
+
+PAIRING_PAGE_LIMIT = 500
+
+
+def pairing_page(*, actor: User | AnonymousUser, node: GridNode, today: dt.date | None = None) -> PairingPage:
+    """The open pairings below `node` (fetched in scope by the caller) with their visits this month.
+
+    Two queries whatever the number of pairings and visits:
+    1. the figures: open pairings of each kind, and visits under them this month (one aggregate);
+    2. the pairings (up to PAIRING_PAGE_LIMIT), each with its own count of visits this month.
+    """
+    today = today or timezone.localdate()
+    column = scoping.LEVEL_COLUMN[Level(node.level)]
+    open_here = pairings_visible(actor).filter(**{column: node.pk}, ended_on__isnull=True)
+    totals = open_here.aggregate(
+        units=Count("pk", filter=Q(kind=PairingKind.UNIT_VILLAGE), distinct=True),
+        officers=Count("pk", filter=Q(kind=PairingKind.OFFICER_HOUSEHOLD), distinct=True),
+        visits=Count("visits", filter=Q(visits__visited_on__gte=_month_start(today))),
+    )
+    rows = list(
+        open_here.annotate(visits_this_month=_pairing_visits_this_month(today)).order_by(
+            "kind", "cell_id", "id"
+        )[:PAIRING_PAGE_LIMIT]
+    )
+    return PairingPage(
+        node=node,
+        pairings=rows,
+        unit_villages=totals["units"],
+        officer_households=totals["officers"],
+        visits_this_month=totals["visits"],
+    )
+
+
+def my_pairings(*, actor: User | AnonymousUser, today: dt.date | None = None) -> list[Pairing]:
+    """The actor's open pairings (as the officer or through their unit) with this month's visits
+    (one query)."""
+    if not (actor.is_authenticated and actor.is_active) or actor.tenant_id is None:
+        return []
+    today = today or timezone.localdate()
+    mine = Pairing.objects.filter(tenant_id=actor.tenant_id, ended_on__isnull=True).filter(
+        Q(officer_id=actor.pk) | Q(unit__memberships__user_id=actor.pk, unit__is_active=True)
+    )
+    return list(
+        mine.select_related("unit", "cell", "household")
+        .annotate(visits_this_month=_pairing_visits_this_month(today))
+        .order_by("kind", "id")
+    )
+
+
+def my_paired_households(*, actor: User | AnonymousUser) -> Any:
+    """Active households the actor may visit under a pairing (the visit form adds them to its choices)."""
+    if not (actor.is_authenticated and actor.is_active) or actor.tenant_id is None:
+        return Household.objects.none()
+    mine = Pairing.objects.filter(tenant_id=actor.tenant_id, ended_on__isnull=True).filter(
+        Q(officer_id=actor.pk) | Q(unit__memberships__user_id=actor.pk, unit__is_active=True)
+    )
+    paired = Q(pk__in=mine.filter(kind=PairingKind.OFFICER_HOUSEHOLD).values("household_id")) | Q(
+        cell_id__in=mine.filter(kind=PairingKind.UNIT_VILLAGE).values("cell_id")
+    )
+    return (
+        Household.objects.filter(paired, tenant_id=actor.tenant_id, status=RegistryStatus.ACTIVE)
+        .select_related("plot")
+        .order_by("plot__code", "number")
+    )
+
+
+# --- the work log (工作日志) --------------------------------------------------------------------------
+
+from .models import WorkLogNote  # noqa: E402
+
+
+def day_open(day: dt.date) -> bool:
+    """A log day is open (notes may be written and edited) until it ends in the city's time zone;
+    after that it is closed and only annotated."""
+    return day >= timezone.localdate()
+
+
+def log_person(*, reader: User | AnonymousUser, pk: Any) -> User:
+    """The person whose log the reader asks for: themselves, or a person whose home grid the reader
+    sees (404 otherwise, the same as missing)."""
+    if reader.is_authenticated and str(pk) == str(reader.pk):
+        return reader  # type: ignore[return-value]
+    return scoping.get_in_scope_or_404(
+        user_list(actor=reader, perm=scoping.VIEW).filter(is_active=True), pk=pk
+    )
+
+
+def log_node(*, reader: User | AnonymousUser, pk: Any) -> GridNode:
+    """The office's grid (a township or a cell) whose log the reader asks for, in scope or 404."""
+    node = scoping.get_node_or_404(reader, pk)
+    if node.level not in (Level.TOWNSHIP, Level.CELL):
+        from django.http import Http404
+
+        raise Http404
+    return node
+
+
+def log_notes(
+    *, reader: User | AnonymousUser, day: dt.date, person: User | None = None, node: GridNode | None = None
+) -> QuerySet[WorkLogNote]:
+    """The notes of one log and day that the reader may see: in their grid, or written by them."""
+    q = scoping.rows_filter(reader, scoping.VIEW)
+    if reader.is_authenticated and not scoping.is_unrestricted(reader):
+        own = Q(author_id=reader.pk) | Q(person_id=reader.pk)
+        q = own if q is None else (q | own)
+    if q is None:
+        return WorkLogNote.objects.none()
+    qs = WorkLogNote.objects.filter(q, day=day)
+    qs = qs.filter(person=person) if person is not None else qs.filter(node=node)
+    return qs.select_related("author").order_by("created_at", "id")

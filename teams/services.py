@@ -122,9 +122,12 @@ from grids import scoping as _scoping  # noqa: E402
 from grids.models import Household, Level  # noqa: E402
 from grids.registry import services as registry_services  # noqa: E402
 from grids.services import node_responsible_set  # noqa: E402
+from ruian_grid import images  # noqa: E402
 
 from .models import (  # noqa: E402
     MembershipRole,
+    Pairing,
+    PairingKind,
     PlotAssignment,
     UnitKind,
     Visit,
@@ -134,6 +137,7 @@ from .models import (  # noqa: E402
 )
 
 MANAGE_GRID = "manage_grid"
+ASSIGN = "assign_plots"  # plot assignments and pairings (township staff and administrators)
 PHOTO_MAX_BYTES = 10 * 1024 * 1024
 PHOTO_MAX_COUNT = 6
 _IMAGE_MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -144,8 +148,8 @@ _IMAGE_MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 
 
-def _require_grid(actor: User | None, node: GridNode, message: str) -> None:
-    if actor is not None and not _scoping.can_now(actor, MANAGE_GRID, node):
+def _require_grid(actor: User | None, node: GridNode, message: str, perm: str = MANAGE_GRID) -> None:
+    if actor is not None and not _scoping.can_now(actor, perm, node):
         raise ValidationError(message)
 
 
@@ -208,7 +212,7 @@ def plot_assign(
     """
     if plot.level != Level.PLOT:
         raise ValidationError({"plot": [_("Only plots are assigned a responsible member.")]})
-    _require_grid(actor, plot, _("You may not assign people to this plot."))
+    _require_grid(actor, plot, _("You may not assign people to this plot."), perm=ASSIGN)
     if member.tenant_id != plot.tenant_id:
         raise ValidationError({"member": [_("The person belongs to another city.")]})
     in_team = Membership.objects.filter(
@@ -242,7 +246,7 @@ def plot_assign(
 
 def plot_unassign(*, actor: User | None, plot: GridNode) -> None:
     """Close the assignment in force: the plot has nobody until the next one."""
-    _require_grid(actor, plot, _("You may not assign people to this plot."))
+    _require_grid(actor, plot, _("You may not assign people to this plot."), perm=ASSIGN)
     with transaction.atomic():
         PlotAssignment.objects.filter(plot=plot, ended_at__isnull=True).update(ended_at=timezone.now())
         node_responsible_set(node=plot, user_id=None)
@@ -283,26 +287,42 @@ def photo_check(upload: UploadedFile) -> tuple[str, str]:
     raise ValidationError({"photos": [_("%s is not a photo: only JPEG, PNG, GIF or WebP images.") % name]})
 
 
-def _visit_household(actor: User, household_id: Any) -> tuple[Household, PlotAssignment]:
-    """The household, if it lies in a plot the actor is responsible for now (else a refusal that
-    says nothing about households elsewhere)."""
+def _photo_reencoded(upload: UploadedFile) -> tuple[UploadedFile, str, str]:
+    """A photo checked (size, an image's first bytes) and then decoded and written again without its
+    metadata (EXIF positions, camera serials) by the same code as case photos: (upload, name, type)."""
+    name, _content_type = photo_check(upload)
+    try:
+        return images.reencode(upload, name)
+    except ValidationError as exc:
+        raise ValidationError({"photos": [f"{name}: {m}" for m in exc.messages]}) from exc
+
+
+def _visit_reason(actor: User, household_id: Any) -> tuple[Household, PlotAssignment | None, Pairing | None]:
+    """The household and the actor's reason to visit it: the plot they are responsible for now, else
+    an open pairing (the officer's household, or a village paired with a unit the actor works in).
+    Anything else is one refusal that says nothing about households elsewhere."""
     refusal = ValidationError({"household": [_("This household is not in a plot you are responsible for.")]})
+    if not str(household_id).isdigit() or actor.tenant_id is None:
+        raise refusal
     household = (
         _scoping.scope_rows(actor, _scoping.VIEW, Household.objects.all())
         .filter(pk=household_id)
         .select_related("plot")
         .first()
-        if str(household_id).isdigit()
-        else None
     )
-    if household is None:
+    if household is not None:
+        assignment = PlotAssignment.objects.filter(
+            member=actor, plot_id=household.plot_id, ended_at__isnull=True
+        ).first()
+        if assignment is not None:
+            return household, assignment, None
+    # A pairing is the reason to visit even without a grid grant (a police officer): the pairing was
+    # made by someone holding `assign_plots` there, and it carries the household's grid.
+    pairing = _pairing_for(actor, int(household_id))
+    if pairing is None:
         raise refusal
-    assignment = PlotAssignment.objects.filter(
-        member=actor, plot_id=household.plot_id, ended_at__isnull=True
-    ).first()
-    if assignment is None:
-        raise refusal
-    return household, assignment
+    household = Household.objects.select_related("plot").get(pk=int(household_id))
+    return household, None, pairing
 
 
 def visit_record(
@@ -327,7 +347,7 @@ def visit_record(
     stored = Visit.objects.filter(client_id=client_id, visitor=actor).first()
     if stored is not None:
         return stored, False
-    household, assignment = _visit_household(actor, household_id)
+    household, assignment, pairing = _visit_reason(actor, household_id)
     errors: dict[str, list[str]] = {}
     today = timezone.localdate()
     if visited_on > today:
@@ -342,7 +362,7 @@ def visit_record(
         errors["photos"] = [_("At most %d photos a visit.") % PHOTO_MAX_COUNT]
     if errors:
         raise ValidationError(errors)
-    checked = [(upload, *photo_check(upload)) for upload in photos]
+    checked = [_photo_reencoded(upload) for upload in photos]
     record_note = ""
     saved_files: list[VisitPhoto] = []
     try:
@@ -352,6 +372,7 @@ def visit_record(
                 household=household,
                 visitor=actor,
                 assignment=assignment,
+                pairing=pairing,
                 client_id=client_id,
                 visited_on=visited_on,
                 seen=seen,
@@ -388,3 +409,179 @@ def visit_record(
             photo.file.storage.delete(photo.file.name)
         raise
     return visit, True
+
+
+# --- pairings (百家单位联百村、百名干警联百户) -------------------------------------------------------
+
+from django.db.models import Q  # noqa: E402
+
+
+def open_pairings_of(actor: User) -> Any:
+    """The actor's open pairings: as the officer, or through a unit they work in."""
+    return Pairing.objects.filter(tenant_id=actor.tenant_id or 0, ended_on__isnull=True).filter(
+        Q(officer=actor) | Q(unit__memberships__user=actor, unit__is_active=True)
+    )
+
+
+def _pairing_for(actor: User, household_id: int) -> Pairing | None:
+    """An open pairing that lets the actor visit this household (one query)."""
+    cell_of_household = Household.objects.filter(pk=household_id, tenant_id=actor.tenant_id or 0).values(
+        "cell_id"
+    )
+    return (
+        open_pairings_of(actor)
+        .filter(
+            Q(kind=PairingKind.OFFICER_HOUSEHOLD, household_id=household_id)
+            | Q(kind=PairingKind.UNIT_VILLAGE, cell_id__in=cell_of_household)
+        )
+        .order_by("kind", "id")  # a household's own officer before a unit paired with its village
+        .first()
+    )
+
+
+def pairing_create(
+    *,
+    actor: User | None,
+    unit: Unit | None = None,
+    cell: GridNode | None = None,
+    officer: User | None = None,
+    household: Household | None = None,
+    note: str = "",
+    started_on: dt.date | None = None,
+) -> Pairing:
+    """Pair a unit with a village (`unit` + `cell`) or a police officer with a household
+    (`officer` + `household`). Needs `assign_plots` at the village or the household's plot."""
+    note = note.strip()[:200]
+    if unit is not None and cell is not None and officer is None and household is None:
+        if cell.level != Level.CELL:
+            raise ValidationError({"cell": [_("A unit is paired with a village, community or enterprise.")]})
+        if unit.tenant_id != cell.tenant_id:
+            raise ValidationError({"unit": [_("The unit belongs to another city.")]})
+        if unit.kind in (UnitKind.SERVICE_TEAM, UnitKind.LEADERSHIP_GROUP) or not unit.is_active:
+            raise ValidationError({"unit": [_("Pair a department or an office, not a team or a group.")]})
+        _require_grid(actor, cell, _("You may not make pairings here."), perm=ASSIGN)
+        kind, anchor = PairingKind.UNIT_VILLAGE, cell
+    elif officer is not None and household is not None and unit is None and cell is None:
+        if officer.tenant_id != household.tenant_id or not officer.is_active:
+            raise ValidationError({"officer": [_("The person belongs to another city.")]})
+        _require_grid(actor, household.plot, _("You may not make pairings here."), perm=ASSIGN)
+        kind, anchor = PairingKind.OFFICER_HOUSEHOLD, household.plot
+    else:
+        raise ValidationError(_("Pair a unit with a village, or a police officer with a household."))
+    pairing = Pairing(
+        **_scoping.ancestor_columns(anchor),
+        kind=kind,
+        unit=unit,
+        officer=officer,
+        household=household,
+        note=note,
+        started_on=started_on or timezone.localdate(),
+        created_by=actor,
+    )
+    try:
+        with transaction.atomic():
+            pairing.save()
+    except IntegrityError:
+        raise ValidationError(_("This pairing already exists.")) from None
+    return pairing
+
+
+def pairing_end(*, actor: User | None, pairing: Pairing) -> Pairing:
+    """End a pairing today (ending it again changes nothing); its visits stay counted where they were."""
+    anchor = pairing.cell if pairing.kind == PairingKind.UNIT_VILLAGE else pairing.plot
+    if anchor is None:
+        raise ValidationError(_("You may not make pairings here."))
+    _require_grid(actor, anchor, _("You may not make pairings here."), perm=ASSIGN)
+    if pairing.ended_on is None:
+        pairing.ended_on = max(timezone.localdate(), pairing.started_on)
+        pairing.save(update_fields=["ended_on"])
+    return pairing
+
+
+# --- the work log (工作日志) --------------------------------------------------------------------------
+
+from .models import NoteKind, WorkLogNote  # noqa: E402
+
+NOTE_MAX = 2000
+
+
+def _log_anchor(person: User | None, node: GridNode | None) -> GridNode:
+    """The grid a log's notes are filed under: the office's node, or the person's home node (the
+    city for people without one)."""
+    if node is not None:
+        return node
+    assert person is not None
+    if person.home_node_id is not None:
+        return person.home_node  # type: ignore[return-value]
+    return GridNode.objects.get(tenant_id=person.tenant_id, level=Level.CITY)
+
+
+def _works_at(actor: User, node: GridNode) -> bool:
+    return Membership.objects.filter(user=actor, unit__node=node, unit__is_active=True).exists()
+
+
+def worklog_note_add(
+    *, actor: User, day: dt.date, text: str, person: User | None = None, node: GridNode | None = None
+) -> WorkLogNote:
+    """Add a line to a log (a person's or an office's) for a day.
+
+    On an open day (today) a person writes notes in their own log, and the people of an office in
+    the office's log. A closed day is not written in: anyone who may read the log adds an annotation,
+    which is never changed. The caller has fetched `person`/`node` through the log selectors (in the
+    reader's scope).
+    """
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": [_("Write something.")]})
+    if len(text) > NOTE_MAX:
+        raise ValidationError({"text": [_("At most %d characters.") % NOTE_MAX]})
+    if (person is None) == (node is None):
+        raise ValidationError(_("A note belongs to one person's log or one office's log."))
+    today = timezone.localdate()
+    if day > today:
+        raise ValidationError({"day": [_("The log of a day that has not come yet cannot be written.")]})
+    anchor = _log_anchor(person, node)
+    if anchor.tenant_id != actor.tenant_id:
+        raise ValidationError(_("You may not write in this log."))
+    if day == today:
+        kind = NoteKind.NOTE
+        own = person is not None and person.pk == actor.pk
+        office = node is not None and _works_at(actor, node)
+        if not (own or office):
+            kind = NoteKind.ANNOTATION  # a reader's remark on someone else's log is an annotation
+    else:
+        kind = NoteKind.ANNOTATION
+    note = WorkLogNote(
+        **_scoping.ancestor_columns(anchor),
+        person=person,
+        node=node,
+        day=day,
+        kind=kind,
+        author=actor,
+        text=text,
+    )
+    with transaction.atomic():
+        note.save()
+    return note
+
+
+def worklog_note_edit(*, actor: User, note: WorkLogNote, text: str) -> WorkLogNote:
+    """Change the text of one's own note while its day is open; annotations and closed days are not
+    changed (the row is locked, so an edit cannot slip past midnight)."""
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": [_("Write something.")]})
+    if len(text) > NOTE_MAX:
+        raise ValidationError({"text": [_("At most %d characters.") % NOTE_MAX]})
+    with transaction.atomic():
+        fresh = WorkLogNote.objects.select_for_update().get(pk=note.pk)
+        if fresh.author_id != actor.pk:
+            raise ValidationError(_("Only the person who wrote a note may change it."))
+        if fresh.kind != NoteKind.NOTE:
+            raise ValidationError(_("An annotation is never changed; add another one."))
+        if fresh.day < timezone.localdate():
+            raise ValidationError(_("This day is closed: its log can only be annotated."))
+        fresh.text = text
+        fresh.edited_at = timezone.now()
+        fresh.save(update_fields=["text", "edited_at"])
+    return fresh

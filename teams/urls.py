@@ -13,4 +13,6 @@ urlpatterns = [
     path("field/sw.js", views.service_worker, name="service_worker"),
     path("teams/coverage/<int:pk>/", views.coverage, name="coverage"),
     path("teams/plots/<int:pk>/assign/", views.plot_assign, name="assign"),
+    path("teams/pairings/<int:pk>/", views.pairings, name="pairings"),
+    path("teams/log/", views.work_log, name="work_log"),
 ]

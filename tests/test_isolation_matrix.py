@@ -35,7 +35,7 @@ from grids.registry import services as registry_services
 from grids.registry import synthetic
 from teams import inbox
 from teams import services as teams_services
-from teams.models import UnitKind
+from teams.models import UnitKind, User
 from teams.services import membership_add, unit_create
 
 from .registry.conftest import resident_row, upload, xlsx
@@ -84,6 +84,9 @@ def routes():
 # Which object a route is about, from its name: the first matching prefix wins.
 KIND_OF_NAME = [
     ("assignment-", "assignment"),
+    ("pairing-", "pairing"),
+    ("teams:pairings", "coverage"),
+    ("work-log-", "lognote"),
     ("inbox-", "inbox"),
     ("supervision-order-", "order"),
     ("team-", "team"),
@@ -199,6 +202,14 @@ def world(cast, django_capture_on_commit_callbacks, settings, tmp_path):
         seen=f"{MARK}所见",
     )
     cadence = teams_services.cadence_set(actor=None, tenant_id=cast.ruian.pk, tag=0, interval_days=90)
+    # A police officer paired with the household (not one of the five users), and a work-log note.
+    officer = User.objects.create_user(username="iso_officer", tenant=cast.ruian, full_name="王警官")
+    pairing = teams_services.pairing_create(
+        actor=None, officer=officer, household=household, note=f"{MARK}联户"
+    )
+    note = teams_services.worklog_note_add(
+        actor=cast.village_member, day=dt.date.today(), text=f"{MARK}日志", person=cast.village_member
+    )
     # Supervision: an order by hand on the case, and an inbox item for the township's staff member.
     order = supervision.order_issue(actor=cast.city_admin, case=case, grade=1, reason=f"{MARK}督办")
     inbox.deliver(
@@ -234,12 +245,15 @@ def world(cast, django_capture_on_commit_callbacks, settings, tmp_path):
         "order": {"pk": order.pk},
         "inbox": {"pk": item.pk},
         "coverage": {"pk": cast.cell_a1.pk},
+        "pairing": {"pk": pairing.pk},
+        "lognote": {"note_pk": note.pk},
     }
     entitled = {
         "access": cast.township_a_admin,
         "import": cast.township_a_staff,
         "inbox": cast.township_a_staff,  # the recipient, and nobody else
         "audit": cast.township_a_admin,
+        "lognote": cast.village_member,  # the author: only they edit a note
     }
     return objects, entitled
 
@@ -270,10 +284,12 @@ def _text(response) -> str:
 
 
 def _call(client: Client, url: str, name: str):
-    """GET, or POST with an empty body where GET is not allowed (an action)."""
+    """GET, or POST with an empty body where GET is not allowed (an action), or PATCH (an edit)."""
     response = client.get(url)
     if response.status_code == 405:
         response = client.post(url, {})
+    if response.status_code == 405:
+        response = client.patch(url, {}, content_type="application/json")
     return response
 
 

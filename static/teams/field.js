@@ -144,6 +144,7 @@
     ["client_id", "household", "visited_on", "seen", "heard", "outcome", "resolution"].forEach(function (k) {
       data.append(k, item[k] || "");
     });
+    if (typeof item.tags === "number") data.append("tags", String(item.tags));
     (item.photos || []).forEach(function (p) { data.append("photos", p.blob, p.name); });
     return fetch(API, {
       method: "POST",
@@ -201,6 +202,7 @@
       heard: form.elements.heard.value,
       outcome: outcome ? outcome.value : "routine",
       resolution: form.elements.resolution.value,
+      tags: tagsChanged(select),
       photos: files.map(function (f) { return { name: f.name, type: f.type, blob: f }; }),
       status: "waiting",
       reason: "",
@@ -211,13 +213,39 @@
       form.reset();
       form.elements.visited_on.value = day;
       form.dataset.clientId = newId();
+      showTags();
       return sync();
     });
+  }
+
+  function tagBoxes() {
+    return Array.prototype.slice.call(form.querySelectorAll("input[name=tags]"));
+  }
+
+  function householdTags(select) {
+    var option = select.options[select.selectedIndex];
+    return option && option.dataset.tags ? parseInt(option.dataset.tags, 10) || 0 : 0;
+  }
+
+  function showTags() {
+    // The boxes show the chosen household's tags as the registry has them.
+    var mask = householdTags(form.elements.household);
+    tagBoxes().forEach(function (box) { box.checked = (mask & parseInt(box.value, 10)) !== 0; });
+  }
+
+  function tagsChanged(select) {
+    // The new tags when the member changed a box, else null (the visit changes no record).
+    var before = householdTags(select);
+    var after = 0;
+    tagBoxes().forEach(function (box) { if (box.checked) after |= parseInt(box.value, 10); });
+    var known = tagBoxes().reduce(function (all, box) { return all | parseInt(box.value, 10); }, 0);
+    return (before & known) === after ? null : (before & ~known) | after;
   }
 
   function preselect() {
     var m = location.hash.match(/^#h=(\d+)$/);
     if (form && m) form.elements.household.value = m[1];
+    if (form) showTags();
   }
 
   if ("serviceWorker" in navigator) {
@@ -235,6 +263,7 @@
   if (form) {
     form.dataset.clientId = newId();
     form.addEventListener("submit", onSubmit);
+    form.elements.household.addEventListener("change", showTags);
     window.addEventListener("hashchange", preselect);
     preselect();
   }

@@ -208,13 +208,39 @@ def test_edit_and_move_and_delete(cast):
 def test_responsible_must_belong_to_the_city(cast):
     client = client_for(cast.city_admin)
     response = client.patch(
-        f"/api/v1/grids/{cast.plot_a1.pk}/", {"responsible": cast.other_tenant_admin.pk}, format="json"
+        f"/api/v1/grids/{cast.cell_a1.pk}/", {"responsible": cast.other_tenant_admin.pk}, format="json"
     )
     assert response.status_code == 400 and "responsible" in response.json()
     response = client.patch(
-        f"/api/v1/grids/{cast.plot_a1.pk}/", {"responsible": cast.village_member.pk}, format="json"
+        f"/api/v1/grids/{cast.cell_a1.pk}/", {"responsible": cast.village_member.pk}, format="json"
     )
     assert response.json()["responsible"]["id"] == cast.village_member.pk
+
+
+def test_a_plots_responsible_is_refused_here_and_set_by_assignment(cast):
+    client = client_for(cast.city_admin)
+    response = client.patch(
+        f"/api/v1/grids/{cast.plot_a1.pk}/", {"responsible": cast.village_member.pk}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "responsible": ["片格的负责人在片格的分工页面（人员与走访）设置，不能在网格编辑中修改。"]
+    }
+    assert GridNode.objects.get(pk=cast.plot_a1.pk).responsible_id is None
+    # A new plot cannot be given one either; without it, it is created.
+    body = {"parent": cast.cell_a1.pk, "kind": "plot", "code": "33038100520109", "name": "九三村第九片"}
+    assert (
+        client.post(
+            "/api/v1/grids/", {**body, "responsible": cast.village_member.pk}, format="json"
+        ).status_code
+        == 400
+    )
+    assert client.post("/api/v1/grids/", body, format="json").status_code == 201
+    # Other edits of a plot still pass.
+    assert (
+        client.patch(f"/api/v1/grids/{cast.plot_a1.pk}/", {"name": "九三村一片"}, format="json").status_code
+        == 200
+    )
 
 
 def _grow(cast, villages):

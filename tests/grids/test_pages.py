@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from grids import tree
 from grids.models import Household, Kind
+from grids.services import node_responsible_set
 from tests.conftest import PASSWORD
 
 
@@ -33,7 +34,7 @@ def test_anonymous_is_sent_to_sign_in(client, cast):
 
 
 def test_node_page_shows_kind_code_children_counts_and_responsible(client, cast):
-    tree.node_update(node=cast.plot_a1, responsible_id=cast.village_member.pk)
+    node_responsible_set(node=cast.plot_a1, user_id=cast.village_member.pk)  # as the assignment service does
     Household.objects.create(
         tenant=cast.ruian,
         city=cast.city,

@@ -60,8 +60,9 @@ def test_township_admin_of_another_township_cannot_assign(cast, field, client):
     assert PlotAssignment.objects.get(plot=cast.plot_a2, ended_at=None).member_id == field.teammate.pk
 
 
-def test_township_staff_without_grid_right_is_refused_with_a_message(cast, field, client):
-    client.force_login(cast.township_a_staff)
+def test_a_village_member_without_the_assign_right_is_refused_with_a_message(cast, field, client):
+    # Township staff hold `assign_plots` (tests/teams/test_assign_right.py); a village member does not.
+    client.force_login(cast.village_member)
     body = {"plot": cast.plot_a2.pk, "member": field.teammate.pk}
     response = client.post("/api/v1/assignments/", body, content_type="application/json")
     assert response.status_code == 400

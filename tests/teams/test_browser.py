@@ -153,3 +153,56 @@ def test_the_coverage_page_says_what_the_api_says(cast, field, live_server, brow
     assert page.locator("#uncovered li").count() == len(body["uncovered_plots"]) == 2
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     context.close()
+
+
+def test_signing_out_clears_the_offline_pages_and_queue_from_the_phone(cast, field, live_server, browser):
+    context = _phone(browser)
+    page = context.new_page()
+    _sign_in(page, live_server.url, "jiusan_member", "/field/")
+    _wait_for_offline_pages(page)
+    # A visit the server refused (dated tomorrow) stays in the phone's queue, not sent.
+    tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+    page.goto(f"{live_server.url}/field/visit/#h={field.mine[2].pk}")
+    page.fill("input[name=visited_on]", tomorrow)
+    page.click("#visit-form button[type=submit]")
+    page.wait_for_selector("#queue li.queued.refused")
+    # Asked first, because a visit is unsent: refusing keeps everything and stays signed in.
+    asked: list[str] = []
+
+    def dismiss(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    page.click("form[data-signout] button")
+    for _ in range(50):
+        if asked:
+            break
+        page.wait_for_timeout(100)
+    assert asked and "1 条走访尚未发送" in asked[0]
+    assert page.evaluate("caches.keys().then(k => k.length)") > 0
+    assert "/field/visit/" in page.url  # still signed in, nothing cleared
+    # Confirming clears the caches, the queue and the service worker, then signs out.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("form[data-signout] button")
+    page.wait_for_url("**/accounts/login/**")
+    assert page.evaluate("caches.keys().then(k => k.length)") == 0
+    assert page.evaluate("indexedDB.databases().then(d => d.map(x => x.name))") == []
+    assert page.evaluate("navigator.serviceWorker.getRegistrations().then(r => r.length)") == 0
+    assert page.evaluate("localStorage.length") == 0
+    assert Visit.objects.count() == 0
+
+
+def test_ticking_a_tag_on_the_visit_form_changes_the_households_record(cast, field, live_server, browser):
+    context = _phone(browser)
+    page = context.new_page()
+    _sign_in(page, live_server.url, "jiusan_member", "/field/")
+    household = field.mine[0]  # an elderly person living alone (tag 1)
+    page.goto(f"{live_server.url}/field/visit/#h={household.pk}")
+    assert page.is_checked("input[name=tags][value='1']")
+    page.check("input[name=tags][value='64']")  # a household with a dispute
+    page.click("#visit-form button[type=submit]")
+    page.wait_for_selector("#queue ul.sent li")
+    household.refresh_from_db()
+    assert household.tags == 1 | 64
+    assert Visit.objects.get().record_note == "户标签已变更"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
 
 from grids.models import Household
 from grids.registry.models import Tag
@@ -16,7 +18,14 @@ from teams.models import Visit, VisitPhoto
 
 pytestmark = pytest.mark.django_db
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+def image_bytes(fmt: str = "PNG", **save: object) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (4, 3), (30, 120, 30)).save(out, format=fmt, **save)
+    return out.getvalue()
+
+
+PNG = image_bytes("PNG")
 
 
 def _post(client, field, household=None, **extra):
@@ -111,6 +120,29 @@ def test_a_visit_with_a_photo_and_a_tag_change_through_the_registry(cast, field,
     household.refresh_from_db()
     assert household.tags == int(Tag.DISPUTE)
     assert household.history.first().history_user_id == field.member.pk
+
+
+def test_a_visit_photo_is_re_encoded_without_its_metadata(cast, field, client):
+    exif = Image.Exif()
+    exif[0x010F] = "CameraMaker-Secret"  # Make
+    jpeg = image_bytes("JPEG", exif=exif.tobytes())
+    assert b"CameraMaker-Secret" in jpeg
+    client.force_login(field.member)
+    response = _post(client, field, photos=[SimpleUploadedFile("门口.jpg", jpeg, content_type="image/jpeg")])
+    assert response.status_code == 201, response.json()
+    photo = VisitPhoto.objects.get()
+    stored = photo.file.read()
+    assert stored.startswith(b"\xff\xd8") and b"CameraMaker-Secret" not in stored
+    assert photo.size == len(stored) and photo.content_type == "image/jpeg"
+
+
+def test_a_photo_with_an_image_header_that_does_not_decode_is_refused(cast, field, client):
+    client.force_login(field.member)
+    broken = SimpleUploadedFile("坏图.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, content_type="image/png")
+    response = _post(client, field, photos=[broken])
+    assert response.status_code == 400
+    assert response.json() == {"photos": ["坏图.png: 该文件不是可读取的图片（JPEG、PNG、GIF 或 WebP）。"]}
+    assert not Visit.objects.exists() and not VisitPhoto.objects.exists()
 
 
 def test_visits_are_listed_in_scope_only(cast, field, client):

@@ -1,4 +1,4 @@
-"""Photos are decoded and written again before they are stored.
+"""Photos are decoded and written again before they are stored (case attachments and visit photos).
 
 Whatever bytes came in, what is stored and served is a fresh JPEG or PNG that Pillow drew from the
 decoded pixels: no metadata (EXIF GPS positions, camera serials), no trailing or embedded payloads (a
