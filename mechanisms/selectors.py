@@ -78,8 +78,10 @@ def node_get(user: AnyUser, pk: Any, perm: str = VIEW) -> GridNode | None:
 
 
 def cells_under(node: GridNode) -> QuerySet[GridNode]:
-    """The cells at or below `node` (a cell is under itself), in tree order."""
-    return GridNode.objects.filter(scoping.descendants_q(node), level=Level.CELL).order_by("tree_id", "lft")
+    """The cells at or below `node` (a cell is under itself), in tree order. The node's range is read
+    afresh: a node object loaded before a tree write holds stale bounds."""
+    fresh = GridNode.objects.only("tree_id", "lft", "rght", "level").get(pk=node.pk)
+    return GridNode.objects.filter(scoping.descendants_q(fresh), level=Level.CELL).order_by("tree_id", "lft")
 
 
 # --- reviews --------------------------------------------------------------------------------------
@@ -87,7 +89,7 @@ def cells_under(node: GridNode) -> QuerySet[GridNode]:
 
 def reviews_visible(user: AnyUser) -> QuerySet[DisputeReview]:
     return _in_scope(user, DisputeReview.objects.select_related("node", "signed_by")).order_by(
-        "-month", "node__lft"
+        "-month", "-id"
     )
 
 
@@ -459,7 +461,7 @@ def campaign_get(user: AnyUser, pk: Any) -> Campaign:
 def milestone_progress(milestone: Milestone, campaign: Campaign) -> list[dict[str, Any]]:
     """Progress of a milestone per township under the campaign's grid, measured from the data
     (one aggregate query, plus one for the townships)."""
-    node = campaign.node
+    node = GridNode.objects.only("tenant_id", "tree_id", "lft", "rght", "level").get(pk=campaign.node_id)
     townships = GridNode.objects.filter(scoping.descendants_q(node), level=Level.TOWNSHIP).order_by("lft")
     if milestone.metric == Metric.PLOTS_WITH_RESPONSIBLE:
         rows = townships.annotate(
