@@ -1,13 +1,12 @@
 """Every message the mechanisms send, in one module: the only place that knows how people are told.
 
-The inbox (`teams.inbox.deliver`) and supervision orders (`cases`) are not on main yet. Until they
-are, each function queues a `mechanisms.notify` task through the outbox, in the caller's transaction
-and under a unique key (a second call with the same key queues nothing), naming the recipients by
-unit and user ids; the task logs it. When the inbox lands, these bodies call `inbox.deliver` with the
-same keys and recipients, and `review_supervise` / `decision_supervise` open a supervision order:
-no caller changes.
+Each function delivers through the inbox (`teams.inbox`), in the caller's transaction, under a unique
+key per recipient (a second call with the same key delivers nothing). Recipients are units (their
+members at delivery time) and users, by id.
 
-Recipients are ids of units (their members at delivery time) and users, never personal data.
+Supervision (督办) of a late review or an overdue meeting decision is an inbox item of kind
+`supervision_order` to the late unit and to the supervising tier's office: `cases.SupervisionOrder`
+is bound to a case (its `case` is required), and a review or a decision is not a case.
 """
 
 from __future__ import annotations
@@ -17,13 +16,11 @@ from typing import TYPE_CHECKING
 
 from django.urls import reverse
 
-from ruian_grid.outbox import services as outbox
+from teams import inbox
 from teams.models import Unit
 
 if TYPE_CHECKING:
     from .models import Decision, DisputeReview, EarlyWarningDraft, Meeting, SecurityWarning
-
-TASK = "mechanisms.notify"
 
 
 def _send(
@@ -36,20 +33,16 @@ def _send(
     about: tuple[str, int],
     units: Iterable[int] = (),
     users: Iterable[int] = (),
-) -> None:
-    outbox.enqueue(
-        task=TASK,
+) -> int:
+    notice = inbox.Notice(
+        subject=subject[:200],
+        url=url,
         key=f"mechanisms.{key}",
-        kwargs={
-            "tenant_id": tenant_id,
-            "kind": kind,
-            "subject": subject,
-            "url": url,
-            "about": list(about),
-            "units": sorted(set(units)),
-            "users": sorted(set(users)),
-        },
+        about_id=about[1],
+        users=tuple(sorted(set(users))),
+        units=tuple(sorted(set(units))),
     )
+    return inbox.deliver_many(tenant_id=tenant_id, kind=kind, about_type=about[0], notices=[notice])
 
 
 def _offices_at(node_ids: Iterable[int]) -> list[int]:
@@ -75,7 +68,7 @@ def review_supervise(review: DisputeReview) -> None:
     above = review.city_id if review.township_id else review.node_id
     _send(
         tenant_id=review.tenant_id,
-        kind="review_supervision",
+        kind="supervision_order",
         key=f"review_supervise:{review.pk}",
         subject=f"督办：{review.month:%Y-%m} 矛盾纠纷月度研判未签发",
         url=reverse("mechanisms:review", args=[review.pk]),
@@ -148,7 +141,7 @@ def decision_supervise(decision: Decision) -> None:
     """An action item past its deadline: overdue, and a supervision order to its owner unit."""
     _send(
         tenant_id=decision.tenant_id,
-        kind="decision_supervision",
+        kind="supervision_order",
         key=f"decision_overdue:{decision.pk}",
         subject=f"督办：会议决定逾期未完成：{decision.text[:60]}",
         url=reverse("mechanisms:meeting", args=[decision.meeting_id]),

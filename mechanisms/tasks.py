@@ -7,7 +7,6 @@ UPDATE (one review per node and month, one draft per node, kind and week, one re
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
 from celery import shared_task
 from django.db import OperationalError
@@ -15,7 +14,6 @@ from django.utils import timezone
 
 from . import services
 
-log = logging.getLogger(__name__)
 RETRY = {"acks_late": True, "autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 3}
 
 
@@ -66,15 +64,3 @@ def early_warning_city(tenant_id: int) -> int:
     """Test yesterday's last 7 days of one city against their baseline."""
     day = _local_today(tenant_id) - dt.timedelta(days=1)
     return services.early_warning_scan(tenant_id=tenant_id, day=day)
-
-
-@shared_task(name="mechanisms.notify", acks_late=True)
-def notify(**message: object) -> None:
-    """Until the inbox lands on main (see mechanisms/notify.py) a message is logged, ids only."""
-    log.info(
-        "mechanisms notice %s about %s to units %s users %s",
-        message.get("kind"),
-        message.get("about"),
-        message.get("units"),
-        message.get("users"),
-    )

@@ -14,7 +14,7 @@ from cases import services as case_services
 from cases.models import Case, CaseEvent, Status
 from mechanisms import selectors, services
 from mechanisms.models import DisputeReview, ReviewItem
-from ruian_grid.outbox.models import OutboxMessage
+from teams.inbox_models import InboxItem
 
 from .conftest import at, backdate, record
 
@@ -175,7 +175,7 @@ def test_a_signed_review_reads_exactly_as_signed_after_the_cases_change(cast, un
         services.review_save_analysis(actor=cast.township_a_staff, review=review, analysis="改")
 
 
-def test_a_late_review_is_reminded_once_then_supervised_once(cast):
+def test_a_late_review_is_reminded_once_then_supervised_once_through_the_inbox(cast, units):
     review = _open(cast)
     late = review.due_at + dt.timedelta(hours=1)
     assert services.reviews_chase(tenant_id=cast.ruian.pk, now=late) == (3, 0)
@@ -183,10 +183,13 @@ def test_a_late_review_is_reminded_once_then_supervised_once(cast):
     much_later = late + services.SUPERVISE_AFTER
     assert services.reviews_chase(tenant_id=cast.ruian.pk, now=much_later) == (0, 3)
     assert services.reviews_chase(tenant_id=cast.ruian.pk, now=much_later) == (0, 0)
-    keys = set(OutboxMessage.objects.filter(task="mechanisms.notify").values_list("key", flat=True))
-    assert (
-        f"mechanisms.review_late:{review.pk}" in keys and f"mechanisms.review_supervise:{review.pk}" in keys
-    )
+    # The Shangwang office's member is told, once each: the reminder, then the supervision order.
+    items = InboxItem.objects.filter(user=cast.township_a_staff).order_by("created_at", "id")
+    assert [(i.kind, i.key) for i in items] == [
+        ("review_late", f"mechanisms.review_late:{review.pk}"),
+        ("supervision_order", f"mechanisms.review_supervise:{review.pk}"),
+    ]
+    assert not InboxItem.objects.filter(user=cast.township_b_staff).exists()
 
 
 def test_the_review_page_shows_the_open_disputes_and_signs_off(client, cast, units):
@@ -204,7 +207,7 @@ def test_the_review_page_shows_the_open_disputes_and_signs_off(client, cast, uni
     client.post(f"/mechanisms/reviews/{review.pk}/sign/")
     review.refresh_from_db()
     assert review.status == "signed"
-    assert "瑞安" not in client.get(f"/mechanisms/reviews/{review.pk}/").content.decode() or True
+    assert "以下为签发时的原样记录" in client.get(f"/mechanisms/reviews/{review.pk}/").content.decode()
 
 
 def test_review_api_out_of_scope_is_404_then_in_scope_is_200(cast):
