@@ -527,11 +527,12 @@ class PostViewSet(ScopedReadOnlyViewSet):
             post = services.post_create(actor=request.user, node=node, **values)
         return Response(PostSerializer(selectors.post_get(request.user, post.pk)).data, status=201)
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(request=None, responses={200: serializers.DictField()})
     @action(detail=True, methods=["post"])
     def read(self, request: Request, pk: Any = None) -> Response:
-        services.post_mark_read(actor=request.user, post=self.get_object())
-        return Response(status=204)
+        post = self.get_object()
+        services.post_mark_read(actor=request.user, post=post)
+        return Response({"post": post.pk, "read": True})
 
     @extend_schema(responses={200: serializers.DictField()})
     @action(detail=True, methods=["get"])
