@@ -19,8 +19,8 @@ from django.utils import timezone
 from cases.models import OPEN_STATUSES, TIMED_STATUSES, Case, CaseKind, Status
 from grids import scoping
 from grids.models import GridNode, Household, Level
-from teams.models import User
-from teams.units import unit_ids_of
+from teams.models import Unit, UnitKind, User
+from teams.units import unit_ids_of, units_visible
 
 from .models import (
     Campaign,
@@ -314,6 +314,12 @@ def meeting_get(user: AnyUser, pk: Any) -> Meeting:
         Prefetch("decisions", queryset=Decision.objects.select_related("owner", "done_by")),
     )
     return scoping.get_in_scope_or_404(qs, pk=pk)
+
+
+def meeting_units(user: AnyUser) -> QuerySet[Unit]:
+    """Units a meeting invites or gives a decision to: departments, leadership groups and offices of the
+    user's city (not the cells' service teams)."""
+    return units_visible(user).filter(is_active=True).exclude(kind=UnitKind.SERVICE_TEAM)
 
 
 def decisions_visible(user: AnyUser) -> QuerySet[Decision]:

@@ -261,7 +261,7 @@ def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _unit_choices(request: HttpRequest) -> list[tuple[int, str]]:
-    return [(u.pk, u.name) for u in case_selectors.unit_choices(request.user)]
+    return [(u.pk, u.name) for u in selectors.meeting_units(request.user)]
 
 
 @scoped_view
@@ -345,7 +345,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "meeting": meeting,
             "minutes_form": minutes_form,
             "decision_form": forms.DecisionForm(),
-            "units": case_selectors.unit_choices(request.user),
+            "units": selectors.meeting_units(request.user),
         },
     )
 

@@ -93,6 +93,7 @@ KIND_OF_NAME = [
     ("teams:inbox_open", "inbox"),
     ("teams:coverage", "coverage"),
     ("teams:assign", "node"),
+    ("cases:order_issue", "case"),  # takes the case to supervise, not an order
     ("cases:order", "order"),
     ("cases:from_visit", "visit"),
     ("grid-", "node"),
