@@ -90,6 +90,17 @@ def _extension(actor: User, case: Case, data: dict[str, Any], version: int | Non
     )
 
 
+def _confirm(actor: User, case: Case, data: dict[str, Any], version: int | None) -> Case:
+    return services.case_confirm(
+        actor=actor,
+        case=case,
+        responsible_person=_person(actor, data),
+        due_at=data.get("due_at"),
+        note=data.get("note", ""),
+        version=version,
+    )
+
+
 def _merge(actor: User, case: Case, data: dict[str, Any], version: int | None) -> Case:
     target = selectors.merge_target_get(actor, data.get("into"))
     if target is None:
@@ -111,6 +122,7 @@ HANDLERS: dict[str, Handler] = {
     "dispute": _with(services.case_dispute, "reason"),
     "decide": _reassign(services.case_decide),
     "transfer": _reassign(services.case_transfer),
+    "confirm": _confirm,
     "escalate": _with(services.case_escalate, "reason"),
     "request_extension": _extension,
     "approve_extension": _with(services.case_approve_extension, "note"),

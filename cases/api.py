@@ -263,6 +263,11 @@ class _Reassign(_Reason):
     responsible_person = IdField(required=False, allow_null=True, default=None)
 
 
+class _Confirm(_Note):
+    responsible_person = serializers.IntegerField(required=False, allow_null=True, default=None)
+    due_at = serializers.DateTimeField()
+
+
 class _Extension(_Reason):
     amount = serializers.IntegerField(min_value=1, max_value=1000)
     unit = serializers.ChoiceField(choices=LimitUnit.choices)
@@ -292,6 +297,7 @@ BODIES: dict[str, type[serializers.Serializer]] = {
     "dispute": _Reason,
     "decide": _Reassign,
     "transfer": _Reassign,
+    "confirm": _Confirm,
     "escalate": _Reason,
     "request_extension": _Extension,
     "approve_extension": _Note,

@@ -220,6 +220,14 @@ class ReassignForm(_ActionForm):
     reason = _reason_field()
 
 
+class ConfirmForm(_ActionForm):
+    responsible_person = _person_field()
+    due_at = forms.DateTimeField(
+        label=_("New deadline"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    note = _note_field()
+
+
 class ExtensionForm(_ActionForm):
     amount = forms.IntegerField(min_value=1, max_value=1000, label=_("How much more time"))
     unit = forms.ChoiceField(choices=LimitUnit.choices, label=_("Time unit"))
@@ -262,6 +270,7 @@ ACTION_FORMS: dict[str, type[_ActionForm]] = {
     "dispute": ReasonForm,
     "decide": ReassignForm,
     "transfer": ReassignForm,
+    "confirm": ConfirmForm,
     "escalate": ReasonForm,
     "request_extension": ExtensionForm,
     "approve_extension": NoteForm,

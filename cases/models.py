@@ -419,6 +419,7 @@ EVENT_LABELS: dict[str, object] = {
     "dispute": _("Dispute responsibility"),
     "decide": _("Decide the dispute"),
     "transfer": _("Transfer"),
+    "confirm": _("Confirm responsibility and deadline"),
     "escalate": _("Escalate"),
     "request_extension": _("Request an extension"),
     "approve_extension": _("Approve the extension"),

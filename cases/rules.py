@@ -102,6 +102,14 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         _t("transfer", _("Transfer"), HANDLED, S.DISPATCHED, {MANAGER}, _("Hand the case to another unit.")),
         _t(
+            "confirm",
+            _("Confirm responsibility and deadline"),
+            HANDLED,
+            None,
+            {MANAGER},
+            _("Confirm the responsible person and set a new deadline (as at the monthly dispute review)."),
+        ),
+        _t(
             "escalate",
             _("Escalate"),
             (S.REGISTERED, *HANDLED),

@@ -737,6 +737,36 @@ def case_transfer(
     return case
 
 
+def case_confirm(
+    *,
+    actor: User,
+    case: Case,
+    responsible_person: User | None,
+    due_at: dt.datetime | None,
+    note: str = "",
+    version: int | None = None,
+) -> Case:
+    """The dispatching tier confirms who is responsible and by when (分级负责、限期解决), keeping the unit.
+
+    The deadline is set by hand; another unit is a transfer, not a confirmation."""
+    with _transition(actor, case, "confirm", version) as step:
+        unit = step.case.responsible_unit
+        assert unit is not None  # a handled case always has its unit (cases_handled_has_unit)
+        _member(unit, responsible_person)
+        explicit = _future(due_at, step.now)
+        if explicit is None:
+            raise ValidationError({"due_at": [_("Give the deadline.")]})
+        step.note = _limited(note or "", "note")
+        step.data = {
+            "unit": unit.name,
+            "person": str(responsible_person or ""),
+            "previous_due_at": step.case.due_at.isoformat() if step.case.due_at else None,
+        }
+        step.set(responsible_person=responsible_person)
+        _explicit_deadline(step.case, step.now, explicit, step.changed)
+    return case
+
+
 def case_escalate(*, actor: User, case: Case, reason: str, version: int | None = None) -> Case:
     """Report to the tier above (上报): it becomes that tier's case to dispatch."""
     with _transition(actor, case, "escalate", version) as step:

@@ -191,6 +191,26 @@ def user_grants(user: AnyUser) -> list[tuple[str, GridNode]]:
     return found
 
 
+def ancestor_ids(user: AnyUser, perm: str = VIEW) -> list[int] | None:
+    """Ids of the nodes at or above the user's granted nodes: the tiers whose notices reach them
+    (a warning or guidance published above is read below). None for platform superusers (all)."""
+    if is_unrestricted(user):
+        return None
+    found = grants(user, perm)
+    if not found:
+        return []
+    q = Q(pk__in=[g.node_id for g in found])
+    for g in found:
+        for level in range(g.level):
+            above = (
+                GridNode.objects.filter(tree_id=g.tree_id, level=level, lft__lt=g.lft)
+                .order_by("-lft")
+                .values("pk")[:1]
+            )
+            q |= Q(pk=Subquery(above))
+    return list(GridNode.objects.filter(q, tenant_id=tenant_of(user)).values_list("pk", flat=True))
+
+
 def get_in_scope_or_404(qs: QuerySet[M], **lookup: Any) -> M:
     """One object from an already scoped queryset; missing and out of scope are the same 404."""
     try:
@@ -243,12 +263,14 @@ def descendants_q(node: GridNode) -> Q:
     return Q(tree_id=node.tree_id, lft__gte=node.lft, lft__lt=node.rght)
 
 
-def descendants_at(level: int) -> Coalesce:
-    """Per outer node: how many nodes at `level` lie below it (a correlated COUNT on the range index)."""
+def descendants_at(level: int, where: Q | None = None) -> Coalesce:
+    """Per outer node: how many nodes at `level` lie below it (a correlated COUNT on the range index),
+    only those matching `where` when given (e.g. plots with a responsible person)."""
     inner = (
         GridNode.objects.filter(
             tree_id=OuterRef("tree_id"), level=level, lft__gt=OuterRef("lft"), lft__lt=OuterRef("rght")
         )
+        .filter(where or Q())
         .order_by()
         .values("tree_id")
         .annotate(n=Count("pk"))

@@ -8,6 +8,7 @@ from cases.supervision_api import OrderViewSet
 from grids.api import GridNodeViewSet
 from grids.audit.api import AuditEntryViewSet
 from grids.registry import api as registry_api
+from mechanisms.api import ROUTES as MECHANISM_ROUTES
 from ruian_grid.signin import TokenView
 from teams import api as teams_api
 from teams.inbox_api import InboxViewSet
@@ -38,6 +39,9 @@ router.register("registry/access-log", registry_api.AccessLogViewSet, basename="
 router.register("registry/imports", registry_api.ImportJobViewSet, basename="registry-import")
 # Admin changes (grids/audit); reveals of personal data are the registry's access log above.
 router.register("audit", AuditEntryViewSet, basename="audit")
+# The working mechanisms (mechanisms/api.py).
+for _prefix, _viewset, _basename in MECHANISM_ROUTES:
+    router.register(_prefix, _viewset, basename=_basename)
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

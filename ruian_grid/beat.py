@@ -18,4 +18,22 @@ SCHEDULE: dict[str, dict] = {
     },
     # outbox: publish work the broker could not take when it was down; delete rows sent a week ago.
     "outbox-relay": {"task": "outbox.relay", "crontab": {"minute": "*"}, "kwargs": {}},
+    # mechanisms: open last month's dispute reviews on the 1st (daily at 00:30: a run missed on the 1st is
+    # made up the next night; a rerun writes nothing), chase late reviews, expire and chase warnings,
+    # follow meeting decisions (daily 08:00), and the nightly early-warning test (01:30).
+    "mechanisms-reviews-open": {
+        "task": "mechanisms.reviews_open",
+        "crontab": {"minute": "30", "hour": "0"},
+        "kwargs": {},
+    },
+    "mechanisms-daily-sweep": {
+        "task": "mechanisms.daily_sweep",
+        "crontab": {"minute": "0", "hour": "8"},
+        "kwargs": {},
+    },
+    "mechanisms-early-warning": {
+        "task": "mechanisms.early_warning",
+        "crontab": {"minute": "30", "hour": "1"},
+        "kwargs": {},
+    },
 }

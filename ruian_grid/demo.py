@@ -22,6 +22,7 @@ from grids.models import GridNode, Household, Kind, Level, Tenant
 from grids.registry import demo as registry_demo
 from grids.services import grant_assign
 from grids.tree import NodeSpec
+from mechanisms import demo as mechanisms_demo
 from teams import demo as teams_demo
 from teams.models import User
 from teams.roles import ROLE_PERMS, Role
@@ -30,7 +31,7 @@ from teams.services import user_create
 from . import db
 
 # The apps whose tables a seed fills: their statistics are refreshed when it ends.
-SEEDED_APPS = ("grids", "teams", "cases")
+SEEDED_APPS = ("grids", "teams", "cases", "mechanisms")
 
 DEMO_PASSWORD = "ruian-demo-2026"  # noqa: S105 - the published demo sign-in, not a secret
 RUIAN_CODE = "330381"
@@ -330,6 +331,9 @@ def seed(*, full: bool = False, townships: Iterable[str] = SAMPLE_TOWNSHIPS) -> 
             "number"
         )
         report.residents_added = registry_demo.residents_seed(households=list(households))
+    # One of each working mechanism (reviews, warning, drafts, meeting, posts, patrol, programme).
+    with transaction.atomic():
+        mechanisms_demo.seed(ruian)
     report.users.append(("dept_police", "市公安局", "— (cases sent to the department)"))
     # Service teams, a person on every plot of the seeded townships, the cadence, three months of visits.
     with transaction.atomic():

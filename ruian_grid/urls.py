@@ -36,6 +36,7 @@ urlpatterns = [
     ),
     path("api/v1/", include("ruian_grid.api_urls")),
     path("cases/", include("cases.urls")),
+    path("mechanisms/", include("mechanisms.urls")),
     path("registry/", include("grids.registry.urls")),
     path("audit/", include("grids.audit.urls")),
     path("", include("teams.urls")),

@@ -96,6 +96,7 @@ KIND_OF_NAME = [
     ("teams:inbox_open", "inbox"),
     ("teams:coverage", "coverage"),
     ("teams:assign", "node"),
+    ("cases:order_issue", "case"),  # takes the case to supervise, not an order
     ("cases:order", "order"),
     ("cases:from_visit", "visit"),
     ("grid-", "node"),
@@ -119,6 +120,25 @@ KIND_OF_NAME = [
     ("registry:import_template", "template"),
     ("registry:import", "import"),
     ("audit-", "audit"),
+    # The working mechanisms (API basenames mech-*, pages mechanisms:*).
+    ("mech-review-", "review"),
+    ("mechanisms:review", "review"),
+    ("mech-warning-", "warning"),
+    ("mechanisms:warning", "warning"),
+    ("mech-draft-", "draft"),
+    ("mechanisms:draft", "draft"),
+    ("mech-meeting-", "meeting"),
+    ("mechanisms:meeting", "meeting"),
+    ("mech-decision-", "decision"),
+    ("mech-operation-", "operation"),
+    ("mech-post-", "post"),
+    ("mechanisms:post", "post"),
+    ("mech-analysis-", "analysis"),
+    ("mechanisms:analys", "analysis"),
+    ("mech-patrol-", "patrol"),
+    ("mechanisms:patrol", "patrol"),
+    ("mech-campaign-", "campaign"),
+    ("mechanisms:campaign", "campaign"),
 ]
 
 
@@ -224,7 +244,9 @@ def world(cast, django_capture_on_commit_callbacks, settings, tmp_path):
     entry = audit_services.audit_record(
         actor=cast.township_a_admin, action=AuditAction.CHANGE, obj=cast.plot_a1, node=cast.plot_a1
     )
+    mechanisms = _mechanisms(cast, office)  # after the inbox item above: it delivers more
     objects = {
+        **mechanisms,
         "audit": {"pk": entry.pk},
         "node": {"pk": cast.plot_a1.pk},
         "case": {"pk": case.pk, "action": "accept"},
@@ -256,6 +278,65 @@ def world(cast, django_capture_on_commit_callbacks, settings, tmp_path):
         "lognote": cast.village_member,  # the author: only they edit a note
     }
     return objects, entitled
+
+
+def _mechanisms(cast, office) -> dict[str, dict]:
+    """One row of each mechanism in township_a, carrying MARK (or standing at plot_a1)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from mechanisms import services as m
+    from mechanisms.models import EarlyWarningDraft
+
+    now = timezone.now()
+    staff = cast.township_a_staff
+    review = m.review_open(actor=staff, node=cast.township_a, month=dt.date(2026, 1, 1), now=now)
+    m.review_save_analysis(actor=staff, review=review, analysis=f"{MARK}研判")
+    warning = m.warning_publish(
+        actor=staff, node=cast.township_a, level="blue", title=f"{MARK}预警", measures="巡防",
+        starts_at=now, ends_at=now + dt.timedelta(days=3),
+    )  # fmt: skip
+    draft = EarlyWarningDraft.objects.create(
+        tenant=cast.ruian, city=cast.city, township=cast.township_a, cell=cast.cell_a1, plot=cast.plot_a1,
+        node=cast.plot_a1, sub_kind="burglary", week=dt.date(2026, 5, 25), window_end=dt.date(2026, 5, 31),
+        observed=9, baseline_weeks=8, baseline_total=8, expected=1.0, p_value=1e-6, method=m.METHOD,
+    )  # fmt: skip
+    meeting = m.meeting_schedule(
+        actor=staff, node=cast.township_a, title=f"{MARK}例会", starts_at=now, unit_ids=[office.pk]
+    )
+    decision = m.decision_add(
+        actor=staff, meeting=meeting, text=f"{MARK}决定", owner=office, due_at=now + dt.timedelta(days=3)
+    )
+    hazard = case_services.case_record(
+        actor=cast.village_member, node=cast.plot_a1, kind="hazard", source="patrol", title=f"{MARK}隐患"
+    )
+    operation = m.operation_create(actor=staff, node=cast.township_a, title=f"{MARK}整治", cases=[hazard])
+    post = m.post_create(actor=staff, node=cast.township_a, title=f"{MARK}指导", body="正文")
+    analysis = m.analysis_create(
+        actor=staff, node=cast.township_a, period_start=dt.date(2026, 5, 1), period_end=dt.date(2026, 6, 1),
+        conclusions=f"{MARK}结论",
+    )  # fmt: skip
+    patrol = m.patrol_record(
+        actor=cast.village_member, cell=cast.cell_a1, team="九三村服务队", started_at=now - dt.timedelta(hours=1),
+        ended_at=now, plots=[cast.plot_a1], note=f"{MARK}巡防",
+    )  # fmt: skip
+    campaign = m.campaign_create(
+        actor=staff, node=cast.township_a, kind="campaign", name=f"{MARK}专项", starts_on=dt.date(2026, 1, 1),
+        ends_on=dt.date(2026, 12, 31),
+    )  # fmt: skip
+    return {
+        "review": {"pk": review.pk, "what": "analysis"},
+        "warning": {"pk": warning.pk},
+        "draft": {"pk": draft.pk},
+        "meeting": {"pk": meeting.pk},
+        "decision": {"pk": decision.pk},
+        "operation": {"pk": operation.pk},
+        "post": {"pk": post.pk},
+        "analysis": {"pk": analysis.pk},
+        "patrol": {"pk": patrol.pk},
+        "campaign": {"pk": campaign.pk},
+    }
 
 
 def _last_access_pk() -> int:

@@ -25,6 +25,7 @@ def test_seed_demo_builds_the_cities_and_a_second_run_changes_nothing(db, client
     units_cases_and_residents_are_there()
     demo_members_land_on_real_work()
     statistics_are_fresh()
+    each_mechanism_has_demo_rows()
     second_run_changes_nothing()
 
 
@@ -65,7 +66,8 @@ def households_are_about_150_a_plot_in_the_sample_townships():
 
 def units_cases_and_residents_are_there():
     ruian = Tenant.objects.get(code="330381")
-    assert Case.objects.filter(tenant=ruian).count() == 120
+    # 120 demo cases, and the one a demo patrol raised from its finding (mechanisms.demo).
+    assert Case.objects.filter(tenant=ruian).count() == 121
     assert Unit.objects.filter(tenant=ruian, kind=UnitKind.DEPARTMENT).count() >= 8
     assert Resident.objects.filter(tenant=ruian, cell__name="九三村").exists()
     police = User.objects.get(username="dept_police")
@@ -78,7 +80,30 @@ def statistics_are_fresh():
         assert analyzed_rows(model._meta.db_table) == model.objects.count(), model
 
 
+def _mechanism_counts() -> tuple[int, ...]:
+    from mechanisms import models as m
+
+    tables = (
+        m.DisputeReview,
+        m.SecurityWarning,
+        m.Meeting,
+        m.Decision,
+        m.InfoPost,
+        m.Patrol,
+        m.Campaign,
+        m.Milestone,
+    )
+    return tuple(model.objects.count() for model in tables)
+
+
+def each_mechanism_has_demo_rows():
+    # 39 reviews (the city and its 38 townships), and at least one row of every other mechanism.
+    counts = _mechanism_counts()
+    assert counts[0] == 39 and all(counts), counts
+
+
 def second_run_changes_nothing():
+    mechanisms_before = _mechanism_counts()
     counts = (GridNode.objects.count(), Household.objects.count(), User.objects.count(), Case.objects.count())
     out = StringIO()
     call_command("seed_demo", stdout=out)
@@ -88,6 +113,7 @@ def second_run_changes_nothing():
         User.objects.count(),
         Case.objects.count(),
     ) == counts
+    assert _mechanism_counts() == mechanisms_before
     assert "Households added: 0; residents added: 0; units added: 0; cases added: 0" in out.getvalue()
 
 

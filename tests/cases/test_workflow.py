@@ -298,9 +298,32 @@ def test_merge_duplicates(cast, units, case_a1):
 
 def test_actions_offered_match_roles(cast, units, dispatched):
     assert actions(cast.department_user, dispatched) == {"accept", "return", "dispute", "escalate"}
-    assert actions(cast.township_a_staff, dispatched) == {"transfer", "escalate", "merge"}
+    assert actions(cast.township_a_staff, dispatched) == {"transfer", "confirm", "escalate", "merge"}
     assert actions(cast.township_b_staff, dispatched) == set()
     assert actions(cast.other_tenant_admin, dispatched) == set()
+
+
+def test_confirm_sets_person_and_deadline_by_hand_and_keeps_the_unit(cast, units, dispatched):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    due = timezone.now() + dt.timedelta(days=9)
+    with pytest.raises(PermissionDenied):
+        services.case_confirm(
+            actor=cast.department_user, case=dispatched, responsible_person=None, due_at=due
+        )
+    with pytest.raises(ValidationError):
+        services.case_confirm(
+            actor=cast.township_a_staff, case=dispatched, responsible_person=None, due_at=None
+        )
+    case = services.case_confirm(
+        actor=cast.township_a_staff, case=dispatched, responsible_person=cast.department_user, due_at=due
+    )
+    assert (case.responsible_unit, case.responsible_person, case.due_at) == (
+        dispatched.responsible_unit, cast.department_user, due,
+    )  # fmt: skip
+    assert case.events.filter(action="confirm").count() == 1
 
 
 def test_office_serves_only_its_own_grid(cast, units):
