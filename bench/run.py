@@ -39,7 +39,8 @@ SCALES = {
 def database_url(scale: str) -> str:
     base = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/")
     parts = urlsplit(base)
-    return urlunsplit(parts._replace(path=f"/ruian_bench_{scale}"))
+    name = os.environ.get("BENCH_DATABASE_NAME") or f"ruian_bench_{scale}"
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def ensure_database(url: str) -> None:

@@ -26,8 +26,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from grids.models import GridNode
-from ruian_grid.serializers import LeanListSerializer
 from ruian_grid.scoped import ScopedAPIMixin, ScopedModelViewSet, ScopedReadOnlyViewSet
+from ruian_grid.serializers import LeanListSerializer
 
 from . import exports, filters, importing, selectors, services
 from .models import (
