@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from mptt.models import MPTTModel, TreeForeignKey
 
+from ruian_grid.choices import quick_field_display
+
 division_code = RegexValidator(r"^\d{6,12}$", _("An administrative division code is 6 to 12 digits."))
 node_code = RegexValidator(r"^[0-9A-Za-z-]{1,32}$", _("A code is 1 to 32 letters, digits or hyphens."))
 
@@ -166,6 +168,8 @@ class GridScoped(models.Model):
     """
 
     FOLLOWS_GRID = False
+    # Every list row shows labels of choices: read them from a dict made once per field.
+    _get_FIELD_display = quick_field_display
 
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant"))
     city = models.ForeignKey(GridNode, on_delete=models.PROTECT, related_name="+", verbose_name=_("city"))
