@@ -149,7 +149,8 @@ FROM generate_series(1, %(rows)s) AS g JOIN bench_plots p ON p.n = g %% %(plots)
 
 def load(scale: dict[str, int], reload: bool) -> list[Tenant]:
     from cases.models import Case, CaseEvent
-    from grids.registry.models import Household, Resident
+    from grids.registry.models import Household, HouseholdTally, Resident
+    from grids.registry.services import tally_rebuild
 
     call_command("migrate", verbosity=0)
     tenants = [build_city(n) for n in range(scale["cities"])]
@@ -185,8 +186,12 @@ def load(scale: dict[str, int], reload: bool) -> list[Tenant]:
                    WHERE h.tenant_id = %(tenant)s""",
                 {"tenant": tenant.pk, "each": max(1, per_city["residents"] // per_city["households"])},
             )
+        tally_rebuild(tenant.pk)  # the households went in round the services
         print(f"  city {n}: loaded in {time.perf_counter() - started:.0f} s", flush=True)
-    db.analyze(Case, Household, Resident, GridNode)
+    for tenant in tenants:
+        if not HouseholdTally.objects.filter(tenant=tenant).exists():
+            tally_rebuild(tenant.pk)  # a dataset loaded before the tallies existed
+    db.analyze(Case, Household, Resident, GridNode, HouseholdTally)
     return tenants
 
 

@@ -201,6 +201,7 @@ from .registry.models import (  # noqa: E402, F401
     Dwelling,
     Establishment,
     Household,
+    HouseholdTally,
     ImportJob,
     PersonalDataAccess,
     Resident,
