@@ -93,7 +93,10 @@ def _read_grants(user: AnyUser, tenant_id: int) -> dict[str, tuple[Grant, ...]]:
         "content_object__rght",
         "content_object__level",
     )
-    common = {"content_object__tenant_id": tenant_id, "permission__content_type__app_label": "grids"}
+    common: dict[str, Any] = {
+        "content_object__tenant_id": tenant_id,
+        "permission__content_type__app_label": "grids",
+    }
     direct = GridNodeUserPermission.objects.filter(user_id=user.pk, **common).values_list(*columns)
     via_group = GridNodeGroupPermission.objects.filter(group__user=user.pk, **common).values_list(*columns)
     by_name: dict[str, list[Grant]] = {}

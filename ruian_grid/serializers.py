@@ -27,23 +27,40 @@ from rest_framework.relations import PKOnlyObject, PrimaryKeyRelatedField
 Getter = Callable[[Any], Any]
 
 
-def _plan(child: serializers.Serializer) -> list[tuple[str, Getter]]:
-    plan: list[tuple[str, Getter]] = []
+# Per serializer class: (field name, getter, or the name of a method of the serializer). Building a
+# ModelSerializer's fields is itself costly, so the plan is made once per process; method fields are
+# looked up on each page's own serializer (they may read its context), and a plan with any field
+# that needs its serializer's context (the general path) is not kept.
+Plan = list[tuple[str, Getter | None, str | None]]
+_PLANS: dict[type, Plan] = {}
+
+
+def _plan(child: serializers.Serializer) -> Plan:
+    kept = _PLANS.get(type(child))
+    if kept is not None:
+        return kept
+    plan: Plan = []
+    keep = True
     model = getattr(getattr(child, "Meta", None), "model", None)
     for field in child._readable_fields:
-        plan.append((field.field_name, _getter(field, model)))
+        if isinstance(field, serializers.SerializerMethodField):
+            plan.append((str(field.field_name), None, field.method_name))
+            continue
+        getter, shareable = _getter(field, model)
+        keep = keep and shareable
+        plan.append((str(field.field_name), getter, None))
+    if keep:
+        _PLANS[type(child)] = plan
     return plan
 
 
-def _getter(field: Any, model: Any) -> Getter:
+def _getter(field: Any, model: Any) -> tuple[Getter, bool]:
+    """How to read one field of a row, and whether that can serve every later page."""
     to_repr = field.to_representation
-    if isinstance(field, serializers.SerializerMethodField):
-        method = getattr(field.parent, field.method_name)
-        return method  # type: ignore[no-any-return]
     attrs = field.source_attrs
     if isinstance(field, PrimaryKeyRelatedField) and field.pk_field is None and len(attrs) == 1 and model:
         attname = model._meta.get_field(attrs[0]).attname
-        return lambda row: getattr(row, attname)
+        return (lambda row: getattr(row, attname)), True
     if not attrs or isinstance(field, serializers.BaseSerializer):
 
         def general(row: Any) -> Any:
@@ -51,7 +68,7 @@ def _getter(field: Any, model: Any) -> Getter:
             check = value.pk if isinstance(value, PKOnlyObject) else value
             return None if check is None else to_repr(value)
 
-        return general
+        return general, False
     default = None if field.default is empty else field.default
     if len(attrs) == 1:
         (name,) = attrs
@@ -62,7 +79,7 @@ def _getter(field: Any, model: Any) -> Getter:
                 value = value()
             return None if value is None else to_repr(value)
 
-        return one
+        return one, True
 
     def walk(row: Any) -> Any:
         value = row
@@ -75,7 +92,7 @@ def _getter(field: Any, model: Any) -> Getter:
                 value = value()
         return None if value is None else to_repr(value)
 
-    return walk
+    return walk, True
 
 
 class LeanListSerializer(serializers.ListSerializer):
@@ -83,5 +100,7 @@ class LeanListSerializer(serializers.ListSerializer):
 
     def to_representation(self, data: Any) -> list[dict[str, Any]]:
         rows = data.all() if isinstance(data, models.manager.BaseManager) else data
-        plan = _plan(self.child)
+        child = self.child
+        assert isinstance(child, serializers.Serializer)
+        plan = [(name, get or getattr(child, str(method))) for name, get, method in _plan(child)]
         return [{name: get(row) for name, get in plan} for row in rows]
