@@ -97,8 +97,9 @@ def _read_grants(user: AnyUser, tenant_id: int) -> dict[str, tuple[Grant, ...]]:
         "content_object__tenant_id": tenant_id,
         "permission__content_type__app_label": "grids",
     }
-    direct = GridNodeUserPermission.objects.filter(user_id=user.pk, **common).values_list(*columns)
-    via_group = GridNodeGroupPermission.objects.filter(group__user=user.pk, **common).values_list(*columns)
+    owner: Any = user.pk
+    direct = GridNodeUserPermission.objects.filter(user_id=owner, **common).values_list(*columns)
+    via_group = GridNodeGroupPermission.objects.filter(group__user=owner, **common).values_list(*columns)
     by_name: dict[str, list[Grant]] = {}
     for name, *row in sorted(direct.union(via_group, all=True), key=lambda r: (r[0], r[2], r[3])):
         grant = Grant(*row)
