@@ -158,6 +158,13 @@ def run(user, data: bytes):
 
 
 def peak_rss_mb() -> float:
+    """This process's peak resident memory. On Linux from VmHWM, which starts afresh at exec
+    (getrusage's maxrss would carry over the peak of the parent that forked us)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
