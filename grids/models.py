@@ -77,6 +77,8 @@ def _kind_fits_level() -> Q:
 class GridNode(MPTTModel):
     """One grid at one of the four levels. Create, move and delete it through `grids.tree` only."""
 
+    _get_FIELD_display = quick_field_display  # grid pages show the kind of every child
+
     tenant = models.ForeignKey(
         Tenant, on_delete=models.PROTECT, related_name="nodes", verbose_name=_("tenant")
     )
