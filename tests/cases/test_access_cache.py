@@ -48,7 +48,8 @@ def test_list_requests_after_the_first_cost_session_user_and_page_only(
     # session (1), user (1), the page of cases (1): grants and units come from the cache
     with django_assert_num_queries(3):
         assert client.get("/api/v1/cases/").status_code == 200
-    with django_assert_num_queries(3):
+    # the same, and the page header's count of unread inbox items (1)
+    with django_assert_num_queries(4):
         assert client.get(reverse("cases:list")).status_code == 200
 
 
