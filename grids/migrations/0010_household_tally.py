@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('grids', '0007_registry_list_indexes'),
+        ('grids', '0009_audit_log_append_only'),
     ]
 
     operations = [

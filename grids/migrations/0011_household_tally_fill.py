@@ -1,4 +1,4 @@
-"""Count the active households of every plot into the new tallies (data only; see 0008)."""
+"""Count the active households of every plot into the new tallies (data only; see 0010)."""
 
 from django.db import migrations
 from django.db.models import Count
@@ -24,6 +24,6 @@ def empty(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("grids", "0008_household_tally")]
+    dependencies = [("grids", "0010_household_tally")]
 
     operations = [migrations.RunPython(fill, empty)]
