@@ -1,23 +1,32 @@
-"""Benchmark: import 100,000 residents from one .xlsx, then upload the same file again.
+"""Benchmark: import 10,000 and 100,000 residents from one .xlsx, beside COPY of the same rows.
 
-Runs against a throwaway test database (created and dropped here) on the database DATABASE_URL names:
+Runs against a throwaway test database (created and dropped here) on the server DATABASE_URL names:
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ruian_bench .venv/bin/python bench/registry_import.py
-    .venv/bin/python bench/registry_import.py --rows 20000      # a smaller run
+    .venv/bin/python bench/registry_import.py --rows 20000      # one smaller run
 
-The issue's budget: 100,000 residents in under 2 minutes on PostgreSQL. Prints the figures.
+Each import runs in a fresh child process (its peak RSS is the import's own, not the workbook
+writer's); then the rows it wrote (households, residents and their history rows) are COPYed into
+empty tables of the same shape and indexes: the baseline. Goal: the import at >= 1/3 of COPY's rate,
+with peak memory that does not grow with the file. Writes bench/results/import.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import io
+import json
 import os
 import re
+import resource
+import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ruian_grid.settings_test")
@@ -148,38 +157,117 @@ def run(user, data: bytes):
     return ImportJob.objects.get(pk=job.pk), elapsed
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
-    args = parser.parse_args()
-    households = (args.rows + PER_HOUSEHOLD - 1) // PER_HOUSEHOLD
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. On Linux from VmHWM, which starts afresh at exec
+    (getrusage's maxrss would carry over the peak of the parent that forked us)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(path: str, username: str) -> None:
+    """Run one import in this fresh process and print its figures as JSON (peak memory is this
+    process's own: the workbook was written by the parent)."""
+    from teams.models import User
+
+    user = User.objects.get(username=username)
+    data = Path(path).read_bytes()
+    before = peak_rss_mb()
+    job, seconds = run(user, data)
+    print(json.dumps({"seconds": seconds, "added": job.added, "refused": job.refused,
+                      "rss_before_mb": before, "rss_peak_mb": peak_rss_mb()}))  # fmt: skip
+
+
+WRITTEN = ("grids_household", "grids_historicalhousehold", "grids_resident", "grids_historicalresident")
+
+
+def copy_baseline() -> tuple[float, int]:
+    """COPY of the same rows the import wrote (households, residents and their history rows) into
+    empty tables with the same columns and indexes: seconds, rows."""
+    total, rows = 0.0, 0
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        for table in WRITTEN:
+            buffer = io.BytesIO()
+            with raw.copy(f"COPY {table} TO STDOUT") as out:
+                for chunk in out:
+                    buffer.write(chunk)
+            cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 - our own table names
+            rows += cursor.fetchone()[0]
+            cursor.execute(f"CREATE TABLE bench_copy_{table} (LIKE {table} INCLUDING ALL)")
+            started = time.perf_counter()
+            with raw.copy(f"COPY bench_copy_{table} FROM STDIN") as into:
+                into.write(buffer.getvalue())
+            total += time.perf_counter() - started
+            cursor.execute(f"DROP TABLE bench_copy_{table}")
+    return total, rows
+
+
+def measure(rows: int) -> dict[str, float | int]:
+    """One city, `rows` residents in a workbook, imported in a child process, then COPY of the same."""
+    households = (rows + PER_HOUSEHOLD - 1) // PER_HOUSEHOLD
     plots = max(1, (households + HOUSEHOLDS_PER_PLOT - 1) // HOUSEHOLDS_PER_PLOT)
-
     old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    test_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:
-        from grids.registry.models import Household, Resident
-
         user, codes = build_grid(plots)
-        t0 = time.perf_counter()
-        data = workbook(args.rows, codes)
-        print(
-            f"workbook: {args.rows:,} rows, {len(data) / 2**20:.1f} MB, written in {time.perf_counter() - t0:.1f} s"
-        )
-        job, first = run(user, data)
-        print(
-            f"import:   {first:.1f} s on {connection.vendor} — added {job.added:,}, updated {job.updated:,}, "
-            f"refused {job.refused:,}; {Household.objects.count():,} households, {Resident.objects.count():,} residents "
-            f"({args.rows / first:,.0f} rows/s)"
-        )
-        job, second = run(user, data)
-        print(
-            f"re-upload: {second:.1f} s — added {job.added:,}, updated {job.updated:,}, unchanged {job.unchanged:,}"
-        )
-        budget = 120 * args.rows / 100_000
-        print(f"budget:   {budget:.0f} s for {args.rows:,} rows — {'OK' if first < budget else 'OVER'}")
+        data = workbook(rows, codes)
+        with tempfile.NamedTemporaryFile(suffix=".xlsx") as file:
+            file.write(data)
+            file.flush()
+            env = {**os.environ, "DATABASE_URL": _url_with_name(test_name)}
+            done = subprocess.run(  # noqa: S603 - this script, run again
+                [sys.executable, __file__, "--child", file.name, "--user", user.username],
+                env=env, capture_output=True, text=True, check=True,
+            )  # fmt: skip
+        figures = json.loads(done.stdout.strip().splitlines()[-1])
+        copy_seconds, copied = copy_baseline()
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
+    import_rate = rows / figures["seconds"]
+    copy_rate = rows / copy_seconds  # the same residents, with their households and history rows
+    return {
+        "rows": rows, "workbook_mb": round(len(data) / 2**20, 1), "import_s": round(figures["seconds"], 1),
+        "import_rows_per_s": round(import_rate), "added": figures["added"], "refused": figures["refused"],
+        "peak_rss_mb": round(figures["rss_peak_mb"]), "rss_before_import_mb": round(figures["rss_before_mb"]),
+        "copy_s": round(copy_seconds, 2), "copy_rows_written": copied, "copy_rows_per_s": round(copy_rate),
+        "import_share_of_copy": round(import_rate / copy_rate, 3),
+    }  # fmt: skip
+
+
+def _url_with_name(name: str) -> str:
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="*", default=[10_000, 100_000])
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--user", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.user)
+        return
+    results = []
+    for rows in args.rows:
+        figures = measure(rows)
+        results.append(figures)
+        print(
+            f"{rows:>8,} rows: import {figures['import_s']} s ({figures['import_rows_per_s']:,} rows/s, "
+            f"peak RSS {figures['peak_rss_mb']} MB, {figures['rss_before_import_mb']} MB before) — "
+            f"COPY of the same rows {figures['copy_s']} s ({figures['copy_rows_per_s']:,} rows/s): "
+            f"import at {figures['import_share_of_copy']:.0%} of COPY (goal >= 33%)",
+            flush=True,
+        )
+    out = Path(__file__).resolve().parent / "results" / "import.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                               "results": results}, indent=2) + "\n")  # fmt: skip
+    print(f"written to {out.relative_to(out.parent.parent.parent)}")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from rest_framework.response import Response
 from ruian_grid.errors import service_errors_as_400
 from ruian_grid.inputs import ID_MAX, IdField
 from ruian_grid.scoped import ScopedReadOnlyViewSet
+from ruian_grid.serializers import LeanListSerializer
 
 from . import actions, rules, selectors, services
 from .models import (
@@ -91,6 +92,7 @@ class CaseListSerializer(serializers.ModelSerializer):
             "version",
         ]
         read_only_fields = fields
+        list_serializer_class = LeanListSerializer
 
     def get_overdue(self, case: Case) -> bool:
         return case.is_overdue()

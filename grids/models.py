@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from mptt.models import MPTTModel, TreeForeignKey
 
+from ruian_grid.choices import quick_field_display
+
 division_code = RegexValidator(r"^\d{6,12}$", _("An administrative division code is 6 to 12 digits."))
 node_code = RegexValidator(r"^[0-9A-Za-z-]{1,32}$", _("A code is 1 to 32 letters, digits or hyphens."))
 
@@ -84,6 +86,8 @@ def _kind_fits_level() -> Q:
 
 class GridNode(MPTTModel):
     """One grid at one of the four levels. Create, move and delete it through `grids.tree` only."""
+
+    _get_FIELD_display = quick_field_display  # grid pages show the kind of every child
 
     tenant = models.ForeignKey(
         Tenant, on_delete=models.PROTECT, related_name="nodes", verbose_name=_("tenant")
@@ -186,6 +190,8 @@ class GridScoped(models.Model):
     """
 
     FOLLOWS_GRID = False
+    # Every list row shows labels of choices: read them from a dict made once per field.
+    _get_FIELD_display = quick_field_display
 
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant"))
     city = models.ForeignKey(GridNode, on_delete=models.PROTECT, related_name="+", verbose_name=_("city"))
@@ -217,6 +223,7 @@ from .registry.models import (  # noqa: E402, F401
     Dwelling,
     Establishment,
     Household,
+    HouseholdTally,
     ImportJob,
     PersonalDataAccess,
     Resident,

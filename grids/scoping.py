@@ -9,8 +9,8 @@ module alone reads `tree_id`/`lft`/`rght`:
   matches the granted node's level, which every row carries from creation.
 
 Everything is also limited to the user's tenant, so a grant can never reach another city. Denied by
-default: no grant, no rows. The grants come from one query and are cached on the user object for the
-rest of the request.
+default: no grant, no rows. The grants come from one query, kept on the user object for the rest of
+the request and in the cache under the user's access version between requests (`grids.access`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from django.db.models import Count, Exists, IntegerField, Model, OuterRef, Q, Qu
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
+from . import access
 from .models import GridNode, GridNodeGroupPermission, GridNodeUserPermission, Level
 
 if TYPE_CHECKING:
@@ -41,7 +42,6 @@ LEVEL_COLUMN = {
     Level.CELL: "cell_id",
     Level.PLOT: "plot_id",
 }
-_CACHE_ATTR = "_grid_grants_cache"
 TREE_ORDER = ("tree_id", "lft")
 
 
@@ -67,36 +67,49 @@ def is_unrestricted(user: AnyUser) -> bool:
 
 
 def grants(user: AnyUser, perm: str) -> tuple[Grant, ...]:
-    """The outermost granted nodes for `perm`, in the user's tenant (one query, cached per user object)."""
+    """The outermost granted nodes for `perm`, in the user's tenant.
+
+    Every right of the user is read in one query the first time any is asked for, then kept for the
+    request on the user object and between requests in the cache under the user's access version
+    (`grids.access`): a grant, a membership or a tree change gives the user a new version.
+    """
     tenant_id = tenant_of(user)
     if not (user.is_authenticated and user.is_active) or tenant_id is None:
         return ()
-    name = codename(perm)
-    cache: dict[str, tuple[Grant, ...]] = user.__dict__.setdefault(_CACHE_ATTR, {})
-    if name in cache:
-        return cache[name]
-    direct = GridNodeUserPermission.objects.filter(
-        user_id=user.pk, permission__codename=name, permission__content_type__app_label="grids"
-    ).values("content_object_id")
-    via_group = GridNodeGroupPermission.objects.filter(
-        group__user=user.pk, permission__codename=name, permission__content_type__app_label="grids"
-    ).values("content_object_id")
-    rows = (
-        GridNode.objects.filter(tenant_id=tenant_id)
-        .filter(Q(pk__in=direct) | Q(pk__in=via_group))
-        .order_by("tree_id", "lft")
-        .values_list("pk", "tree_id", "lft", "rght", "level")
+    held: dict[str, tuple[Grant, ...]] = access.remembered(
+        user, "grants", lambda: _read_grants(user, tenant_id)
     )
-    outermost: list[Grant] = []
-    for row in rows:
+    return held.get(codename(perm), ())
+
+
+def _read_grants(user: AnyUser, tenant_id: int) -> dict[str, tuple[Grant, ...]]:
+    """Every right the user holds on nodes of their tenant, directly or through a group, as the
+    outermost granted nodes per right (one query, driven by the user's permission rows)."""
+    columns = (
+        "permission__codename",
+        "content_object_id",
+        "content_object__tree_id",
+        "content_object__lft",
+        "content_object__rght",
+        "content_object__level",
+    )
+    common: dict[str, Any] = {
+        "content_object__tenant_id": tenant_id,
+        "permission__content_type__app_label": "grids",
+    }
+    owner: Any = user.pk
+    direct = GridNodeUserPermission.objects.filter(user_id=owner, **common).values_list(*columns)
+    via_group = GridNodeGroupPermission.objects.filter(group__user=owner, **common).values_list(*columns)
+    by_name: dict[str, list[Grant]] = {}
+    for name, *row in sorted(direct.union(via_group, all=True), key=lambda r: (r[0], r[2], r[3])):
         grant = Grant(*row)
+        kept = by_name.setdefault(name, [])
         # Ordered by lft: a grant inside the previous kept one adds nothing.
-        last = outermost[-1] if outermost else None
+        last = kept[-1] if kept else None
         if last and last.tree_id == grant.tree_id and last.lft <= grant.lft and grant.rght <= last.rght:
             continue
-        outermost.append(grant)
-    cache[name] = tuple(outermost)
-    return cache[name]
+        kept.append(grant)
+    return {name: tuple(kept) for name, kept in by_name.items()}
 
 
 def tenant_of(user: AnyUser) -> int | None:
@@ -105,8 +118,10 @@ def tenant_of(user: AnyUser) -> int | None:
 
 
 def forget(user: AnyUser) -> None:
-    """Drop the cached grants (after a grant or revoke within the same request)."""
-    user.__dict__.pop(_CACHE_ATTR, None)
+    """After rights or the tree changed outside the services (a test, a shell) or under this user
+    object (a tree write in this request): give the user a new access version, so their grants
+    are read afresh here and in every later request."""
+    access.access_changed(users=[user])
 
 
 def nodes_filter(user: AnyUser, perm: str = VIEW) -> Q | None:

@@ -1,6 +1,7 @@
 """Reads of the grid, already scoped and already carrying what their pages need.
 
-Counts of descendants come from the tree ranges (`scoping.descendants_at`, one correlated subquery
+Household counts are sums of the per-plot tallies the registry keeps (`HouseholdTally`). Counts of
+descendants come from the tree ranges (`scoping.descendants_at`, one correlated subquery
 per kind of count), never from loading the nodes, so a page costs the same number of queries for a plot as for the city.
 """
 
@@ -9,11 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from . import scoping
-from .models import GridNode, Household, Level
+from .models import GridNode, HouseholdTally, Level
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -24,11 +25,13 @@ if TYPE_CHECKING:
 
 
 def _households_below(column: str) -> Coalesce:
+    """Active households below each node: the sum of its plots' tallies (a few rows per plot, kept
+    by the registry's services), not a count of every household below it."""
     inner = (
-        Household.objects.filter(**{column: OuterRef("pk")})
+        HouseholdTally.objects.filter(tenant_id=OuterRef("tenant_id"), **{column: OuterRef("pk")})
         .order_by()
         .values(column)
-        .annotate(n=Count("pk"))
+        .annotate(n=Sum("households"))
         .values("n")
     )
     return Coalesce(Subquery(inner, output_field=IntegerField()), 0)
@@ -83,10 +86,11 @@ def node_ancestors(*, actor: AnyUser, node: GridNode) -> QuerySet[GridNode]:
 
 
 def household_count(*, node: GridNode) -> int:
-    """Households below one node, from its ancestor column (one aggregate query)."""
-    return Household.objects.filter(
+    """Active households below one node: the sum of its plots' tallies (one aggregate query)."""
+    total = HouseholdTally.objects.filter(
         tenant_id=node.tenant_id, **{HOUSEHOLD_COLUMN[Level(node.level)]: node.pk}
-    ).count()
+    ).aggregate(n=Sum("households"))["n"]
+    return total or 0
 
 
 def home_node(*, actor: AnyUser) -> GridNode | None:

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
-from . import scoping
+from . import access, scoping
 from .models import GridNode
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def grant_assign(*, actor: User | None, user: User, perms: Iterable[str], node: 
     with transaction.atomic():
         for perm in perms:
             assign_perm(f"grids.{scoping.codename(perm)}", user, node)
-    scoping.forget(user)
+        access.access_changed(users=[user])
 
 
 def rights_within(*, actor: User, user: User) -> bool:
@@ -73,7 +73,7 @@ def grant_remove(*, actor: User | None, user: User, perms: Iterable[str], node: 
     with transaction.atomic():
         for perm in perms:
             remove_perm(f"grids.{scoping.codename(perm)}", user, node)
-    scoping.forget(user)
+        access.access_changed(users=[user])
 
 
 def node_responsible_set(*, node: GridNode, user_id: int | None) -> None:

@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
-from . import scoping
+from . import access, scoping
 from .models import KIND_LEVEL, GridNode, GridScoped, Kind, Level, Tenant
 
 LOCK_NAMESPACE = 0x52474944  # "RGID": keeps our advisory locks apart from anyone else's
@@ -41,6 +41,13 @@ def lock_tenant(tenant_id: int) -> None:
         _advisory_lock(tenant_id)
     else:
         list(Tenant.objects.select_for_update().filter(pk=tenant_id).values_list("pk"))
+
+
+def _lock_to_shift(tenant_id: int) -> None:
+    """`lock_tenant` before a write that shifts the tenant's ranges (insert, move, delete): the
+    tenant's users get a new access version, so no cached grant keeps its old lft/rght."""
+    lock_tenant(tenant_id)
+    access.access_changed(tenant_id=tenant_id)
 
 
 def lock_global() -> None:
@@ -188,7 +195,7 @@ def node_create(
         parent_tenant = GridNode.objects.filter(pk=parent_id).values_list("tenant_id", flat=True).first()
         if parent_tenant is None or (tenant_id is not None and parent_tenant != tenant_id):
             raise ValidationError({"parent": [_("No such parent grid in this city.")]})
-        lock_tenant(parent_tenant)
+        _lock_to_shift(parent_tenant)
         fresh_parent = GridNode.objects.get(pk=parent_id)
         if fresh_parent.level >= Level.PLOT:
             raise ValidationError({"parent": [_("A plot cannot have children.")]})
@@ -263,7 +270,7 @@ def node_move(*, node: GridNode, new_parent: GridNode) -> GridNode:
     recorded in.
     """
     with transaction.atomic():
-        lock_tenant(node.tenant_id)
+        _lock_to_shift(node.tenant_id)
         fresh = GridNode.objects.get(pk=node.pk)
         target = GridNode.objects.get(pk=new_parent.pk)
         if target.tenant_id != fresh.tenant_id:
@@ -295,7 +302,7 @@ def _follow_grid(moved: GridNode) -> None:
 def node_delete(*, node: GridNode) -> None:
     """Delete a node that has no children and no rows pointing at it."""
     with transaction.atomic():
-        lock_tenant(node.tenant_id)
+        _lock_to_shift(node.tenant_id)
         fresh = GridNode.objects.get(pk=node.pk)
         if not fresh.is_leaf_node():
             raise ValidationError(_("Delete or move the node's children first."))
@@ -329,7 +336,7 @@ def subtree_bulk_create(*, parent: GridNode, specs: Sequence[NodeSpec], batch_si
     if not total:
         return 0
     with transaction.atomic():
-        lock_tenant(parent.tenant_id)
+        _lock_to_shift(parent.tenant_id)
         fresh = GridNode.objects.get(pk=parent.pk)
         codes = [s.code for s in _walk(specs)]
         if len(set(codes)) != len(codes):

@@ -20,6 +20,7 @@ from cases import demo as cases_demo
 from grids import tree
 from grids.models import GridNode, Household, Kind, Level, Tenant
 from grids.registry import demo as registry_demo
+from grids.registry import services as registry_services
 from grids.services import grant_assign
 from grids.tree import NodeSpec
 from mechanisms import demo as mechanisms_demo
@@ -259,6 +260,7 @@ def _households(tenant: Tenant, townships: Iterable[GridNode], per_plot: Callabl
             )
     before = Household.objects.filter(tenant=tenant).count()
     Household.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+    registry_services.tally_rebuild(tenant.pk)  # the bulk insert went round the services
     return Household.objects.filter(tenant=tenant).count() - before
 
 

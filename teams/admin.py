@@ -15,7 +15,7 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from grids import scoping
+from grids import access, scoping
 from grids.models import GridNode
 from ruian_grid.admin_base import ScopedModelAdmin
 
@@ -48,6 +48,30 @@ def with_tenant(form: type[ModelForm], tenant_id: int) -> type[ModelForm]:
     return TenantForm
 
 
+class ChangesAccess:
+    """For the admins of units and memberships: a unit's node or state and who works where feed every
+    member's cached units (`grids.access`), so each saved or deleted row gives the people of its city
+    a new access version (admin edits are rare; the city is the simple, certainly complete set)."""
+
+    def tenant_of_row(self, obj: Any) -> int:
+        return obj.tenant_id if isinstance(obj, Unit) else obj.unit.tenant_id
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)  # type: ignore[misc]
+        access.access_changed(tenant_id=self.tenant_of_row(form.instance))
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        tenant_id = self.tenant_of_row(obj)
+        super().delete_model(request, obj)  # type: ignore[misc]
+        access.access_changed(tenant_id=tenant_id)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        tenants = {self.tenant_of_row(obj) for obj in queryset}
+        super().delete_queryset(request, queryset)  # type: ignore[misc]
+        for tenant_id in tenants:
+            access.access_changed(tenant_id=tenant_id)
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 1
@@ -56,7 +80,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Unit)
-class UnitAdmin(ScopedModelAdmin):
+class UnitAdmin(ChangesAccess, ScopedModelAdmin):
     list_display = ["name", "code", "kind", "node", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "code"]
@@ -89,7 +113,7 @@ class UnitAdmin(ScopedModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ScopedModelAdmin):
+class MembershipAdmin(ChangesAccess, ScopedModelAdmin):
     list_display = ["user", "unit", "role", "joined_at"]
     list_filter = ["role", "unit__kind"]
     search_fields = ["user__username", "user__full_name", "unit__name"]

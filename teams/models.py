@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from grids.access import new_access_version
 from grids.models import GridScoped
 
 
@@ -33,6 +34,11 @@ class User(AbstractUser):
         verbose_name=_("home node"),
     )
     full_name = models.CharField(_("full name"), max_length=50, blank=True)
+    # Names the state of this person's rights and memberships: a new random value whenever a grant, a
+    # membership or the tenant's tree changes, so what was read under the old value is never used
+    # again (grids.scoping keeps grants and units in the cache under it). Loaded with the user on
+    # every request, so checking it costs nothing.
+    access_version = models.BigIntegerField(_("access version"), default=new_access_version, editable=False)
 
     class Meta:
         verbose_name = _("user")

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from grids import access
 from grids.models import GridNode
 from grids.services import grant_assign, grant_check
 
@@ -48,7 +49,6 @@ def user_create(
 # --- responsible units ---------------------------------------------------------------------------
 
 from .models import Membership, Unit  # noqa: E402
-from .units import forget_units  # noqa: E402
 
 
 def unit_create(
@@ -81,8 +81,9 @@ def membership_add(*, actor: User | None, unit: Unit, user: User, role: str = "m
     if user.tenant_id != unit.tenant_id:
         raise ValidationError({"user": [_("The person belongs to another city.")]})
     with transaction.atomic():
-        membership, _created = Membership.objects.get_or_create(unit=unit, user=user, defaults={"role": role})
-    forget_units(user)
+        membership, created = Membership.objects.get_or_create(unit=unit, user=user, defaults={"role": role})
+        if created:
+            access.access_changed(users=[user])
     return membership
 
 
@@ -195,10 +196,11 @@ def team_member_add(
         membership, created = Membership.objects.get_or_create(
             unit=team, user=user, defaults={"role": role, "title": title}
         )
-        if not created and (membership.role, membership.title) != (role, title):
+        if created:
+            access.access_changed(users=[user])  # their units are read afresh from now on
+        elif (membership.role, membership.title) != (role, title):
             membership.role, membership.title = role, title
             membership.save(update_fields=["role", "title"])
-    forget_units(user)
     return membership
 
 

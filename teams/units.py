@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
-from grids import scoping
+from grids import access, scoping
 
 from .models import Membership, Unit
 
@@ -14,8 +14,6 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from .models import User
-
-_UNIT_CACHE_ATTR = "_unit_ids_cache"
 
 
 def units_visible(user: User | AnonymousUser) -> QuerySet[Unit]:
@@ -29,20 +27,21 @@ def units_visible(user: User | AnonymousUser) -> QuerySet[Unit]:
 
 
 def units_of(user: User | AnonymousUser) -> tuple[Unit, ...]:
-    """The active units of the user's city they work in, with their grid node (one query,
-    cached on the user object for the request)."""
+    """The active units of the user's city they work in, with their grid node (one query, kept for
+    the request on the user object and between requests in the cache under the user's access
+    version: `grids.access`; membership and unit changes give the members a new version)."""
     if not (user.is_authenticated and user.is_active) or user.tenant_id is None:
         return ()
-    cached = user.__dict__.get(_UNIT_CACHE_ATTR)
-    if cached is not None:
-        return cached
-    units = tuple(
-        Unit.objects.filter(memberships__user_id=user.pk, tenant_id=user.tenant_id, is_active=True)
-        .select_related("node")
-        .order_by("pk")
-    )
-    user.__dict__[_UNIT_CACHE_ATTR] = units
-    return units
+    tenant_id = user.tenant_id
+
+    def read() -> tuple[Unit, ...]:
+        return tuple(
+            Unit.objects.filter(memberships__user_id=user.pk, tenant_id=tenant_id, is_active=True)
+            .select_related("node")
+            .order_by("pk")
+        )
+
+    return access.remembered(user, "units", read)
 
 
 def unit_ids_of(user: User | AnonymousUser) -> frozenset[int]:
@@ -50,8 +49,9 @@ def unit_ids_of(user: User | AnonymousUser) -> frozenset[int]:
 
 
 def forget_units(user: User) -> None:
-    """Drop the cached membership ids (after a membership changes within the same request)."""
-    user.__dict__.pop(_UNIT_CACHE_ATTR, None)
+    """After a membership changed outside the services: give the user a new access version, so
+    their units are read afresh here and in every later request."""
+    access.access_changed(users=[user])
 
 
 def memberships_visible(user: User | AnonymousUser) -> QuerySet[Membership]:

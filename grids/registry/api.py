@@ -27,6 +27,7 @@ from rest_framework.response import Response
 
 from grids.models import GridNode
 from ruian_grid.scoped import ScopedAPIMixin, ScopedModelViewSet, ScopedReadOnlyViewSet
+from ruian_grid.serializers import LeanListSerializer
 
 from . import exports, filters, importing, selectors, services
 from .models import (
@@ -144,6 +145,7 @@ class HouseholdSerializer(_PlotScoped, serializers.ModelSerializer):
             "deregistered_reason", "resident_count", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["cell", "township", "status", "deregistered_reason", "created_at", "updated_at"]
+        list_serializer_class = LeanListSerializer
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -238,6 +240,7 @@ class ResidentSerializer(serializers.ModelSerializer):
             "plot", "id_number_masked", "sex", "birth_year", "phone_masked", "status", "deregistered_reason",
             "created_at", "updated_at",
         ]  # fmt: skip
+        list_serializer_class = LeanListSerializer
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)

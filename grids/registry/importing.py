@@ -15,6 +15,7 @@ import itertools
 import logging
 import uuid
 import zipfile
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -685,6 +686,10 @@ class ResidentImporter(Importer):
         self.create(Household, list(new_households.values()))
         hh_fields = sorted({_field_of(f) for _h, diff in changed_households.values() for f in diff})
         self.update(Household, [h for h, _d in changed_households.values()], hh_fields)
+        # New households, and deregistered ones the file brings back, count in their plot's tally.
+        tally: Counter[services.Place] = Counter(services.place_key(h) for h in new_households.values())
+        tally.update(services.place_key(h) for h, diff in changed_households.values() if "status" in diff)
+        services.tally_change(dict(tally))
 
         new_residents: list[Resident] = []
         changed_residents: list[Resident] = []

@@ -200,6 +200,30 @@ class Household(GridScoped):
         return tags_of(self.tags)
 
 
+class HouseholdTally(GridScoped):
+    """Active households per plot, kept by the registry's services in the same transaction as the
+    change (create, move, deregister, import), so a grid page sums a few rows per plot instead of
+    counting every household below each child. `grids.registry.services.tally_rebuild` recounts a
+    city from its households (after loads that bypass the services)."""
+
+    FOLLOWS_GRID = True
+
+    plot = models.OneToOneField(GridNode, on_delete=models.CASCADE, related_name="+", verbose_name=_("plot"))
+    households = models.IntegerField(_("active households"), default=0)
+
+    class Meta:
+        verbose_name = _("household tally")
+        verbose_name_plural = _("household tallies")
+        indexes = [
+            models.Index(fields=["tenant", "city"], name="grids_tally_city"),
+            models.Index(fields=["tenant", "township"], name="grids_tally_township"),
+            models.Index(fields=["tenant", "cell"], name="grids_tally_cell"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plot_id}: {self.households}"
+
+
 class IdType(models.TextChoices):
     RESIDENT_ID = "resident_id", _("resident ID card")
     OTHER = "other", _("passport or other document")

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from grids import geo, scoping
@@ -27,6 +28,7 @@ from .models import (
     Dwelling,
     Establishment,
     Household,
+    HouseholdTally,
     IdType,
     ImportJob,
     PersonalDataAccess,
@@ -235,6 +237,59 @@ def _extent(tenant_id: int) -> Any:
     return Tenant.objects.filter(pk=tenant_id).values_list("extent", flat=True).first()
 
 
+# --- household tallies (active households per plot, for the grid pages) --------------------------
+
+PLACE = ("tenant_id", "city_id", "township_id", "cell_id", "plot_id")
+Place = tuple[Any, ...]
+
+
+def place_key(row: Any) -> Place:
+    """A registry row's place as a tally key: (tenant, city, township, cell, plot) ids."""
+    return tuple(getattr(row, name) for name in PLACE)
+
+
+def tally_change(changes: dict[Place, int]) -> None:
+    """Add to the active-household tallies of these plots, in the caller's transaction.
+
+    One upsert per plot, in plot order (two writers lock shared plots in the same order); the
+    increment is done by the database, so concurrent changes add up rather than overwrite.
+    """
+    table = connection.ops.quote_name(HouseholdTally._meta.db_table)
+    rows = [(*key, delta) for key, delta in sorted(changes.items(), key=lambda kv: kv[0][4]) if delta]
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (tenant_id, city_id, township_id, cell_id, plot_id, households) "  # noqa: S608
+            f"VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (plot_id) "
+            f"DO UPDATE SET households = {table}.households + EXCLUDED.households",
+            rows,
+        )
+
+
+def tally_rebuild(tenant_id: int) -> int:
+    """Recount a city's tallies from its households (after loads that bypass the services)."""
+    with transaction.atomic():
+        HouseholdTally.objects.filter(tenant_id=tenant_id).delete()
+        rows = (
+            Household.objects.filter(tenant_id=tenant_id, status=Status.ACTIVE)
+            .values(*PLACE)
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        made = HouseholdTally.objects.bulk_create(
+            [HouseholdTally(**{k: row[k] for k in PLACE}, households=row["n"]) for row in rows],
+            batch_size=1000,
+        )
+    return len(made)
+
+
+def _locked_household(household: Household) -> tuple[str, Place]:
+    """The household's stored status and place, its row locked until the transaction ends."""
+    fresh = Household.objects.select_for_update().only("status", *PLACE).get(pk=household.pk)
+    return fresh.status, place_key(fresh)
+
+
 def household_create(
     *,
     actor: User,
@@ -262,6 +317,7 @@ def household_create(
         )
         with _unique({"number": [_("This household number is already used in this city.")]}):
             _save(household, actor=actor)
+        tally_change({place_key(household): 1})
     return household
 
 
@@ -293,6 +349,7 @@ def household_move(*, actor: User, household: Household, plot: GridNode, reason:
     if plot.tenant_id != household.tenant_id:
         raise ValidationError({"plot": [_("Choose a plot in your grid.")]})
     with transaction.atomic():
+        status, before = _locked_household(household)
         place = place_of(plot)
         for name, value in place.items():
             setattr(household, name, value)
@@ -305,6 +362,8 @@ def household_move(*, actor: User, household: Household, plot: GridNode, reason:
                 setattr(resident, name, value)
             _stamp(resident, actor, reason or _("moved with household"))
             resident.save(update_fields=[*place.keys(), "updated_at"])
+        if status == Status.ACTIVE and before != place_key(household):
+            tally_change({before: -1, place_key(household): 1})
     return household
 
 
@@ -314,6 +373,9 @@ def household_deregister(*, actor: User, household: Household, reason: str) -> H
     if not reason.strip():
         raise ValidationError({"reason": [_("Give a reason.")]})
     with transaction.atomic():
+        status, place = _locked_household(household)
+        if status == Status.ACTIVE:
+            tally_change({place: -1})
         household.status, household.deregistered_reason = Status.DEREGISTERED, reason
         _save(household, actor=actor, reason=reason, update_fields=["status", "deregistered_reason"])
         for resident in household.residents.filter(status=Status.ACTIVE).select_for_update():

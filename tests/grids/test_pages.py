@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 
 from grids import tree
-from grids.models import Household, Kind
+from grids.models import Kind
+from grids.registry.services import household_create
 from grids.services import node_responsible_set
 from tests.conftest import PASSWORD
 
@@ -35,14 +36,7 @@ def test_anonymous_is_sent_to_sign_in(client, cast):
 
 def test_node_page_shows_kind_code_children_counts_and_responsible(client, cast):
     node_responsible_set(node=cast.plot_a1, user_id=cast.village_member.pk)  # as the assignment service does
-    Household.objects.create(
-        tenant=cast.ruian,
-        city=cast.city,
-        township=cast.township_a,
-        cell=cast.cell_a1,
-        plot=cast.plot_a1,
-        number="H1",
-    )
+    household_create(actor=cast.city_admin, plot=cast.plot_a1, number="H1")  # counted in the plot's tally
     client.force_login(cast.township_a_staff)
     html = client.get(reverse("grids:node", args=[cast.cell_a1.pk])).content.decode()
     assert "九三村" in html and "村居" in html and "村居（社区、企业）小格" in html  # name, kind, level

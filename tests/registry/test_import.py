@@ -2,6 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
+from grids import scoping
 from grids.registry import importing, services
 from grids.registry.models import Establishment, Household, ImportJob, ImportStatus, Resident
 from grids.registry.synthetic import credit_code, mobile, resident_id
@@ -195,7 +196,7 @@ def test_household_counts_of_townships_come_from_one_aggregate_query(cast, peopl
     from grids.models import Level
     from grids.registry import selectors
 
-    cast.city_admin.__dict__.pop("_grid_grants_cache", None)
+    scoping.forget(cast.city_admin)
     selectors.household_counts(cast.city_admin)  # warm the grants cache
     with django_assert_num_queries(1):
         counts = selectors.household_counts(cast.city_admin, Level.TOWNSHIP)
