@@ -36,5 +36,6 @@ router.register("registry/imports", registry_api.ImportJobViewSet, basename="reg
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("reports/", include("reports.api_urls")),
     path("", include(router.urls)),
 ]

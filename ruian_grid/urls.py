@@ -31,6 +31,7 @@ urlpatterns = [
     path("api/v1/", include("ruian_grid.api_urls")),
     path("cases/", include("cases.urls")),
     path("registry/", include("grids.registry.urls")),
+    path("reports/", include("reports.urls")),
     path("", include("teams.urls")),
     path("", include("grids.urls")),
 ]
