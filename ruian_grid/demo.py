@@ -22,6 +22,7 @@ from grids.models import GridNode, Household, Kind, Level, Tenant
 from grids.registry import demo as registry_demo
 from grids.services import grant_assign
 from grids.tree import NodeSpec
+from reports import demo as reports_demo
 from teams import demo as teams_demo
 from teams.models import User
 from teams.roles import ROLE_PERMS, Role
@@ -88,6 +89,7 @@ class SeedReport:
     units_added: int = 0
     cases_added: int = 0
     visits_added: int = 0
+    boundaries_added: int = 0
     users: list[tuple[str, str, str]] = field(default_factory=list)  # (username, role, home)
 
 
@@ -307,6 +309,9 @@ def seed(*, full: bool = False, townships: Iterable[str] = SAMPLE_TOWNSHIPS) -> 
     # Service teams, a person on every plot of the seeded townships, the cadence, three months of visits.
     with transaction.atomic():
         report.visits_added = teams_demo.seed_field_work(ruian, townships=chosen)
+    # Boundaries for the dashboards' maps (a generated tessellation around Ruian's real position).
+    with transaction.atomic():
+        report.boundaries_added = reports_demo.seed_boundaries(ruian)
     # Hundreds of thousands of rows just arrived: without fresh statistics the planner would still
     # plan for empty tables until autovacuum came round (see ruian_grid.db.analyze).
     db.analyze(*(m for label in SEEDED_APPS for m in apps.get_app_config(label).get_models()))
