@@ -52,3 +52,230 @@ class DashboardView(APIView):
         month = month_or_400(request.query_params.get("month"))
         dash = selectors.dashboard(actor=request.user, node=node, month=month)
         return Response(dashboard_payload(dash, with_map=request.query_params.get("map", "1") != "0"))
+
+
+# --- assessment ----------------------------------------------------------------------------------
+
+from decimal import Decimal, InvalidOperation  # noqa: E402
+
+from django.core.exceptions import ValidationError as DjangoValidationError  # noqa: E402
+from rest_framework import status  # noqa: E402
+from rest_framework.generics import GenericAPIView  # noqa: E402
+
+from ruian_grid.errors import service_errors_as_400  # noqa: E402
+
+from . import services  # noqa: E402
+from .models import Indicator, Round, Scheme, VetoHit  # noqa: E402
+
+
+class IndicatorIn(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    source = serializers.CharField(max_length=20)
+    weight = serializers.IntegerField()
+
+
+class VetoIn(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    rule = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    threshold = serializers.IntegerField(required=False, default=1)
+
+
+class SchemeIn(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    min_cases = serializers.IntegerField(min_value=1, max_value=1000, default=5)
+    min_households = serializers.IntegerField(min_value=1, max_value=100000, default=100)
+    indicators = IndicatorIn(many=True)
+    vetoes = VetoIn(many=True, required=False, default=list)
+
+
+class Scoped(GenericAPIView):  # type: ignore[type-arg]
+    scoped = True
+
+    def get_queryset(self) -> Any:
+        return selectors.rounds_visible(self.request.user)
+
+    def round(self, pk: Any) -> Round:
+        return scoping.get_in_scope_or_404(self.get_queryset(), pk=pk)
+
+
+class SchemeCreateView(Scoped):
+    """Create an assessment scheme: indicators whose weights add up to 100, veto items with rules."""
+
+    @extend_schema(request=SchemeIn, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request: Request) -> Response:
+        data = SchemeIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        tenant = scoping.tenant_of(request.user)
+        if tenant is None:
+            raise serializers.ValidationError(
+                {"tenant": [_("Only a city's administrators run the assessment.")]}
+            )
+        from grids.models import Tenant
+
+        with service_errors_as_400():
+            scheme = services.scheme_create(
+                actor=request.user,  # type: ignore[arg-type]
+                tenant=Tenant.objects.get(pk=tenant),
+                name=v["name"],
+                period_start=v["period_start"],
+                period_end=v["period_end"],
+                indicators=[dict(i) for i in v["indicators"]],
+                vetoes=[dict(x) for x in v["vetoes"]],
+                min_cases=v["min_cases"],
+                min_households=v["min_households"],
+            )
+        return Response({"id": scheme.pk, "name": scheme.name}, status=status.HTTP_201_CREATED)
+
+
+class RoundListView(Scoped):
+    """The rounds of the city; POST opens a round of a scheme (`scheme`, `name`)."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request) -> Response:
+        rounds = self.get_queryset().order_by("-created_at", "-id")[:200]
+        return Response(
+            [
+                {"id": r.pk, "name": r.name, "status": r.status, "scheme": r.scheme.name,
+                 "period_start": r.scheme.period_start, "period_end": r.scheme.period_end}
+                for r in rounds
+            ]
+        )  # fmt: skip
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request: Request) -> Response:
+        tenant = scoping.tenant_of(request.user)
+        scheme = Scheme.objects.filter(tenant_id=tenant, pk=_int(request.data.get("scheme"))).first()
+        if scheme is None:
+            raise serializers.ValidationError({"scheme": [_("No such scheme in your city.")]})
+        with service_errors_as_400():
+            rnd = services.round_open(
+                actor=request.user, scheme=scheme, name=str(request.data.get("name", ""))
+            )  # type: ignore[arg-type]
+        return Response(
+            {"id": rnd.pk, "name": rnd.name, "status": rnd.status}, status=status.HTTP_201_CREATED
+        )
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+class RoundDetailView(Scoped):
+    """A round's scorecards as the user may see them (the published snapshot once published)."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(selectors.round_view(request.user, self.round(pk)))
+
+
+class RoundActionView(Scoped):
+    """POST compute | publish | manual-score on a round."""
+
+    action_name = ""
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request: Request, pk: int) -> Response:
+        rnd = self.round(pk)
+        actor: Any = request.user
+        with service_errors_as_400():
+            if self.action_name == "compute":
+                rnd = services.round_compute(actor=actor, rnd=rnd)
+            elif self.action_name == "publish":
+                rnd = services.round_publish(actor=actor, rnd=rnd)
+            else:
+                indicator = Indicator.objects.filter(
+                    scheme_id=rnd.scheme_id, pk=_int(request.data.get("indicator"))
+                ).first()
+                unit = GridNode.objects.filter(
+                    tenant_id=rnd.tenant_id, pk=_int(request.data.get("unit"))
+                ).first()
+                if indicator is None or unit is None:
+                    raise DjangoValidationError(
+                        {"indicator": [_("Name an indicator of this round and a township.")]}
+                    )
+                try:
+                    points = Decimal(str(request.data.get("points", "")))
+                except InvalidOperation as exc:
+                    raise DjangoValidationError({"points": [_("A hand score is from 0 to 100.")]}) from exc
+                services.manual_score_set(
+                    actor=actor, rnd=rnd, indicator=indicator, unit=unit, points=points,
+                    reason=str(request.data.get("reason", "")),
+                )  # fmt: skip
+        rnd.refresh_from_db()
+        return Response(selectors.round_view(request.user, rnd))
+
+
+class VetoActionView(Scoped):
+    """POST appeal (`reason`) | decide (`grant`, `note`) on a veto hit."""
+
+    action_name = ""
+
+    def get_queryset(self) -> Any:
+        cards = selectors.scorecards_visible(self.request.user).values("pk")
+        return VetoHit.objects.filter(scorecard__in=cards)
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request: Request, pk: int) -> Response:
+        hit = scoping.get_in_scope_or_404(self.get_queryset(), pk=pk)
+        actor: Any = request.user
+        with service_errors_as_400():
+            if self.action_name == "appeal":
+                hit = services.veto_appeal(actor=actor, hit=hit, reason=str(request.data.get("reason", "")))
+            else:
+                grant = request.data.get("grant") in (True, "true", "1", 1)
+                hit = services.veto_decide(
+                    actor=actor, hit=hit, grant=grant, note=str(request.data.get("note", ""))
+                )
+        return Response({"id": hit.pk, "status": hit.status})
+
+
+class ScorecardRowsView(Scoped):
+    """The cases behind one line (`indicator`) or one veto (`veto`) of a scorecard: the drill-down."""
+
+    def get_queryset(self) -> Any:
+        return selectors.scorecards_visible(self.request.user)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("indicator", OpenApiTypes.INT),
+            OpenApiParameter("veto", OpenApiTypes.INT),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        card = scoping.get_in_scope_or_404(self.get_queryset(), pk=pk)
+        data = selectors.round_view(request.user, card.round)
+        mine = next((c for c in data["scorecards"] if c["id"] == card.pk), None)
+        if mine is None:
+            raise serializers.ValidationError({"scorecard": [_("No such scorecard.")]})
+        evidence: dict[str, Any] = {}
+        if request.query_params.get("veto"):
+            hit = next((v for v in mine["vetoes"] if v["id"] == _int(request.query_params["veto"])), None)
+            evidence = hit["evidence"] if hit else {}
+        else:
+            line = next(
+                (x for x in mine["lines"] if x["indicator"] == _int(request.query_params.get("indicator"))),
+                None,
+            )
+            evidence = line["evidence"] if line else {}
+        ids = sorted(
+            {i for key, rows in evidence.items() if isinstance(rows, list) and key != "orders" for i in rows}
+        )
+        cases = selectors.evidence_cases(request.user, ids)
+        return Response(
+            {
+                "scorecard": card.pk,
+                "evidence": evidence,
+                "cases": [
+                    {"id": c.pk, "number": c.number, "title": c.title, "kind": c.kind, "status": c.status,
+                     "severity": c.severity, "created_at": c.created_at, "closed_at": c.closed_at}
+                    for c in cases
+                ],
+            }
+        )  # fmt: skip

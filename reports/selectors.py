@@ -431,3 +431,143 @@ def month_choices(*, today: dt.date | None = None, count: int = 24) -> list[str]
 
 def last_day(month: dt.date) -> dt.date:
     return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+
+
+# --- assessment ------------------------------------------------------------------------------------
+
+from django.db.models import Prefetch, QuerySet  # noqa: E402
+
+from .models import Line, Round, Scorecard, VetoHit  # noqa: E402
+
+
+def rounds_visible(actor: User | AnonymousUser) -> QuerySet[Round]:
+    """The rounds of the actor's city, for anyone holding a grid grant there."""
+    if scoping.is_unrestricted(actor):
+        return Round.objects.select_related("scheme")
+    tenant_id = scoping.tenant_of(actor)
+    if tenant_id is None or not scoping.grants(actor, VIEW):
+        return Round.objects.none()
+    return Round.objects.filter(tenant_id=tenant_id).select_related("scheme")
+
+
+def scorecards_visible(actor: User | AnonymousUser) -> QuerySet[Scorecard]:
+    """Scorecards of units in the actor's grid (a township sees its own, the city every one)."""
+    nodes = scoping.scope_nodes(actor).values("pk")
+    return (
+        Scorecard.objects.filter(unit__in=nodes)
+        .filter(round__in=rounds_visible(actor).values("pk"))
+        .select_related("unit", "round", "round__scheme")
+        .prefetch_related(
+            Prefetch("lines", queryset=Line.objects.select_related("indicator")),
+            Prefetch("vetoes", queryset=VetoHit.objects.select_related("item")),
+        )
+    )
+
+
+def _card_dict(card: Scorecard) -> dict[str, Any]:
+    return {
+        "id": card.pk,
+        "unit": {"id": card.unit_id, "name": card.unit.name, "code": card.unit.code},
+        "households": card.households,
+        "total": float(card.total),
+        "insufficient": card.insufficient,
+        "vetoed": card.vetoed,
+        "rank": card.rank,
+        "lines": [
+            {
+                "indicator": line.indicator_id,
+                "name": line.indicator.name,
+                "source": line.indicator.source,
+                "weight": line.indicator.weight,
+                "value": line.value,
+                "basis": line.basis,
+                "points": line.points,
+                "weighted": float(line.weighted),
+                "insufficient": line.insufficient,
+                "note": line.note,
+                "evidence": line.evidence,
+            }
+            for line in card.lines.all()
+        ],
+        "vetoes": [
+            {
+                "id": hit.pk,
+                "item": hit.item_id,
+                "name": hit.item.name,
+                "rule": hit.item.rule,
+                "count": hit.count,
+                "evidence": hit.evidence,
+                "status": hit.status,
+                "appeal_reason": hit.appeal_reason,
+                "decision_note": hit.decision_note,
+            }
+            for hit in card.vetoes.all()
+        ],
+    }
+
+
+def round_snapshot(rnd: Round) -> dict[str, Any]:
+    """Everything the round shows, as plain data (what publishing freezes): five queries."""
+    scheme = rnd.scheme
+    cards = (
+        Scorecard.objects.filter(round=rnd)
+        .select_related("unit")
+        .prefetch_related(
+            Prefetch("lines", queryset=Line.objects.select_related("indicator")),
+            Prefetch("vetoes", queryset=VetoHit.objects.select_related("item")),
+        )
+        .order_by(models_rank_order())
+    )
+    return {
+        "scheme": {
+            "id": scheme.pk,
+            "name": scheme.name,
+            "period_start": scheme.period_start.isoformat(),
+            "period_end": scheme.period_end.isoformat(),
+            "min_cases": scheme.min_cases,
+            "min_households": scheme.min_households,
+            "indicators": [
+                {"id": i.pk, "name": i.name, "source": i.source, "weight": i.weight}
+                for i in scheme.indicators.all()
+            ],
+            "vetoes": [
+                {"id": v.pk, "name": v.name, "rule": v.rule, "threshold": v.threshold}
+                for v in scheme.vetoes.all()
+            ],
+        },
+        "scorecards": [_card_dict(c) for c in cards],
+    }
+
+
+def models_rank_order() -> Any:
+    from django.db.models import F
+
+    return F("rank").asc(nulls_last=True)
+
+
+def round_view(actor: User | AnonymousUser, rnd: Round) -> dict[str, Any]:
+    """A round as the actor may see it: the published snapshot once published (frozen), else the live
+    rows; only the scorecards of units in the actor's grid."""
+    data = rnd.snapshot if rnd.is_published and rnd.snapshot else round_snapshot(rnd)
+    if scoping.is_unrestricted(actor):
+        visible = None
+    else:
+        ids = {c["unit"]["id"] for c in data["scorecards"]}
+        visible = set(scoping.scope_nodes(actor).filter(pk__in=ids).values_list("pk", flat=True))
+    cards = [c for c in data["scorecards"] if visible is None or c["unit"]["id"] in visible]
+    return {
+        "id": rnd.pk,
+        "name": rnd.name,
+        "status": rnd.status,
+        "computed_at": rnd.computed_at.isoformat() if rnd.computed_at else None,
+        "published_at": rnd.published_at.isoformat() if rnd.published_at else None,
+        "scheme": data["scheme"],
+        "scorecards": cards,
+    }
+
+
+def evidence_cases(actor: User | AnonymousUser, ids: list[int]) -> QuerySet[Case]:
+    """The cases behind a line or a veto, those the actor may see (cases' own selector)."""
+    from cases.selectors import cases_visible
+
+    return cases_visible(actor).filter(pk__in=ids).order_by("created_at", "pk")

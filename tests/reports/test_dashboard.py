@@ -29,16 +29,18 @@ def backdate(case: Case, month: dt.date) -> None:
     Case.objects.filter(pk=case.pk).update(created_at=at_month(month))
 
 
-def close(cast, units, case: Case, satisfaction: str) -> Case:
+def close(cast, units, case: Case, satisfaction: str, staff=None) -> Case:
+    """Dispatch to the police, accept, submit and close with the residents' answer."""
+    staff = staff or cast.township_a_staff
     case_services.case_dispatch(
-        actor=cast.township_a_staff,
+        actor=staff,
         case=case,
         responsible_unit=units.police,
         responsible_person=cast.department_user,
     )
     case_services.case_accept(actor=cast.department_user, case=case)
     case_services.case_submit(actor=cast.department_user, case=case, resolution="已调解")
-    return case_services.case_close(actor=cast.township_a_staff, case=case, satisfaction=satisfaction)
+    return case_services.case_close(actor=staff, case=case, satisfaction=satisfaction)
 
 
 @pytest.fixture
