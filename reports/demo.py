@@ -80,3 +80,155 @@ def seed_boundaries(tenant: Tenant, *, extent: Box = RUIAN_EXTENT, max_level: in
     # Only the boundary column is written (no tree column): a bulk update, not one locked write each.
     GridNode.objects.bulk_update(changed, ["boundary"], batch_size=500)
     return len(changed)
+
+
+# The sample demo registers households in two townships only: the indicators per household (visit
+# coverage, rates per 1,000 households) would leave 36 of 38 townships 'insufficient data', so the
+# demo scheme uses the case-based ones (the dashboards show coverage).
+DEMO_INDICATORS = [
+    {"name": "按时办结率", "source": "on_time_rate", "weight": 30},
+    {"name": "群众满意率（回访）", "source": "satisfaction", "weight": 30},
+    {"name": "刑事治安发案同比", "source": "incident_change", "weight": 25},
+    {"name": "述职评议", "source": "manual", "weight": 15},
+]
+DEMO_VETOES = [
+    {"name": "发生重大刑事治安案件（两起及以上）", "rule": "major_incident", "threshold": 2},
+    {"name": "发生群体性事件或集体访", "rule": "mass_incident", "threshold": 1},
+]
+
+
+def seed_assessment(tenant: Tenant, *, actor: Any, today: Any = None) -> bool:
+    """The demo city's yearly scheme and a published round (hand scores with reasons for every
+    township). Returns True when the round was published by this run; a rerun changes nothing."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from . import services
+    from .models import Indicator, Scheme, Source
+
+    today = today or timezone.localdate()
+    name = f"{today.year}年度平安建设考核（演示）"
+    scheme = Scheme.objects.filter(tenant=tenant, name=name).first()
+    if scheme is None:
+        scheme = services.scheme_create(
+            actor=actor,
+            tenant=tenant,
+            name=name,
+            period_start=today.replace(month=1, day=1),
+            period_end=today,
+            indicators=DEMO_INDICATORS,
+            vetoes=DEMO_VETOES,
+            min_cases=5,
+            min_households=100,
+        )
+    rnd = services.round_open(actor=actor, scheme=scheme, name=f"{today.year}年度第一轮")
+    if rnd.is_published:
+        return False
+    manual = Indicator.objects.get(scheme=scheme, source=Source.MANUAL)
+    rng = random.Random(int(tenant.code))  # noqa: S311 - synthetic demo scores
+    for township in GridNode.objects.filter(tenant=tenant, level=Level.TOWNSHIP).order_by("code"):
+        services.manual_score_set(
+            actor=actor,
+            rnd=rnd,
+            indicator=manual,
+            unit=township,
+            points=Decimal(70 + rng.randrange(30)),
+            reason="年度述职评议：领导小组成员单位测评结果（演示数据）",
+        )
+    rnd = services.round_compute(actor=actor, rnd=rnd)
+    services.round_publish(actor=actor, rnd=rnd)
+    return True
+
+
+HISTORY_MONTHS = 24
+# (kind, sub_kind, title) of the past cases the demo's trends are drawn from.
+_HISTORY = [
+    ("incident", "burglary", "入室盗窃"),
+    ("incident", "ebike_theft", "电动车被盗"),
+    ("incident", "fraud", "电信诈骗"),
+    ("hazard", "fire", "消防通道堵塞"),
+    ("hazard", "production_safety", "企业安全生产隐患"),
+    ("petition", "other", "群众来信反映问题"),
+    ("dispute", "neighbour", "邻里纠纷"),
+    ("dispute", "land", "宅基地边界纠纷"),
+]
+
+
+def seed_history(tenant: Tenant, *, actor: Any, today: Any = None) -> int:
+    """Closed cases of the past 24 months in every township (a few a month, fewer each year, most
+    answered satisfied at close-out), so the demo's trends and its assessment have data behind them.
+
+    Past data, not work in progress: written in one bulk insert as closed rows (no timeline), each
+    with source_ref "hist-<n>"; numbers already present are skipped, so a rerun adds nothing.
+    """
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from cases.models import Case
+
+    today = today or timezone.localdate()
+    done = set(
+        Case.objects.filter(tenant=tenant, source_ref__startswith="hist-").values_list(
+            "source_ref", flat=True
+        )
+    )
+    plots = list(
+        GridNode.objects.filter(tenant=tenant, level=Level.PLOT)
+        .select_related("parent")
+        .only("pk", "parent_id", "parent__parent_id", "tree_id", "lft")
+        .order_by("tree_id", "lft")
+    )
+    by_township: dict[int, list[GridNode]] = {}
+    for plot in plots:
+        by_township.setdefault(plot.parent.parent_id, []).append(plot)
+    city = tree.tenant_root(tenant)
+    rng = random.Random(int(tenant.code) + 1)  # noqa: S311 - synthetic demo history
+    tz = timezone.get_current_timezone()
+    rows: list[Case] = []
+    n = 0
+    for township_id in sorted(by_township):
+        choices = by_township[township_id]
+        base = 2 + rng.randrange(4)
+        for back in range(HISTORY_MONTHS, 0, -1):
+            year_index = today.year * 12 + today.month - 1 - back
+            year, month = divmod(year_index, 12)
+            per_month = max(1, base + (1 if back > 12 else 0) + rng.randrange(-1, 2))
+            for _ in range(per_month):
+                n += 1
+                ref = f"hist-{n}"
+                if ref in done:
+                    continue
+                kind, sub_kind, title = _HISTORY[rng.randrange(len(_HISTORY))]
+                plot = choices[rng.randrange(len(choices))]
+                created = dt.datetime(year, month + 1, 1 + rng.randrange(25), 9 + rng.randrange(8), tzinfo=tz)
+                closed = created + dt.timedelta(days=1 + rng.randrange(12))
+                roll = rng.random()
+                satisfaction = "satisfied" if roll < 0.78 else "basically" if roll < 0.93 else "unsatisfied"
+                rows.append(
+                    Case(
+                        tenant=tenant,
+                        city=city,
+                        township_id=township_id,
+                        cell_id=plot.parent_id,
+                        plot=plot,
+                        node=plot,
+                        kind=kind,
+                        sub_kind=sub_kind,
+                        source="visit",
+                        source_ref=ref,
+                        severity="critical" if rng.random() < 0.002 else "general",
+                        title=title,
+                        status="closed",
+                        tier="cell",
+                        reporter=actor,
+                        resolution="已办结（演示历史数据）",
+                        satisfaction=satisfaction,
+                        created_at=created,
+                        updated_at=closed,
+                        closed_at=closed,
+                    )
+                )
+    Case.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)

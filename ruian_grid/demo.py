@@ -31,7 +31,7 @@ from teams.services import user_create
 from . import db
 
 # The apps whose tables a seed fills: their statistics are refreshed when it ends.
-SEEDED_APPS = ("grids", "teams", "cases")
+SEEDED_APPS = ("grids", "teams", "cases", "reports")
 
 DEMO_PASSWORD = "ruian-demo-2026"  # noqa: S105 - the published demo sign-in, not a secret
 RUIAN_CODE = "330381"
@@ -90,6 +90,8 @@ class SeedReport:
     cases_added: int = 0
     visits_added: int = 0
     boundaries_added: int = 0
+    round_published: bool = False
+    history_added: int = 0
     users: list[tuple[str, str, str]] = field(default_factory=list)  # (username, role, home)
 
 
@@ -312,6 +314,13 @@ def seed(*, full: bool = False, townships: Iterable[str] = SAMPLE_TOWNSHIPS) -> 
     # Boundaries for the dashboards' maps (a generated tessellation around Ruian's real position).
     with transaction.atomic():
         report.boundaries_added = reports_demo.seed_boundaries(ruian)
+    # Two years of closed cases for the dashboards' trends, then a published assessment round of the
+    # year (scorecards per township, hand scores with reasons).
+    with transaction.atomic():
+        report.history_added = reports_demo.seed_history(ruian, actor=User.objects.get(username="city_admin"))
+        report.round_published = reports_demo.seed_assessment(
+            ruian, actor=User.objects.get(username="city_admin")
+        )
     # Hundreds of thousands of rows just arrived: without fresh statistics the planner would still
     # plan for empty tables until autovacuum came round (see ruian_grid.db.analyze).
     db.analyze(*(m for label in SEEDED_APPS for m in apps.get_app_config(label).get_models()))
