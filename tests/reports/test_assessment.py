@@ -243,3 +243,72 @@ def test_round_view_reads_the_snapshot_once_published(cast, scored):
     view = selectors.round_view(cast.city_admin, rnd)
     assert all(c["total"] != 1.0 for c in view["scorecards"] if not c["insufficient"])
     assert dt.date.fromisoformat(view["scheme"]["period_end"]) == TODAY
+
+
+def test_round_and_scorecard_pages_and_exports(cast, scored, client):
+    import io
+
+    from openpyxl import load_workbook
+
+    _scheme, rnd, critical = scored
+    services.round_compute(actor=cast.city_admin, rnd=rnd)
+    a = Scorecard.objects.get(round=rnd, unit=cast.township_a)
+    client.force_login(cast.township_b_staff)
+    assert client.get(f"/reports/assessment/scorecards/{a.pk}/").status_code == 404
+    client.force_login(cast.township_a_staff)
+    page = client.get(f"/reports/assessment/scorecards/{a.pk}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f'id="card-total">{a.total:.2f}<' in html and f"/cases/{critical.pk}/" in html
+    client.force_login(cast.city_admin)
+    assert client.get(f"/reports/assessment/{rnd.pk}/").status_code == 200
+    assert rnd.name in client.get("/reports/assessment/").content.decode()
+    book = load_workbook(io.BytesIO(client.get(f"/reports/assessment/{rnd.pk}/export.xlsx").content))
+    rows = list(book.active.iter_rows(values_only=True))
+    assert rows[0][0] == rnd.name and len(rows) == 2 + 2  # title, header, two townships
+    assert {r[1] for r in rows[2:]} == {"上望街道", "塘下镇"}
+    dash = load_workbook(io.BytesIO(client.get(f"/reports/{cast.city.pk}/export.xlsx").content))
+    assert [r[0] for r in dash.active.iter_rows(min_row=3, values_only=True)] == ["上望街道", "塘下镇"]
+    client.force_login(cast.other_tenant_admin)
+    assert client.get(f"/reports/assessment/{rnd.pk}/export.xlsx").status_code == 404
+    assert client.get(f"/reports/{cast.city.pk}/export.xlsx").status_code == 404
+
+
+def _pdf_streams(data: bytes) -> bytes:
+    """Every stream of a PDF, inflated (fonts, text, the ToUnicode maps)."""
+    import re
+    import zlib
+
+    out = b""
+    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
+        try:
+            out += zlib.decompress(match.group(1))
+        except zlib.error:
+            out += match.group(1)
+    return out
+
+
+def _has_text(streams: bytes, text: str) -> bool:
+    """Every character of `text` is mapped in a ToUnicode CMap (hex code points, as WeasyPrint writes)."""
+    lowered = streams.lower()
+    return all(f"{ord(ch):04x}".encode() in lowered for ch in text)
+
+
+def test_scorecard_and_case_sheet_pdfs_carry_the_chinese_text(cast, scored, client):
+    _scheme, rnd, critical = scored
+    services.round_compute(actor=cast.city_admin, rnd=rnd)
+    a = Scorecard.objects.get(round=rnd, unit=cast.township_a)
+    client.force_login(cast.township_b_staff)
+    assert client.get(f"/reports/assessment/scorecards/{a.pk}/scorecard.pdf").status_code == 404
+    assert client.get(f"/reports/cases/{critical.pk}/sheet.pdf").status_code == 404
+    client.force_login(cast.township_a_staff)
+    for url, expected in (
+        (f"/reports/assessment/scorecards/{a.pk}/scorecard.pdf", ["上望街道", "按时办结率"]),
+        (f"/reports/cases/{critical.pk}/sheet.pdf", ["持械斗殴"]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+        streams = _pdf_streams(response.content)
+        assert b"WenQuanYi" in streams  # the CJK font is embedded
+        for word in expected:
+            assert _has_text(streams, word)
