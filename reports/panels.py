@@ -19,6 +19,9 @@ def dashboard(request: HttpRequest) -> Panel | None:
         return None
     return Panel(
         title=_("Reports"),
-        links=[(_("Dashboard of %s") % home.name, reverse("reports:node", args=[home.pk]))],
+        links=[
+            (_("Dashboard of %s") % home.name, reverse("reports:node", args=[home.pk])),
+            (_("Assessment rounds"), reverse("reports:rounds")),
+        ],
         order=50,
     )

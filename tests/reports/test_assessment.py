@@ -75,7 +75,7 @@ def test_weights_that_do_not_add_up_are_refused_and_nothing_is_written(cast, cli
         HTTP_ACCEPT_LANGUAGE="zh-hans",
     )
     assert response.status_code == 400
-    assert "100" in response.json()["indicators"][0]
+    assert response.json()["indicators"][0] == "各项指标权重之和必须为 100（现为 70）。"
     assert Scheme.objects.count() == 0
 
 
