@@ -70,7 +70,7 @@ from .models import Indicator, Round, Scheme, VetoHit  # noqa: E402
 
 class IndicatorIn(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    source = serializers.CharField(max_length=20)
+    source = serializers.CharField(max_length=20)  # type: ignore[assignment]  # popped by the metaclass
     weight = serializers.IntegerField()
 
 
@@ -147,13 +147,12 @@ class RoundListView(Scoped):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
         tenant = scoping.tenant_of(request.user)
-        scheme = Scheme.objects.filter(tenant_id=tenant, pk=_int(request.data.get("scheme"))).first()
+        scheme = Scheme.objects.filter(tenant_id=tenant or 0, pk=_int(request.data.get("scheme"))).first()
         if scheme is None:
             raise serializers.ValidationError({"scheme": [_("No such scheme in your city.")]})
         with service_errors_as_400():
-            rnd = services.round_open(
-                actor=request.user, scheme=scheme, name=str(request.data.get("name", ""))
-            )  # type: ignore[arg-type]
+            actor: Any = request.user
+            rnd = services.round_open(actor=actor, scheme=scheme, name=str(request.data.get("name", "")))
         return Response(
             {"id": rnd.pk, "name": rnd.name, "status": rnd.status}, status=status.HTTP_201_CREATED
         )
