@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -63,6 +63,7 @@ from rest_framework import status  # noqa: E402
 from rest_framework.generics import GenericAPIView  # noqa: E402
 
 from ruian_grid.errors import service_errors_as_400  # noqa: E402
+from ruian_grid.inputs import ID_MAX  # noqa: E402
 
 from . import services  # noqa: E402
 from .models import Indicator, Round, Scheme, VetoHit  # noqa: E402
@@ -92,6 +93,7 @@ class SchemeIn(serializers.Serializer):
 
 class Scoped(GenericAPIView):  # type: ignore[type-arg]
     scoped = True
+    pagination_class = None  # a city has a few rounds a year: the list is capped, not paged
 
     def get_queryset(self) -> Any:
         return selectors.rounds_visible(self.request.user)
@@ -133,7 +135,22 @@ class SchemeCreateView(Scoped):
 class RoundListView(Scoped):
     """The rounds of the city; POST opens a round of a scheme (`scheme`, `name`)."""
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "AssessmentRound",
+                {
+                    "id": serializers.IntegerField(),
+                    "name": serializers.CharField(),
+                    "status": serializers.CharField(),
+                    "scheme": serializers.CharField(),
+                    "period_start": serializers.DateField(),
+                    "period_end": serializers.DateField(),
+                },
+                many=True,
+            )
+        }
+    )
     def get(self, request: Request) -> Response:
         rounds = self.get_queryset().order_by("-created_at", "-id")[:200]
         return Response(
@@ -147,22 +164,31 @@ class RoundListView(Scoped):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
         tenant = scoping.tenant_of(request.user)
-        scheme = Scheme.objects.filter(tenant_id=tenant or 0, pk=_int(request.data.get("scheme"))).first()
+        scheme = Scheme.objects.filter(tenant_id=tenant or 0, pk=_int(_data(request).get("scheme"))).first()
         if scheme is None:
             raise serializers.ValidationError({"scheme": [_("No such scheme in your city.")]})
         with service_errors_as_400():
             actor: Any = request.user
-            rnd = services.round_open(actor=actor, scheme=scheme, name=str(request.data.get("name", "")))
+            rnd = services.round_open(actor=actor, scheme=scheme, name=str(_data(request).get("name", "")))
         return Response(
             {"id": rnd.pk, "name": rnd.name, "status": rnd.status}, status=status.HTTP_201_CREATED
         )
 
 
+def _data(request: Request) -> dict[str, Any]:
+    """The request body when it is an object (a list or a scalar body counts as empty)."""
+    return request.data if hasattr(request.data, "get") else {}
+
+
 def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
+    """An id from a body; anything that is not a key (text, floats, out of range) is 0 (no match)."""
+    if isinstance(value, bool):
         return 0
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return 0
+    return number if 0 < number <= ID_MAX else 0
 
 
 class RoundDetailView(Scoped):
@@ -188,23 +214,22 @@ class RoundActionView(Scoped):
             elif self.action_name == "publish":
                 rnd = services.round_publish(actor=actor, rnd=rnd)
             else:
+                body = _data(request)
                 indicator = Indicator.objects.filter(
-                    scheme_id=rnd.scheme_id, pk=_int(request.data.get("indicator"))
+                    scheme_id=rnd.scheme_id, pk=_int(body.get("indicator"))
                 ).first()
-                unit = GridNode.objects.filter(
-                    tenant_id=rnd.tenant_id, pk=_int(request.data.get("unit"))
-                ).first()
+                unit = GridNode.objects.filter(tenant_id=rnd.tenant_id, pk=_int(body.get("unit"))).first()
                 if indicator is None or unit is None:
                     raise DjangoValidationError(
                         {"indicator": [_("Name an indicator of this round and a township.")]}
                     )
                 try:
-                    points = Decimal(str(request.data.get("points", "")))
+                    points = Decimal(str(body.get("points", "")))
                 except InvalidOperation as exc:
                     raise DjangoValidationError({"points": [_("A hand score is from 0 to 100.")]}) from exc
                 services.manual_score_set(
                     actor=actor, rnd=rnd, indicator=indicator, unit=unit, points=points,
-                    reason=str(request.data.get("reason", "")),
+                    reason=str(body.get("reason", "")),
                 )  # fmt: skip
         rnd.refresh_from_db()
         return Response(selectors.round_view(request.user, rnd))
@@ -225,12 +250,11 @@ class VetoActionView(Scoped):
         actor: Any = request.user
         with service_errors_as_400():
             if self.action_name == "appeal":
-                hit = services.veto_appeal(actor=actor, hit=hit, reason=str(request.data.get("reason", "")))
+                hit = services.veto_appeal(actor=actor, hit=hit, reason=str(_data(request).get("reason", "")))
             else:
-                grant = request.data.get("grant") in (True, "true", "1", 1)
-                hit = services.veto_decide(
-                    actor=actor, hit=hit, grant=grant, note=str(request.data.get("note", ""))
-                )
+                body = _data(request)
+                grant = body.get("grant") in (True, "true", "1", 1)
+                hit = services.veto_decide(actor=actor, hit=hit, grant=grant, note=str(body.get("note", "")))
         return Response({"id": hit.pk, "status": hit.status})
 
 
