@@ -92,6 +92,7 @@ KIND_OF_NAME = [
     ("teams:inbox_open", "inbox"),
     ("teams:coverage", "coverage"),
     ("teams:assign", "node"),
+    ("cases:order_issue", "case"),  # takes the case an order is issued on (before "cases:order")
     ("cases:order", "order"),
     ("cases:from_visit", "visit"),
     ("grid-", "node"),

@@ -224,3 +224,24 @@ def test_boundaries_become_map_features(cast, figures):
     dash = selectors.dashboard(actor=cast.city_admin, node=cast.city, month=THIS_MONTH)
     geo = selectors.boundaries(dash)
     assert [f["properties"]["name"] for f in geo["features"]] == ["上望街道"]
+
+
+def test_dashboard_page_takes_the_same_queries_whatever_the_number_of_townships(
+    cast, figures, client, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(cast.city_admin)
+    url = f"/reports/{cast.city.pk}/"
+    client.get(url)  # warm the session and the content types
+    with CaptureQueriesContext(connection) as before:
+        client.get(url)
+    _add_townships(cast, 3)
+    # The API's 11 (session, user, grants, node, the seven figure families) and the header's unread
+    # inbox count (the city has no ancestors for the breadcrumbs: no query): the same before and
+    # after three more townships.
+    with django_assert_num_queries(len(before.captured_queries)):
+        response = client.get(url)
+    assert len(before.captured_queries) == 12
+    assert response.content.decode().count('<tr data-id="') == 5
