@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
-APT_PACKAGES := chromium fonts-wqy-microhei gettext
+APT_PACKAGES := chromium fonts-wqy-microhei gettext libpango-1.0-0 libpangoft2-1.0-0
 
 .PHONY: run test lint format bench bench-supervision fuzz system-deps messages migrate seed worker clean audit backup restore faults soak
 

@@ -1,1 +1,261 @@
-"""reports: see DESIGN.md. Models arrive with their issues."""
+"""Assessment (考核): schemes of weighted indicators and veto items, rounds that compute a scorecard per
+township, appeals of vetoes. Rows only; every change goes through `reports.services`.
+
+A round is computed idempotently (one scorecard per round and unit, one line per scorecard and
+indicator, one veto hit per scorecard and rule: unique constraints) and frozen when published: the
+services refuse every change to a published round, and the round keeps a snapshot of what the
+committee saw.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from grids.models import GridNode, Tenant
+
+
+class Source(models.TextChoices):
+    """Where an indicator's value comes from."""
+
+    ON_TIME_RATE = "on_time_rate", _("cases closed on time (%)")
+    VISIT_COVERAGE = "visit_coverage", _("households visited (%)")
+    OVERDUE_PER_1000 = "overdue_per_1000", _("cases gone overdue per 1,000 households")
+    CARDS_PER_1000 = "cards_per_1000", _("supervision cards per 1,000 households")
+    INCIDENT_CHANGE = "incident_change", _("change in incidents on the year before (%)")
+    SATISFACTION = "satisfaction", _("satisfaction at close-out (%)")
+    MANUAL = "manual", _("scored by hand")
+
+
+class VetoKind(models.TextChoices):
+    """A veto item (一票否决) is a rule over the data; the hits name their evidence."""
+
+    MAJOR_INCIDENT = "major_incident", _("critical incidents")
+    MASS_INCIDENT = "mass_incident", _("mass incidents or mass petitions")
+    RED_CARDS = "red_cards", _("red supervision cards")
+
+
+class Scheme(models.Model):
+    """The city's assessment scheme for a period: indicators with weights adding to 100, veto items."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant"))
+    name = models.CharField(_("name"), max_length=100)
+    period_start = models.DateField(_("period starts"))
+    period_end = models.DateField(_("period ends (inclusive)"))
+    min_cases = models.PositiveSmallIntegerField(
+        _("fewest cases to judge a rate"),
+        default=5,
+        help_text=_(
+            "A unit with fewer cases behind an indicator is shown as 'insufficient data', not ranked."
+        ),
+    )
+    min_households = models.PositiveIntegerField(
+        _("fewest households to judge a rate per 1,000"), default=100
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("assessment scheme")
+        verbose_name_plural = _("assessment schemes")
+        ordering = ["-period_start", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="reports_scheme_name_unique"),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")), name="reports_scheme_period_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Indicator(models.Model):
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="indicators")
+    name = models.CharField(_("name"), max_length=100)
+    source = models.CharField(_("computed from"), max_length=20, choices=Source.choices)
+    weight = models.PositiveSmallIntegerField(_("weight"))
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        ordering = ["order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weight__gt=0, weight__lte=100), name="reports_indicator_weight"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.weight})"
+
+
+class VetoItem(models.Model):
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="vetoes")
+    name = models.CharField(_("name"), max_length=100)
+    rule = models.CharField(_("rule"), max_length=20, choices=VetoKind.choices)
+    threshold = models.PositiveSmallIntegerField(_("vetoes at this many or more"), default=1)
+
+    class Meta:
+        verbose_name = _("veto item")
+        verbose_name_plural = _("veto items")
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=Q(threshold__gt=0), name="reports_veto_threshold")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoundStatus(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    COMPUTED = "computed", _("computed, under review")
+    PUBLISHED = "published", _("published (frozen)")
+
+
+class Round(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant"))
+    scheme = models.ForeignKey(Scheme, on_delete=models.PROTECT, related_name="rounds")
+    name = models.CharField(_("name"), max_length=100)
+    status = models.CharField(
+        _("status"), max_length=10, choices=RoundStatus.choices, default=RoundStatus.DRAFT
+    )
+    computed_at = models.DateTimeField(_("computed at"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    snapshot = models.JSONField(_("what was published"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("assessment round")
+        verbose_name_plural = _("assessment rounds")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "name"], name="reports_round_name_unique"),
+            models.CheckConstraint(
+                condition=~Q(status="published") | Q(published_at__isnull=False, snapshot__isnull=False),
+                name="reports_round_published_has_snapshot",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == RoundStatus.PUBLISHED
+
+
+class Scorecard(models.Model):
+    """One township's result in a round."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="scorecards")
+    unit = models.ForeignKey(GridNode, on_delete=models.PROTECT, related_name="+", verbose_name=_("township"))
+    households = models.PositiveIntegerField(_("households"), default=0)
+    total = models.DecimalField(_("total score"), max_digits=6, decimal_places=2, default=0)
+    insufficient = models.BooleanField(_("insufficient data"), default=False)
+    vetoed = models.BooleanField(_("vetoed"), default=False)
+    rank = models.PositiveSmallIntegerField(_("rank"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("scorecard")
+        verbose_name_plural = _("scorecards")
+        ordering = ["rank", "unit__code"]
+        constraints = [models.UniqueConstraint(fields=["round", "unit"], name="reports_scorecard_once")]
+
+    def __str__(self) -> str:
+        return f"{self.round_id}/{self.unit_id}"
+
+
+class Line(models.Model):
+    """One indicator of a scorecard: the value, the count it rests on, the points, and its rows."""
+
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="lines")
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
+    value = models.FloatField(_("value"), null=True, blank=True)
+    basis = models.PositiveIntegerField(_("count it rests on"), default=0)
+    points = models.FloatField(_("points (0-100)"), default=0)
+    weighted = models.DecimalField(_("weighted points"), max_digits=6, decimal_places=2, default=0)
+    insufficient = models.BooleanField(_("insufficient data"), default=False)
+    note = models.TextField(_("reason (scored by hand)"), blank=True)
+    evidence = models.JSONField(_("the rows behind it"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("scorecard line")
+        verbose_name_plural = _("scorecard lines")
+        ordering = ["indicator__order", "indicator_id"]
+        constraints = [models.UniqueConstraint(fields=["scorecard", "indicator"], name="reports_line_once")]
+
+    def __str__(self) -> str:
+        return f"{self.scorecard_id}/{self.indicator_id}"
+
+
+class ManualScore(models.Model):
+    """A hand score (0-100) of a `manual` indicator for a unit in a round, with its written reason."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="manual_scores")
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(GridNode, on_delete=models.PROTECT, related_name="+")
+    points = models.DecimalField(_("points (0-100)"), max_digits=5, decimal_places=2)
+    reason = models.TextField(_("reason"), max_length=2000)
+    scored_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    scored_at = models.DateTimeField(_("scored at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("hand score")
+        verbose_name_plural = _("hand scores")
+        constraints = [
+            models.UniqueConstraint(fields=["round", "indicator", "unit"], name="reports_manual_once"),
+            models.CheckConstraint(condition=Q(points__gte=0, points__lte=100), name="reports_manual_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round_id}/{self.indicator_id}/{self.unit_id}: {self.points}"
+
+
+class VetoStatus(models.TextChoices):
+    STANDING = "standing", _("standing")
+    APPEALED = "appealed", _("appealed, awaiting decision")
+    UPHELD = "upheld", _("appeal refused: veto upheld")
+    OVERTURNED = "overturned", _("appeal granted: veto lifted")
+
+
+class VetoHit(models.Model):
+    """A veto item a unit fell under, naming its evidence; appealed and decided before publication."""
+
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="vetoes")
+    item = models.ForeignKey(VetoItem, on_delete=models.PROTECT, related_name="+")
+    count = models.PositiveIntegerField(_("count"))
+    evidence = models.JSONField(_("evidence"), default=dict)
+    status = models.CharField(
+        _("status"), max_length=10, choices=VetoStatus.choices, default=VetoStatus.STANDING
+    )
+    appeal_reason = models.TextField(_("appeal"), blank=True, max_length=2000)
+    appealed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    appealed_at = models.DateTimeField(_("appealed at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision"), blank=True, max_length=2000)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("veto")
+        verbose_name_plural = _("vetoes")
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["scorecard", "item"], name="reports_veto_once")]
+
+    def __str__(self) -> str:
+        return f"{self.scorecard_id}/{self.item_id}"
+
+    @property
+    def counts(self) -> bool:
+        return self.status != VetoStatus.OVERTURNED

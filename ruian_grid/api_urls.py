@@ -45,5 +45,6 @@ for _prefix, _viewset, _basename in MECHANISM_ROUTES:
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("reports/", include("reports.api_urls")),
     path("", include(router.urls)),
 ]

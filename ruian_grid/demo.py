@@ -24,6 +24,7 @@ from grids.registry import services as registry_services
 from grids.services import grant_assign
 from grids.tree import NodeSpec
 from mechanisms import demo as mechanisms_demo
+from reports import demo as reports_demo
 from teams import demo as teams_demo
 from teams.models import User
 from teams.roles import ROLE_PERMS, Role
@@ -32,7 +33,7 @@ from teams.services import user_create
 from . import db
 
 # The apps whose tables a seed fills: their statistics are refreshed when it ends.
-SEEDED_APPS = ("grids", "teams", "cases", "mechanisms")
+SEEDED_APPS = ("grids", "teams", "cases", "mechanisms", "reports")
 
 DEMO_PASSWORD = "ruian-demo-2026"  # noqa: S105 - the published demo sign-in, not a secret
 RUIAN_CODE = "330381"
@@ -90,6 +91,9 @@ class SeedReport:
     units_added: int = 0
     cases_added: int = 0
     visits_added: int = 0
+    boundaries_added: int = 0
+    round_published: bool = False
+    history_added: int = 0
     users: list[tuple[str, str, str]] = field(default_factory=list)  # (username, role, home)
 
 
@@ -340,6 +344,16 @@ def seed(*, full: bool = False, townships: Iterable[str] = SAMPLE_TOWNSHIPS) -> 
     # Service teams, a person on every plot of the seeded townships, the cadence, three months of visits.
     with transaction.atomic():
         report.visits_added = teams_demo.seed_field_work(ruian, townships=chosen)
+    # Boundaries for the dashboards' maps (a generated tessellation around Ruian's real position).
+    with transaction.atomic():
+        report.boundaries_added = reports_demo.seed_boundaries(ruian)
+    # Two years of closed cases for the dashboards' trends, then a published assessment round of the
+    # year (scorecards per township, hand scores with reasons).
+    with transaction.atomic():
+        report.history_added = reports_demo.seed_history(ruian, actor=User.objects.get(username="city_admin"))
+        report.round_published = reports_demo.seed_assessment(
+            ruian, actor=User.objects.get(username="city_admin")
+        )
     # Hundreds of thousands of rows just arrived: without fresh statistics the planner would still
     # plan for empty tables until autovacuum came round (see ruian_grid.db.analyze).
     db.analyze(*(m for label in SEEDED_APPS for m in apps.get_app_config(label).get_models()))

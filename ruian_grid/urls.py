@@ -39,6 +39,7 @@ urlpatterns = [
     path("mechanisms/", include("mechanisms.urls")),
     path("registry/", include("grids.registry.urls")),
     path("audit/", include("grids.audit.urls")),
+    path("reports/", include("reports.urls")),
     path("", include("teams.urls")),
     path("", include("grids.urls")),
 ]

@@ -33,6 +33,7 @@ from grids.audit import services as audit_services
 from grids.audit.models import Action as AuditAction
 from grids.registry import services as registry_services
 from grids.registry import synthetic
+from reports import services as reports_services
 from teams import inbox
 from teams import services as teams_services
 from teams.models import UnitKind, User
@@ -139,6 +140,17 @@ KIND_OF_NAME = [
     ("mechanisms:patrol", "patrol"),
     ("mech-campaign-", "campaign"),
     ("mechanisms:campaign", "campaign"),
+    ("reports:node", "node"),
+    ("reports:case_sheet", "case"),
+    ("reports:scorecard", "scorecard"),
+    ("reports:round", "round"),
+    ("reports-round", "round"),
+    ("reports-compute", "round"),
+    ("reports-publish", "round"),
+    ("reports-manual-score", "round"),
+    ("reports-appeal", "veto"),
+    ("reports-decide", "veto"),
+    ("reports-rows", "scorecard"),
 ]
 
 
@@ -245,6 +257,21 @@ def world(cast, django_capture_on_commit_callbacks, settings, tmp_path):
         actor=cast.township_a_admin, action=AuditAction.CHANGE, obj=cast.plot_a1, node=cast.plot_a1
     )
     mechanisms = _mechanisms(cast, office)  # after the inbox item above: it delivers more
+    # Assessment: a round of the city with township_a's scorecard, vetoed by a critical incident.
+    critical = case_services.case_record(
+        actor=cast.village_member, node=cast.plot_a1, kind="incident", sub_kind="fight", source="visit",
+        severity="critical", title=f"{MARK}斗殴",
+    )  # fmt: skip
+    scheme = reports_services.scheme_create(
+        actor=cast.city_admin, tenant=cast.ruian, name="考核", period_start=dt.date.today().replace(day=1),
+        period_end=dt.date.today(), indicators=[{"source": "on_time_rate", "weight": 100}],
+        vetoes=[{"rule": "major_incident"}],
+    )  # fmt: skip
+    assessment = reports_services.round_open(actor=cast.city_admin, scheme=scheme, name="第一轮")
+    reports_services.round_compute(actor=cast.city_admin, rnd=assessment)
+    scorecard = assessment.scorecards.get(unit=cast.township_a)
+    veto = scorecard.vetoes.get()
+    assert veto.evidence == {"cases": [critical.pk]}
     objects = {
         **mechanisms,
         "audit": {"pk": entry.pk},
@@ -269,6 +296,9 @@ def world(cast, django_capture_on_commit_callbacks, settings, tmp_path):
         "coverage": {"pk": cast.cell_a1.pk},
         "pairing": {"pk": pairing.pk},
         "lognote": {"note_pk": note.pk},
+        "round": {"pk": assessment.pk},
+        "scorecard": {"pk": scorecard.pk},
+        "veto": {"pk": veto.pk},
     }
     entitled = {
         "access": cast.township_a_admin,
@@ -407,6 +437,9 @@ def test_only_the_user_in_scope_sees_the_object(cast, world, route, name):
     }
     if kind in ("unit", "cadence"):  # shared within the city by design (see the module docstring)
         outsiders = {k: v for k, v in outsiders.items() if k in ("anonymous", "other city")}
+    # An assessment round is the city's: every township opens it and sees its own scorecard only,
+    # so the sibling township is not refused the round, but must not see township_a's objects in it.
+    open_to_sibling = kind == "round"
     for who, user in outsiders.items():
         client = Client()
         if user is not None:
@@ -415,7 +448,7 @@ def test_only_the_user_in_scope_sees_the_object(cast, world, route, name):
         assert response.status_code < 500, (who, url, response.status_code)
         if user is None:
             assert response.status_code in (302, 401, 403, 405), (who, url, response.status_code)
-        elif takes_object:
+        elif takes_object and not (open_to_sibling and who == "sibling township"):
             assert response.status_code in (403, 404, 405), (who, url, response.status_code)
         shown = _text(response)
         for marker in markers:

@@ -66,8 +66,14 @@ def households_are_about_150_a_plot_in_the_sample_townships():
 
 def units_cases_and_residents_are_there():
     ruian = Tenant.objects.get(code="330381")
-    # 120 demo cases, and the one a demo patrol raised from its finding (mechanisms.demo).
-    assert Case.objects.filter(tenant=ruian).count() == 121
+    assert Case.objects.filter(tenant=ruian, source_ref__startswith="demo-").count() == 120
+    # Two years of closed past cases for the dashboards, and a published assessment round.
+    assert Case.objects.filter(tenant=ruian, source_ref__startswith="hist-", status="closed").count() > 1000
+    from reports.models import Round, Scorecard
+
+    published = Round.objects.get(tenant=ruian, status="published")
+    assert Scorecard.objects.filter(round=published).count() == 38
+    assert Scorecard.objects.filter(round=published, rank__isnull=False).exists()
     assert Unit.objects.filter(tenant=ruian, kind=UnitKind.DEPARTMENT).count() >= 8
     assert Resident.objects.filter(tenant=ruian, cell__name="九三村").exists()
     police = User.objects.get(username="dept_police")

@@ -30,7 +30,9 @@ class Command(BaseCommand):
         out.write(
             f"Households added: {report.households_added}; residents added: {report.residents_added}; "
             f"units added: {report.units_added}; cases added: {report.cases_added}; "
-            f"visits added: {report.visits_added}"
+            f"visits added: {report.visits_added}; boundaries added: {report.boundaries_added}; "
+            f"past cases added: {report.history_added}; "
+            f"assessment round published: {'yes' if report.round_published else 'already'}"
         )
         out.write(f"Demo sign-ins (password: {demo.DEMO_PASSWORD}):")
         for username, role, home in report.users:

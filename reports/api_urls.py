@@ -1,0 +1,24 @@
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("dashboard/", api.DashboardView.as_view(), name="reports-dashboard"),
+    path("schemes/", api.SchemeCreateView.as_view(), name="reports-schemes"),
+    path("rounds/", api.RoundListView.as_view(), name="reports-rounds"),
+    path("rounds/<int:pk>/", api.RoundDetailView.as_view(), name="reports-round"),
+    path(
+        "rounds/<int:pk>/compute/", api.RoundActionView.as_view(action_name="compute"), name="reports-compute"
+    ),
+    path(
+        "rounds/<int:pk>/publish/", api.RoundActionView.as_view(action_name="publish"), name="reports-publish"
+    ),
+    path(
+        "rounds/<int:pk>/manual-scores/",
+        api.RoundActionView.as_view(action_name="manual"),
+        name="reports-manual-score",
+    ),
+    path("vetoes/<int:pk>/appeal/", api.VetoActionView.as_view(action_name="appeal"), name="reports-appeal"),
+    path("vetoes/<int:pk>/decide/", api.VetoActionView.as_view(action_name="decide"), name="reports-decide"),
+    path("scorecards/<int:pk>/rows/", api.ScorecardRowsView.as_view(), name="reports-rows"),
+]

@@ -1,0 +1,87 @@
+"""A township user's dashboard in headless Chromium: the trend charts and the map render with no
+console error (strict CSP included), the figures on screen equal the API's, the table sorts, and a
+row leads to the child's dashboard."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.utils import timezone
+
+from grids.models import GridNode
+from reports.demo import seed_boundaries
+from tests.cases.conftest import record
+from tests.conftest import PASSWORD
+from tests.reports.test_dashboard import close
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def test_township_dashboard_draws_charts_and_map_and_matches_the_api(
+    cast, units, field, live_server, browser
+):
+    record(cast, kind="incident", sub_kind="burglary", title="入室盗窃")
+    record(cast, node=cast.plot_a3, actor=cast.township_a_staff, kind="hazard", sub_kind="fire", title="消防")
+    close(cast, units, record(cast, kind="dispute", title="邻里纠纷"), "satisfied")
+    assert seed_boundaries(cast.ruian) == GridNode.objects.filter(tenant=cast.ruian).count()
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+
+    def on_console(message):  # the browser's own favicon request is not the page's doing
+        if message.type in ("error", "warning") and not message.location.get("url", "").endswith(
+            "favicon.ico"
+        ):
+            problems.append(f"{message.type}: {message.text} {message.location}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
+    path = f"/reports/{cast.township_a.pk}/"
+    page.goto(f"{live_server.url}/accounts/login/?next={path}")
+    page.fill("input[name=username]", "shangwang_staff")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{path}")
+    page.wait_for_function("document.documentElement.getAttribute('data-charts') === '5'")  # 4 trends + map
+    assert page.locator(".trend-chart canvas").count() == 4
+    assert page.locator("#map canvas").count() >= 1
+
+    body = page.request.get(f"{live_server.url}/api/v1/reports/dashboard/?node={cast.township_a.pk}").json()
+    assert int(page.inner_text("#fig-incidents")) == body["outcomes"]["incidents"]["value"] == 1
+    assert int(page.inner_text("#fig-hazards")) == body["outcomes"]["hazards"]["value"] == 1
+    assert int(page.inner_text("#fig-open")) == body["cases"]["open"] == 2
+    assert float(page.inner_text("#fig-satisfaction")) == body["outcomes"]["satisfaction"]["value"] == 100.0
+    assert len(body["map"]["features"]) == 2
+
+    # Colour the map by another figure; sort the table by hazards (a figure sorts largest first, a
+    # second click reverses).
+    page.select_option("#map-figure", "visit_coverage")
+    first_row = page.locator("#children tbody tr").first
+    page.click("button[data-sort=hazards]")
+    assert first_row.get_attribute("data-id") == str(cast.cell_a2.pk)
+    page.click("button[data-sort=hazards]")
+    assert first_row.get_attribute("data-id") == str(cast.cell_a1.pk)
+    page.click("button[data-sort=name]")
+    page.locator(f"#children tbody tr[data-id='{cast.cell_a1.pk}'] a").click()
+    page.wait_for_url(f"**/reports/{cast.cell_a1.pk}/?month={timezone.localdate():%Y-%m}")
+    page.wait_for_function("document.documentElement.getAttribute('data-charts') === '5'")
+    assert int(page.inner_text("#fig-incidents")) == 1
+    assert problems == []
+    context.close()
