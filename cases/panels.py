@@ -4,8 +4,8 @@
   returned by the unit, to verify, deadline near, overdue;
 - a responsible unit's staff (departments and offices): sent to the unit and not yet accepted, in
   hand, deadline near, overdue, assisting parts still open;
-- a service-team member (records cases, dispatches none): their plots, their open cases, the open
-  cases in their plots.
+- a service-team member (records cases, dispatches none): their open cases and the open cases in
+  the plots they are responsible for (the plots themselves are the people app's panel).
 
 Each count is one COUNT over a partial index of open cases (`cases_open_by_*`) or the reporter and
 person indexes, with the same filter as the list it opens (`selectors.queue_q`).
@@ -65,8 +65,8 @@ def my_cases(request: HttpRequest) -> Panel | None:
     user = request.user
     if selectors.managed_q(user) is not None or not scoping.grants(user, "record_case"):
         return None
+    # Their plots themselves (households, visits due) are the people app's panel; here, their cases.
     plots = selectors.my_plots(user)  # one query, cached for the my_plots count
     names = ["mine", "my_plots"] if plots else ["mine"]
-    links = [(name, reverse("grids:node", args=[pk])) for pk, name in plots]
-    links.append((_("Record a case"), reverse("cases:new")))
-    return Panel(title=_("My plots and cases"), items=_items(request, names), links=links, order=30)
+    links = [(_("Record a case"), reverse("cases:new"))]
+    return Panel(title=_("My cases"), items=_items(request, names), links=links, order=30)

@@ -153,7 +153,7 @@ def test_service_team_member_sees_their_plots_and_cases(cast, units):
     assert "to_dispatch" not in found and "unit_new" in found  # the member works in the Jiusan office
     assert listed_ids(client, found["mine"][1]) == {mine.pk}
     assert listed_ids(client, found["my_plots"][1]) == {mine.pk, in_my_plot.pk}
-    assert reverse("grids:node", args=[cast.plot_a1.pk]) in html  # their plot, one click away
+    assert reverse("cases:new") in html  # recording is one click away
 
 
 def test_administrators_get_the_admin_link(cast, units):
