@@ -30,6 +30,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0008_workbench_queues_and_deadlines")]
+    dependencies = [("cases", "0010_workbench_queues_and_deadlines")]
 
     operations = [migrations.RunPython(forwards, backwards)]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0007_case_from_visit'),
+        ('cases', '0009_deadline_day_reminders'),
         ('grids', '0006_establishment_and_import_kind_values'),
         ('teams', '0003_rename_organisation_to_unit'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -20,6 +20,6 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0009_case_search_trigram")]
+    dependencies = [("cases", "0011_case_search_trigram")]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
