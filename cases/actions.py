@@ -55,6 +55,7 @@ def _dispatch(actor: User, case: Case, data: dict[str, Any], version: int | None
         assists=assists,
         note=data.get("note", ""),
         version=version,
+        confirm_late_parts=bool(data.get("confirm_late_parts")),
     )
 
 

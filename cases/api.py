@@ -258,6 +258,7 @@ class _Dispatch(_Note):
     responsible_person = IdField(required=False, allow_null=True, default=None)
     due_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     assists = _Assist(many=True, required=False, default=list)
+    confirm_late_parts = serializers.BooleanField(required=False, default=False)
 
 
 class _Reassign(_Reason):

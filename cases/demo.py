@@ -103,8 +103,13 @@ def seed_cases(tenant: Tenant, *, actor: User, count: int = 120, seed: int = 330
 
     Each demo case carries source_ref "demo-<n>"; numbers already present are skipped, so a rerun
     adds nothing. `actor` must hold record_case and manage_cases at the city grid. Returns how many
-    cases were created.
+    cases were created. Seeding notifies nobody: no task is queued for the demo's timeline entries.
     """
+    with services.notifications_muted():
+        return _seed_cases(tenant, actor=actor, count=count, seed=seed)
+
+
+def _seed_cases(tenant: Tenant, *, actor: User, count: int, seed: int) -> int:
     rng = random.Random(seed)  # noqa: S311 - demo data
     plots = list(GridNode.objects.filter(tenant=tenant, level=Level.PLOT).order_by("tree_id", "lft"))
     departments = list(Unit.objects.filter(tenant=tenant, kind=UnitKind.DEPARTMENT).order_by("code"))

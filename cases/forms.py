@@ -165,7 +165,8 @@ class _ActionForm(forms.Form):
                 data[name] = data[name].pk if data[name] is not None else None
         if "assists" in data:
             task = data.pop("assist_task", "") or ""
-            data["assists"] = [{"unit": unit.pk, "task": task} for unit in data["assists"]]
+            due = data.pop("assist_due_at", None)
+            data["assists"] = [{"unit": unit.pk, "task": task, "due_at": due} for unit in data["assists"]]
         return data
 
 
@@ -197,6 +198,14 @@ class DispatchForm(_ActionForm):
     )
     assists = forms.ModelMultipleChoiceField(queryset=None, required=False, label=_("Assisting units"))
     assist_task = forms.CharField(max_length=200, required=False, label=_("Their part"))
+    assist_due_at = forms.DateTimeField(
+        required=False,
+        label=_("Their deadline (empty: the handling limit, never after the case's deadline)"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    confirm_late_parts = forms.BooleanField(
+        required=False, label=_("I confirm an assisting unit's deadline after the case's own")
+    )
     note = _note_field()
 
     def clean(self) -> dict[str, Any]:
@@ -287,6 +296,20 @@ ACTION_FORMS: dict[str, type[_ActionForm]] = {
 
 
 class CaseFilterForm(forms.Form):
+    q = forms.CharField(
+        max_length=selectors.SEARCH_MAX,
+        required=False,
+        strip=True,
+        label=_("Keyword"),
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("number, title, description or party")}
+        ),
+    )
+    queue = forms.ChoiceField(
+        choices=[("", _("any")), *selectors.queue_choices()],
+        required=False,
+        label=_("Workbench queue"),
+    )
     view = forms.ChoiceField(
         choices=[("all", _("All in scope")), ("mine", _("My cases")), ("unit", _("My unit's cases"))],
         required=False,

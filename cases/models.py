@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import GridNode, GridScoped, Level, Tenant, position_constraint
@@ -194,6 +195,8 @@ class Case(GridScoped):
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     parties = models.JSONField(_("parties"), default=list, blank=True)
+    # The parties' names only, for the keyword search (their phones are encrypted and never searched).
+    party_names = models.TextField(_("parties' names"), blank=True, default="")
 
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.REGISTERED)
     tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices)
@@ -239,6 +242,10 @@ class Case(GridScoped):
     yellow_at = models.DateTimeField(_("yellow warning at"), null=True, blank=True)
     red_at = models.DateTimeField(_("red warning at"), null=True, blank=True)
     deadline_seq = models.PositiveIntegerField(_("deadline number"), default=0)
+    # The deadline the dispatcher typed (None: the time-limit policy's); kept when the unit accepts.
+    dispatcher_due_at = models.DateTimeField(_("deadline set at dispatch"), null=True, blank=True)
+    # When the responsible unit last sent the case back to the dispatcher (cleared by the next dispatch).
+    returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
     alert_level = models.PositiveSmallIntegerField(_("warning"), choices=AlertLevel.choices, default=0)
     # Lateness thresholds of the city's supervision policy, in working time after `due_at`, and the
     # next moment the deadline scan must look at this case (NULL: nothing left to raise).
@@ -307,6 +314,25 @@ class Case(GridScoped):
                 name="cases_by_responsible_person",
             ),
             models.Index(F("reporter"), F("created_at").desc(), F("id").desc(), name="cases_by_reporter"),
+            # The workbench's counts: open cases by grid and status, then deadline (partial: open only).
+            *[
+                models.Index(
+                    F("tenant"),
+                    F(column),
+                    F("status"),
+                    F("due_at"),
+                    name=f"cases_open_by_{column}",
+                    condition=Q(status__in=OPEN_STATUSES),
+                )
+                for column in ("city", "township", "cell", "plot")
+            ],
+            models.Index(
+                F("responsible_unit"),
+                F("status"),
+                F("due_at"),
+                name="cases_open_by_unit",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
             # The deadline scan: cases whose next warning or card is due.
             models.Index(
                 fields=["tenant", "next_check_at"],
@@ -482,6 +508,18 @@ class CaseEvent(models.Model):
         return EVENT_LABELS.get(self.action, self.action)
 
     @property
+    def deadline_move(self) -> dict[str, object] | None:
+        """From what to what a binding time limit moved the typed deadline, and the limit, or None."""
+        moved = (self.data or {}).get("deadline_moved")
+        if not isinstance(moved, dict):
+            return None
+        return {
+            "from": parse_datetime(str(moved.get("from", ""))),
+            "to": parse_datetime(str(moved.get("to", ""))),
+            "limit_minutes": moved.get("limit_minutes") or 0,
+        }
+
+    @property
     def from_label(self) -> str:
         return str(Status(self.from_status).label) if self.from_status in Status.values else ""
 
@@ -560,6 +598,14 @@ class TimePolicy(models.Model):
     )
     yellow_percent = models.PositiveSmallIntegerField(_("yellow at (percent of limit)"), default=80)
     red_percent = models.PositiveSmallIntegerField(_("red at (percent of limit)"), default=100)
+    binding = models.BooleanField(
+        _("binding"),
+        default=False,
+        help_text=_(
+            "On: a deadline typed by the dispatcher may not lie after this limit; when the unit accepts "
+            "the case, its deadline moves back to the limit and the case's page says why."
+        ),
+    )
 
     class Meta:
         verbose_name = _("time limit")

@@ -22,6 +22,7 @@ class Limit:
     yellow_percent: int
     red_percent: int
     source: str  # "policy #id" or "default"
+    binding: bool = False  # a typed deadline may not lie after this limit
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ def limit_for(case: Case, step: str, day_minutes: int = calendar.WORKDAY_MINUTES
             best.yellow_percent,
             best.red_percent,
             f"policy #{best.pk}",
+            best.binding,
         )
     limit, unit, yellow, red = DEFAULT_LIMITS[step]
     return Limit(calendar.limit_minutes(limit, unit, day_minutes), yellow, red, "default")
@@ -70,3 +72,20 @@ def supervision_policy(tenant_id: int) -> SupervisionPolicy:
     """The city's grading thresholds and reply time (the defaults when it has set none; one query)."""
     found = SupervisionPolicy.objects.filter(tenant_id=tenant_id).first()
     return found or SupervisionPolicy(tenant_id=tenant_id)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    due_at: dt.datetime
+    moved: bool  # True: the typed deadline gave way to a binding limit
+
+
+def accepted_deadline(*, typed: dt.datetime, allowed: Deadline, limit: Limit) -> Accepted:
+    """The handling deadline when a unit accepts a case whose dispatcher typed `typed`.
+
+    The typed deadline is kept, unless the matching time limit is binding and ends earlier: then the
+    limit wins. A non-binding limit never overrides what the dispatcher decided.
+    """
+    if limit.binding and typed > allowed.due_at:
+        return Accepted(allowed.due_at, moved=True)
+    return Accepted(typed, moved=False)

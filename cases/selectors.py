@@ -8,10 +8,15 @@ unit) anywhere in their city. Always AND their tenant.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from grids import scoping
 from grids import selectors as grid_selectors
@@ -23,13 +28,18 @@ from teams.models import Unit, UnitKind, User, Visit
 from teams.selectors import visits_visible
 from teams.units import unit_ids_of, units_of, units_visible
 
+from . import rules
 from .models import (
+    OPEN_STATUSES,
+    TIER_LEVEL,
     TIMED_STATUSES,
     CalendarDay,
     Case,
     CaseAttachment,
     CaseEvent,
     CasePart,
+    PartStatus,
+    Status,
     TimePolicy,
 )
 
@@ -98,6 +108,155 @@ def cases_visible(user: User | AnonymousUser) -> QuerySet[Case]:
     return qs.none() if q is None else qs.filter(q)
 
 
+# --- the workbench's queues -----------------------------------------------------------------------
+#
+# Each queue is one filter, used both for the workbench's count and for the list the count opens, so
+# the two always agree. Every filter is already scoped (tenant AND the user's grants, units or self)
+# and lands on a partial index of open cases (`cases_open_by_*`) or on the reporter/person indexes.
+
+MANAGED, UNIT_LED, ASSISTING, MINE, MY_PLOTS = "managed", "unit", "assisting", "mine", "my_plots"
+
+
+@dataclass(frozen=True)
+class Queue:
+    label: Any
+    whose: str  # MANAGED, UNIT_LED, ASSISTING, MINE or MY_PLOTS
+    tone: str = ""
+
+
+def _near_q(now: dt.datetime) -> Q:
+    return Q(status__in=TIMED_STATUSES, due_at__gt=now, yellow_at__lte=now)
+
+
+def _overdue_q(now: dt.datetime) -> Q:
+    return Q(status__in=TIMED_STATUSES, due_at__lte=now)
+
+
+QUEUES: dict[str, Queue] = {
+    "to_dispatch": Queue(_("to dispatch"), MANAGED),
+    "returned": Queue(_("returned by the unit"), MANAGED, "warn"),
+    "to_verify": Queue(_("to verify"), MANAGED),
+    "near": Queue(_("deadline near"), MANAGED, "warn"),
+    "overdue": Queue(_("overdue"), MANAGED, "danger"),
+    "unit_new": Queue(_("sent to my unit, not yet accepted"), UNIT_LED),
+    "unit_in_hand": Queue(_("in hand"), UNIT_LED),
+    "unit_near": Queue(_("deadline near"), UNIT_LED, "warn"),
+    "unit_overdue": Queue(_("overdue"), UNIT_LED, "danger"),
+    "assisting": Queue(_("assisting parts open"), ASSISTING),
+    "mine": Queue(_("my open cases"), MINE),
+    "my_plots": Queue(_("open cases in my plots"), MY_PLOTS),
+}
+
+
+_GROUP_OF = {MANAGED: "tier", UNIT_LED: "unit", ASSISTING: "unit", MINE: "mine", MY_PLOTS: "mine"}
+_GROUP_LABELS = {"tier": _("My tier"), "unit": _("My unit"), "mine": _("Mine")}
+
+
+def queue_choices() -> list[tuple[Any, list[tuple[str, Any]]]]:
+    """The queues as grouped choices for the list's filter (the same label may appear in two groups)."""
+    groups: dict[str, tuple[Any, list[tuple[str, Any]]]] = {}
+    for name, queue in QUEUES.items():
+        key = _GROUP_OF[queue.whose]
+        groups.setdefault(key, (_GROUP_LABELS[key], []))[1].append((name, queue.label))
+    return list(groups.values())
+
+
+def _queue_state(name: str, now: dt.datetime) -> Q:
+    return {
+        "to_dispatch": Q(status=Status.REGISTERED, returned_at__isnull=True),
+        "returned": Q(status=Status.REGISTERED, returned_at__isnull=False),
+        "to_verify": Q(status=Status.RESOLVED),
+        "near": _near_q(now),
+        "overdue": _overdue_q(now),
+        "unit_new": Q(status=Status.DISPATCHED),
+        "unit_in_hand": Q(status__in=[Status.IN_HAND, Status.PAUSED]),
+        "unit_near": _near_q(now),
+        "unit_overdue": _overdue_q(now),
+    }.get(name, Q(status__in=OPEN_STATUSES))
+
+
+def managed_q(user: User | AnonymousUser) -> Q | None:
+    """Cases the user handles as the dispatching platform: under a node where they hold manage_cases,
+    at that node's tier or below (as `rules.is_manager` decides for one case). None: none."""
+    if scoping.is_unrestricted(user):
+        return Q()
+    found = scoping.grants(user, rules.MANAGE_CASES)
+    if not found:
+        return None
+    q = Q()
+    for grant in found:
+        tiers = [tier for tier, level in TIER_LEVEL.items() if level >= grant.level]
+        q |= Q(**{scoping.LEVEL_COLUMN[Level(grant.level)]: grant.node_id}, tier__in=tiers)
+    return Q(tenant_id=user.tenant_id) & q
+
+
+_PLOTS_CACHE_ATTR = "_my_plots_cache"
+
+
+def my_plots(user: User | AnonymousUser) -> list[tuple[int, str]]:
+    """(id, name) of the plots this person is responsible for (定人) in their city: one query, cached
+    on the user object for the request."""
+    if not (user.is_authenticated and user.is_active) or user.tenant_id is None:
+        return []
+    cached = user.__dict__.get(_PLOTS_CACHE_ATTR)
+    if cached is None:
+        cached = list(
+            GridNode.objects.filter(tenant_id=user.tenant_id, responsible_id=user.pk, level=Level.PLOT)
+            .order_by("tree_id", "lft")
+            .values_list("pk", "name")
+        )
+        user.__dict__[_PLOTS_CACHE_ATTR] = cached
+    return cached
+
+
+def queue_q(user: User | AnonymousUser, name: str, now: dt.datetime | None = None) -> Q | None:
+    """The filter of one workbench queue for this user (already scoped), or None when it is empty."""
+    queue = QUEUES.get(name)
+    if queue is None or not (user.is_authenticated and user.is_active):
+        return None
+    now = now or timezone.now()
+    state = _queue_state(name, now)
+    tenant = Q() if scoping.is_unrestricted(user) else Q(tenant_id=user.tenant_id)
+    if queue.whose == MANAGED:
+        who = managed_q(user)
+    elif queue.whose == UNIT_LED:
+        ids = sorted(unit_ids_of(user))
+        who = tenant & Q(responsible_unit_id__in=ids) if ids else None
+    elif queue.whose == ASSISTING:
+        ids = sorted(unit_ids_of(user))
+        open_parts = CasePart.objects.filter(unit_id__in=ids, status=PartStatus.OPEN).values("case_id")
+        who = tenant & Q(pk__in=open_parts) if ids else None
+    elif queue.whose == MINE:
+        who = tenant & (Q(reporter_id=user.pk) | Q(responsible_person_id=user.pk))
+    else:
+        plots = [pk for pk, _name in my_plots(user)]
+        grid = scoping.rows_filter(user, VIEW)
+        who = grid & Q(plot_id__in=plots) if plots and grid is not None else None
+    return None if who is None else who & state
+
+
+def queue_count(user: User | AnonymousUser, name: str, now: dt.datetime | None = None) -> int:
+    """One queue's count: one COUNT over a partial index of open cases."""
+    q = queue_q(user, name, now)
+    return 0 if q is None else Case.objects.filter(q).count()
+
+
+# --- the case list --------------------------------------------------------------------------------
+
+SEARCH_MAX = 100
+_NUMBER = re.compile(r"^(?:\d{8}-)?(\d{1,12})$")
+
+
+def search_q(text: str) -> Q:
+    """A keyword over number, title, description and the parties' names (never their phones)."""
+    text = text.strip()
+    q = Q(title__icontains=text) | Q(description__icontains=text) | Q(party_names__icontains=text)
+    number = _NUMBER.match(text)
+    if number:
+        q |= Q(pk=int(number.group(1)))
+    return q
+
+
 def case_list(
     user: User | AnonymousUser,
     *,
@@ -108,9 +267,19 @@ def case_list(
     due_before: dt.date | None = None,
     overdue: bool = False,
     open_only: bool = False,
+    queue: str = "",
+    q: str = "",
 ) -> QuerySet[Case]:
-    """The case list of one of the three views (mine, my unit's, all in scope), filtered, newest first."""
+    """The case list of one of the three views (mine, my unit's, all in scope), filtered, newest first.
+
+    `queue` narrows to one of the workbench's queues (the same filter its count used); `q` is a
+    keyword (`search_q`)."""
     qs = cases_visible(user)
+    if queue:
+        queue_filter = queue_q(user, queue)
+        qs = qs.none() if queue_filter is None else qs.filter(queue_filter)
+    if q.strip():
+        qs = qs.filter(search_q(q))
     if view == "mine":
         qs = qs.filter(Q(responsible_person_id=user.pk) | Q(reporter_id=user.pk))
     elif view == "unit":
@@ -463,3 +632,41 @@ def record_prefill(user: User | AnonymousUser, *, household: Any) -> dict[str, A
         "residents": residents,
         "source": "visit",
     }
+
+
+COUNT_EXACT_UP_TO = 1000
+
+
+@dataclass(frozen=True)
+class Total:
+    count: int
+    estimated: bool  # True: above COUNT_EXACT_UP_TO, the planner's estimate (shown as 约 …)
+
+
+def case_list_total(qs: QuerySet[Case]) -> Total:
+    """How many cases a list's filter matched, cheaply: exact up to `COUNT_EXACT_UP_TO` (a COUNT that
+    stops after that many rows), above it PostgreSQL's estimate from EXPLAIN (nothing is counted)."""
+    ids = qs.order_by().values("pk")
+    exact = ids[: COUNT_EXACT_UP_TO + 1].count()
+    if exact <= COUNT_EXACT_UP_TO:
+        return Total(exact, False)
+    if connection.vendor != "postgresql":
+        return Total(ids.count(), False)  # the embedded database holds a laptop's worth of cases
+    sql, params = ids.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    estimate = int(plan[0]["Plan"]["Plan Rows"])
+    return Total(max(estimate, COUNT_EXACT_UP_TO + 1), True)
+
+
+EXPORT_MAX = 5000
+
+
+def case_export_rows(qs: QuerySet[Case]) -> QuerySet[Case]:
+    """The rows of an export: the list's columns plus the parties' names (never their phones)."""
+    return qs.select_related("node", "responsible_unit", "responsible_person").only(
+        *LIST_FIELDS, "source", "party_names", "closed_at"
+    )

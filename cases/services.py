@@ -13,6 +13,7 @@ import mimetypes
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +72,20 @@ LEVEL_TIER = {
     Level.PLOT: Tier.CELL,
 }
 _PHONE = re.compile(r"^[0-9+\- ]{3,20}$")
+
+
+# Set while seeding demo data: the timeline is written as usual, but nobody is notified.
+_QUIET: ContextVar[bool] = ContextVar("cases_notifications_muted", default=False)
+
+
+@contextmanager
+def notifications_muted() -> Iterator[None]:
+    """Within this block case events notify nobody (no task is queued): for seeding demo data."""
+    token = _QUIET.set(True)
+    try:
+        yield
+    finally:
+        _QUIET.reset(token)
 
 
 class CaseConflict(Exception):
@@ -220,7 +235,8 @@ def _event(
         data=data or {},
         at=at or timezone.now(),
     )
-    _notify(event.pk)
+    if not _QUIET.get():
+        _notify(event.pk)
     return event
 
 
@@ -502,6 +518,7 @@ def case_record(
             latitude=lat,
             longitude=lng,
             parties=cleaned_parties,
+            party_names=" ".join(p["name"] for p in cleaned_parties),
             tier=LEVEL_TIER[Level(node.level)],
             status=Status.REGISTERED,
             reporter=actor,
@@ -603,8 +620,15 @@ def case_dispatch(
     assists: Sequence[AssistSpec] = (),
     note: str = "",
     version: int | None = None,
+    confirm_late_parts: bool = False,
 ) -> Case:
-    """Send the case to a responsible unit (and person), with a deadline; joint cases name assisting units."""
+    """Send the case to a responsible unit (and person), with a deadline; joint cases name assisting units.
+
+    A typed deadline (`due_at`) is the case's deadline: it is kept when the unit accepts, unless a
+    binding time limit says otherwise (see `case_accept`). An assisting unit's part never ends after
+    the case's own deadline unless the dispatcher confirms it (`confirm_late_parts`); a part without
+    its own deadline gets the policy's handling limit, but never later than the case's deadline.
+    """
     with _transition(actor, case, "dispatch", version) as step:
         unit = _check_unit(step.case, responsible_unit)
         _member(unit, responsible_person)
@@ -630,15 +654,33 @@ def case_dispatch(
                 )
             )
         cal = _calendar_for(step.case, step.now)
-        if any(p.due_at is None for p in parts):
-            # A part without its own deadline gets the handling limit of the policy, from now.
+        late: list[str] = []
+        if parts:
+            # The case's own deadline: the one typed, else the policy's handling limit from now.
             limit = policy.limit_for(step.case, Step.HANDLING, cal.day_minutes)
-            default_due = policy.deadline_from(cal, step.now, limit).due_at
+            handling_due = policy.deadline_from(cal, step.now, limit).due_at
+            own_due = explicit or handling_due
             for part in parts:
-                part.due_at = part.due_at or default_due
+                if part.due_at is None:
+                    part.due_at = min(handling_due, own_due)
+                elif part.due_at > own_due:
+                    late.append(
+                        _("The part of %(unit)s is due %(part)s, after the case's own deadline %(case)s.")
+                        % {"unit": part.unit.name, "part": _local(part.due_at), "case": _local(own_due)}
+                    )
+            if late and not confirm_late_parts:
+                raise ValidationError(
+                    {"assists": [*late, _("Confirm the later deadline to dispatch anyway, or shorten it.")]}
+                )
         for part in parts:
             _arm_part(part, step.now, cal, step.case.tenant_id)
-        step.set(responsible_unit=unit, responsible_person=responsible_person, dispatched_by=actor)
+        step.set(
+            responsible_unit=unit,
+            responsible_person=responsible_person,
+            dispatched_by=actor,
+            dispatcher_due_at=explicit,
+            returned_at=None,
+        )
         if explicit:
             step.set(status=Status.DISPATCHED)
             _explicit_deadline(step.case, step.now, explicit, step.changed)
@@ -649,7 +691,15 @@ def case_dispatch(
             "person": str(responsible_person or ""),
             "assists": [p.unit.name for p in parts],
         }
+        if explicit:
+            step.data["deadline_typed"] = explicit.isoformat()
+        if late:
+            step.data["late_parts_confirmed"] = late
     return case
+
+
+def _local(moment: dt.datetime) -> str:
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
 
 
 def _not_assisting(case: Case, unit: Unit) -> set[int]:
@@ -661,10 +711,40 @@ def _not_assisting(case: Case, unit: Unit) -> set[int]:
 
 
 def case_accept(*, actor: User, case: Case, note: str = "", version: int | None = None) -> Case:
+    """The unit takes the case on. Its handling deadline is the one the dispatcher typed, unless a
+    binding time limit is shorter: then the deadline moves to the limit and the timeline says why."""
     with _transition(actor, case, "accept", version) as step:
         if step.case.responsible_person_id is None:
             step.set(responsible_person=actor)
         step.note = note
+        typed = step.case.dispatcher_due_at
+        if typed is not None:
+            cal = _calendar_for(step.case, step.now)
+            limit = policy.limit_for(step.case, Step.HANDLING, cal.day_minutes)
+            allowed = policy.deadline_from(cal, step.now, limit)
+            decision = policy.accepted_deadline(typed=typed, allowed=allowed, limit=limit)
+            if decision.moved:
+                _set(
+                    step.case,
+                    step.changed,
+                    step_started_at=step.now,
+                    due_at=allowed.due_at,
+                    yellow_at=allowed.yellow_at,
+                    red_at=allowed.red_at,
+                    deadline_seq=step.case.deadline_seq + 1,
+                    alert_level=AlertLevel.NONE,
+                )
+                step.data = {
+                    "deadline_moved": {
+                        "from": typed.isoformat(),
+                        "to": allowed.due_at.isoformat(),
+                        "policy": limit.source,
+                        "limit_minutes": limit.minutes,
+                    }
+                }
+            else:
+                _explicit_deadline(step.case, step.now, typed, step.changed)
+                step.data = {"deadline_kept": typed.isoformat()}
     return case
 
 
@@ -672,7 +752,7 @@ def case_return(*, actor: User, case: Case, reason: str, version: int | None = N
     with _transition(actor, case, "return", version) as step:
         step.note = _reason(reason)
         step.data = {"unit": str(step.case.responsible_unit)}
-        step.set(responsible_unit=None, responsible_person=None)
+        step.set(responsible_unit=None, responsible_person=None, returned_at=step.now)
     return case
 
 

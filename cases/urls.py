@@ -9,6 +9,7 @@ urlpatterns = [
     path("from-visit/<int:visit_pk>/", views.case_from_visit, name="from_visit"),
     path("unit-people/", views.unit_people, name="unit_people"),
     path("<int:pk>/", views.case_detail, name="detail"),
+    path("<int:pk>/sheet/", views.case_sheet, name="sheet"),
     path("<int:pk>/do/<slug:action>/", views.case_act, name="act"),
     path("<int:pk>/files/", views.case_upload, name="upload"),
     path("<int:pk>/files/<int:attachment_pk>/", views.case_file, name="file"),

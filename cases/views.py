@@ -14,13 +14,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from grids.models import GridNode
 from ruian_grid.scoped import scoped_view
 
-from . import actions, rules, selectors, services, supervision
+from . import actions, exports, rules, selectors, services, supervision
 from .forms import ACTION_FORMS, CaseFilterForm, CaseFromVisitForm, CaseRecordForm, UploadForm
 from .models import Case, Grade
 
@@ -44,11 +47,13 @@ def _after(qs: Any, cursor: str) -> Any:
     return qs.filter(Q(created_at__lt=moment) | Q(created_at=moment, pk__lt=int(pk)))
 
 
-@scoped_view
-@login_required
-def case_list(request: HttpRequest) -> HttpResponse:
+def _filtered(request: HttpRequest) -> tuple[CaseFilterForm, Any, GridNode | None, dict[str, Any]]:
+    """The list's form and its scoped, filtered queryset; an invalid filter matches nothing (it is
+    shown with its message, never silently dropped)."""
     form = CaseFilterForm(request.GET or None)
-    values: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
+    if request.GET and not form.is_valid():
+        return form, selectors.cases_visible(request.user).none(), None, {}
+    values: dict[str, Any] = form.cleaned_data if request.GET else {}
     if values.get("grid"):
         node = selectors.node_by_label(request.user, values["grid"])
         if node is None:
@@ -65,8 +70,20 @@ def case_list(request: HttpRequest) -> HttpResponse:
         node=node,
         due_before=values.get("due_before"),
         overdue=bool(values.get("overdue")),
+        queue=values.get("queue") or "",
+        q=values.get("q") or "",
     )
+    return form, qs, node, values
+
+
+@scoped_view
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    form, qs, node, values = _filtered(request)
+    if request.GET.get("export") == "xlsx" and not form.errors:
+        return _export(request, qs)
     cursor = request.GET.get("after", "")
+    total = None if cursor else selectors.case_list_total(qs)
     if cursor:
         qs = _after(qs, cursor)
     rows = list(qs[: PAGE_SIZE + 1])
@@ -74,19 +91,60 @@ def case_list(request: HttpRequest) -> HttpResponse:
     rows = rows[:PAGE_SIZE]
     query = request.GET.copy()
     query.pop("after", None)
+    query.pop("export", None)
+    export_query = query.copy()
+    export_query["export"] = "xlsx"
     if more:
         query["after"] = _cursor(rows[-1])
     template = "cases/_rows.html" if request.htmx else "cases/list.html"
+    queue = selectors.QUEUES.get(values.get("queue") or "")
     return render(
         request,
         template,
         {
             "form": form,
             "cases": rows,
+            "total": total,
+            "queue": queue,
             "next_query": query.urlencode() if more else "",
+            "export_query": export_query.urlencode(),
             "now": dt.datetime.now(dt.UTC),
             "node": node,
         },
+        status=400 if form.errors else 200,
+    )
+
+
+def _export(request: HttpRequest, qs: Any) -> HttpResponse:
+    """The filtered list as .xlsx, at most EXPORT_MAX rows: above that, a message and no file."""
+    if qs.order_by().values("pk")[: selectors.EXPORT_MAX + 1].count() > selectors.EXPORT_MAX:
+        messages.error(
+            request,
+            _("The list has more than %(max)s cases: narrow the filter to export it.")
+            % {"max": selectors.EXPORT_MAX},
+        )
+        query = request.GET.copy()
+        query.pop("export", None)
+        return redirect(f"{reverse('cases:list')}?{query.urlencode()}")
+    body = exports.case_workbook(selectors.case_export_rows(qs))
+    response = HttpResponse(
+        body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="cases-{stamp}.xlsx"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@scoped_view
+@login_required
+def case_sheet(request: HttpRequest, pk: int) -> HttpResponse:
+    """The printable handling sheet (流转单) of one case: its facts, parties (masked) and every step."""
+    case = selectors.case_get(request.user, pk)
+    return render(
+        request,
+        "cases/sheet.html",
+        {"case": case, "timeline": selectors.case_timeline(case), "printed_at": timezone.now()},
     )
 
 

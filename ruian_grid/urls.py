@@ -19,6 +19,7 @@ admin.site.index_title = _("Grid, registry, cases and people")
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("grid/", views.grid_home, name="grid_home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

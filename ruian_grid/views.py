@@ -4,12 +4,13 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from kombu.exceptions import OperationalError as BrokerError
 
 from grids import selectors as grid_selectors
 
+from . import workbench
 from .celery import app as celery_app
 from .scoped import scoped_view
 
@@ -49,6 +50,15 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @scoped_view
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """The workbench (工作台): every app's panels that apply to this user, each count opening its list.
+
+    The page renders whatever `workbench.panels_for` returns; apps add panels in their `panels.py`."""
+    return render(request, "workbench.html", {"panels": workbench.panels_for(request)})
+
+
+@scoped_view
+@login_required
+def grid_home(request: HttpRequest) -> HttpResponse:
     """The grid from the user's home node down; people who hold no grid (department staff) land on
     the cases sent to their unit."""
     node = grid_selectors.home_node(actor=request.user)

@@ -37,6 +37,10 @@ def test_village_member_signs_in_on_a_phone_and_browses_their_village(cast, live
     page.fill("input[name=username]", "jiusan_member")
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
+    # The workbench greets them; their grid is one click away.
+    page.wait_for_url(f"{live_server.url}/")
+    assert page.locator("h1").inner_text() == "工作台"
+    page.click("nav >> text=网格")
     page.wait_for_url(f"**/grid/{cast.cell_a1.pk}/")
     assert "九三村" in page.locator("h1").inner_text()
     # The children table stacks into cards: nothing wider than the phone.

@@ -69,7 +69,14 @@ class _GridFilters(df.FilterSet):
 
 
 class HouseholdFilter(_GridFilters):
-    tag = df.TypedChoiceFilter(choices=Tag.choices, coerce=int, method="filter_tag", label=_("tag"))
+    # A blank first choice: without it the browser selects the first tag and every search is
+    # silently limited to that tag.
+    tag = df.TypedChoiceFilter(
+        choices=[("", _("any tag")), *Tag.choices],
+        coerce=int,
+        method="filter_tag",
+        label=_("tag"),
+    )
     q = df.CharFilter(method="filter_q", label=_("number or address"))
 
     class Meta:

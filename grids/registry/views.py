@@ -29,6 +29,7 @@ from . import api, filters, forms, selectors, services
 from .models import ImportKind
 
 PAGE_SIZE = 50
+SEARCH_CAP = 100
 SENSITIVE = ("id_number", "phone", "contact_phone", "q", "reason")
 
 
@@ -85,9 +86,17 @@ def search(request: HttpRequest) -> HttpResponse:
     """POST only for the search itself: an ID number or phone typed here never lands in a URL."""
     form = forms.SearchForm(request.POST or None)
     results = None
+    capped = False
     if request.method == "POST" and form.is_valid():
-        results = list(selectors.search_residents(request.user, form.cleaned_data["q"])[:100])
-    return render(request, "registry/search.html", {"form": form, "results": results})
+        # One row past the cap tells whether the list is cut, without counting every match.
+        results = list(selectors.search_residents(request.user, form.cleaned_data["q"])[: SEARCH_CAP + 1])
+        capped = len(results) > SEARCH_CAP
+        results = results[:SEARCH_CAP]
+    return render(
+        request,
+        "registry/search.html",
+        {"form": form, "results": results, "capped": capped, "cap": SEARCH_CAP},
+    )
 
 
 # --- plots and households -------------------------------------------------------------------------

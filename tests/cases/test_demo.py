@@ -26,3 +26,25 @@ def test_seeds_run_twice_add_nothing_the_second_time(cast):
     assert {"registered", "dispatched", "in_hand", "closed"} <= statuses
     # the township staff joined their township's office
     assert Membership.objects.filter(user=cast.township_a_staff, unit__node=cast.township_a).exists()
+
+
+def test_seeding_notifies_nobody_but_real_events_still_do(cast):
+    """Hundreds of demo timeline entries must not queue hundreds of notification tasks."""
+    from cases import services
+    from ruian_grid.outbox.models import OutboxMessage
+
+    notices = OutboxMessage.objects.filter(key__startswith="cases.event_notify:")
+    seed_units(cast.ruian)
+    assert seed_cases(cast.ruian, actor=cast.city_admin, count=14) == 14
+    assert CaseEvent.objects.count() > 14
+    assert not notices.exists()
+    # Outside the seed, a recorded case notifies as before (the switch does not leak).
+    case = services.case_record(
+        actor=cast.village_member,
+        node=cast.plot_a1,
+        kind="dispute",
+        sub_kind="neighbour",
+        source="visit",
+        title="真实事件",
+    )
+    assert list(notices.values_list("key", flat=True)) == [f"cases.event_notify:{case.events.get().pk}"]

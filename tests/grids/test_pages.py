@@ -21,12 +21,15 @@ def test_english_is_available(client, db):
     assert "Sign in" in client.get("/accounts/login/").content.decode()
 
 
-def test_sign_in_lands_on_the_home_node(client, cast):
+def test_sign_in_lands_on_the_workbench_and_the_grid_is_one_click_away(client, cast):
     response = client.post(
         "/accounts/login/", {"username": "shangwang_staff", "password": PASSWORD}, follow=True
     )
-    assert response.redirect_chain[-1][0] == reverse("grids:node", args=[cast.township_a.pk])
-    assert "上望街道" in response.content.decode()
+    assert response.redirect_chain[-1][0] == reverse("home")
+    assert "工作台" in response.content.decode()
+    grid = client.get(reverse("grid_home"), follow=True)
+    assert grid.redirect_chain[-1][0] == reverse("grids:node", args=[cast.township_a.pk])
+    assert "上望街道" in grid.content.decode()
 
 
 def test_anonymous_is_sent_to_sign_in(client, cast):
@@ -71,12 +74,12 @@ def test_other_tenant_pages_are_404(client, cast):
     assert client.get(reverse("grids:node", args=[cast.other_city.pk])).status_code == 200
 
 
-def test_department_user_without_a_grid_lands_on_their_cases(client, cast):
+def test_department_user_without_a_grid_is_sent_from_the_grid_link_to_their_cases(client, cast):
     client.force_login(cast.department_user)
-    response = client.get("/")
+    response = client.get(reverse("grid_home"))
     assert response.status_code == 302 and response["Location"] == reverse("cases:list")
     client.force_login(cast.township_a_staff)
-    assert client.get("/")["Location"] == reverse("grids:node", args=[cast.township_a.pk])
+    assert client.get(reverse("grid_home"))["Location"] == reverse("grids:node", args=[cast.township_a.pk])
 
 
 def test_page_is_made_for_phones(client, cast):

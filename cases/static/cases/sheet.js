@@ -1,0 +1,5 @@
+// The handling sheet's print button (no inline script under the Content-Security-Policy).
+document.addEventListener("DOMContentLoaded", function () {
+  var button = document.getElementById("print-sheet");
+  if (button) button.addEventListener("click", function () { window.print(); });
+});
