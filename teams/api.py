@@ -445,7 +445,7 @@ class PairingViewSet(ScopedAPIMixin, mixins.CreateModelMixin, viewsets.ReadOnlyM
         return Response(PairingSerializer(self.get_queryset().get(pk=pairing.pk)).data)
 
     @extend_schema(responses={200: PairingSerializer(many=True)})
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)
     def mine(self, request: Request) -> Response:
         """The signed-in person's open pairings (as the officer or through their unit)."""
         return Response(PairingSerializer(selectors.my_pairings(actor=request.user), many=True).data)
