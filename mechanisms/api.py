@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
@@ -96,7 +97,7 @@ class _Analysis(serializers.Serializer):
     analysis = serializers.CharField(allow_blank=True, max_length=5000)
 
 
-class _Confirm(serializers.Serializer):
+class _ReviewConfirm(serializers.Serializer):
     case = serializers.IntegerField()
     unit = serializers.IntegerField(allow_null=True)
     person = serializers.IntegerField(required=False, allow_null=True, default=None)
@@ -141,11 +142,11 @@ class ReviewViewSet(ScopedReadOnlyViewSet):
             )
         return Response(ReviewSerializer(review).data)
 
-    @extend_schema(request=_Confirm, responses={200: serializers.DictField()})
+    @extend_schema(request=_ReviewConfirm, responses={200: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: Any = None) -> Response:
         review = self.get_object()
-        values = _valid(_Confirm, request)
+        values = _valid(_ReviewConfirm, request)
         case = case_selectors.merge_target_get(request.user, values["case"])
         if case is None:
             raise serializers.ValidationError({"case": [_("No such case in your scope.")]})
@@ -228,7 +229,7 @@ class WarningViewSet(ScopedReadOnlyViewSet):
             warning = services.warning_publish(actor=request.user, node=node, **values)
         return Response(WarningSerializer(selectors.warning_get(request.user, warning.pk)).data, status=201)
 
-    @extend_schema(request=_Ack, responses={201: serializers.DictField()})
+    @extend_schema(request=_Ack, responses={201: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["post"])
     def acknowledge(self, request: Request, pk: Any = None) -> Response:
         warning = self.get_object()
@@ -527,14 +528,14 @@ class PostViewSet(ScopedReadOnlyViewSet):
             post = services.post_create(actor=request.user, node=node, **values)
         return Response(PostSerializer(selectors.post_get(request.user, post.pk)).data, status=201)
 
-    @extend_schema(request=None, responses={200: serializers.DictField()})
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["post"])
     def read(self, request: Request, pk: Any = None) -> Response:
         post = self.get_object()
         services.post_mark_read(actor=request.user, post=post)
         return Response({"post": post.pk, "read": True})
 
-    @extend_schema(responses={200: serializers.DictField()})
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["get"])
     def receipts(self, request: Request, pk: Any = None) -> Response:
         reads, unread = selectors.post_audience(self.get_object())
@@ -673,7 +674,7 @@ class PatrolViewSet(ScopedReadOnlyViewSet):
             )
         return Response(PatrolSerializer(patrol).data, status=201)
 
-    @extend_schema(request=_ToCase, responses={201: serializers.DictField()})
+    @extend_schema(request=_ToCase, responses={201: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["post"], url_path="raise-case")
     def raise_case(self, request: Request, pk: Any = None) -> Response:
         patrol = self.get_object()
@@ -751,7 +752,7 @@ class CampaignViewSet(ScopedReadOnlyViewSet):
             campaign = services.campaign_create(actor=request.user, node=node, **values)
         return Response(CampaignSerializer(campaign).data, status=201)
 
-    @extend_schema(request=_Milestone, responses={201: serializers.DictField()})
+    @extend_schema(request=_Milestone, responses={201: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["post"])
     def milestones(self, request: Request, pk: Any = None) -> Response:
         campaign = self.get_object()

@@ -323,6 +323,12 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "EstablishmentKindEnum": "grids.registry.models.EstablishmentKind",
     "ImportKindEnum": "grids.registry.models.ImportKind",
     "ImportStatusEnum": "grids.registry.models.ImportStatus",
+    "CampaignKindEnum": "mechanisms.models.CampaignKind",
+    "PairingKindEnum": "teams.models.PairingKind",
+    "WorkLogNoteKindEnum": "teams.models.NoteKind",
+    "VetoKindEnum": "reports.models.VetoKind",
+    # A patrol finding raised as a case: hazard, incident or dispute only (mechanisms/api.py).
+    "FindingCaseKindEnum": ["hazard", "incident", "dispute"],
 }
 
 # --- cases: attachments (owned by the cases app) ---------------------------------------------------
