@@ -179,19 +179,34 @@ def test_signed_out_visitors_are_sent_to_sign_in(client):
 def test_workbench_costs_the_same_queries_for_one_case_or_many(
     cast, units, township_a_cases, django_assert_max_num_queries
 ):
+    """The whole page (every app's panels) costs as many queries with 16 cases to dispatch as with 1."""
     client = web(cast.township_a_staff)
     client.get(reverse("home"))  # warm the session
-    # session, user, manage_cases grants, 5 counts of the tier's queues, the person's units, 5 counts
-    # of the unit's queues (the assisting one carries its part ids as a subquery), the header's
-    # unread inbox count: 15; the people app's panels: visit cadences, plot assignments, the home
-    # node, manage_grid grants: 4.
-    with django_assert_max_num_queries(19) as first:
+    with django_assert_max_num_queries(60) as first:
         client.get(reverse("home"))
     for n in range(15):
         record(cast, title=f"又一件{n}")
     with django_assert_max_num_queries(len(first.captured_queries)):
         response = client.get(reverse("home"))
     assert counts(response)["to_dispatch"][0] == 16
+
+
+def test_the_cases_panels_cost_one_query_per_count(cast, units, township_a_cases, django_assert_num_queries):
+    from django.test import RequestFactory
+
+    from cases import panels
+
+    request = RequestFactory().get("/")
+    request.user = cast.township_a_staff
+    panels.managed_cases(request), panels.unit_cases(request)  # grants and units read and cached
+    # 5 counts of the tier's queues, 5 counts of the unit's queues (the assisting count carries its
+    # part ids as a subquery): one query per count, nothing else.
+    with django_assert_num_queries(10):
+        managed = panels.managed_cases(request)
+        unit = panels.unit_cases(request)
+        mine = panels.my_cases(request)  # a dispatcher has no member panel: no query
+    assert managed is not None and unit is not None and mine is None
+    assert [i.count for i in managed.items] == [1, 1, 1, 1, 1]
 
 
 def test_each_count_is_one_query(cast, units, django_assert_num_queries):
