@@ -22,3 +22,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_URL = "memory://"
 MEDIA_ROOT = VAR_DIR / "test-media"
 LANGUAGE_CODE = "zh-hans"
+
+# A fresh connection per request: browser tests end the live server's sessions between modules, and a
+# persistent connection killed that way would fail the next module's requests.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

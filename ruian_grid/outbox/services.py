@@ -28,7 +28,15 @@ from .models import OutboxMessage
 log = logging.getLogger(__name__)
 
 # What an unreachable or failing broker raises while publishing (kombu wraps the transport's errors).
-BROKER_ERRORS: tuple[type[BaseException], ...] = (BrokerError, OSError, ConnectionError, TimeoutError)
+# kombu raises RuntimeError when its connection pool has been closed (a worker shutting down): the row
+# stays for the relay like any other failure to reach the broker.
+BROKER_ERRORS: tuple[type[BaseException], ...] = (
+    BrokerError,
+    OSError,
+    ConnectionError,
+    TimeoutError,
+    RuntimeError,
+)
 
 
 def enqueue(

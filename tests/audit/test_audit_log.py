@@ -10,7 +10,7 @@ from grids.audit import services as audit
 from grids.audit.models import Action, AuditEntry
 from grids.models import GridNode
 from teams.models import User
-from teams.roles import Role
+from teams.roles import ROLE_PERMS, Role
 from teams.services import user_create
 from tests.conftest import PASSWORD
 
@@ -101,7 +101,7 @@ def test_person_created_in_admin_is_recorded_with_the_rights_given(client, cast)
     assert entry.action == Action.ADD
     assert entry.cell_id == cast.cell_a2.pk
     assert entry.details["role"] == Role.TOWNSHIP_STAFF
-    assert set(entry.details["rights"]) == {"view_gridnode", "manage_registry", "record_case", "manage_cases"}
+    assert set(entry.details["rights"]) == set(ROLE_PERMS[Role.TOWNSHIP_STAFF])
     assert entry.details["node"] == cast.cell_a2.pk
     assert "Gr1d-Newcomer" not in json.dumps(entry.details)
 
