@@ -97,7 +97,7 @@ class GridNodeForm(forms.ModelForm):
 class GridNodeAdmin(ScopedModelAdmin, MPTTModelAdmin):
     form = GridNodeForm
     list_display = ["name", "kind", "code", "responsible"]
-    list_filter = ["level", "kind"]
+    list_filter = ["kind"]  # a kind belongs to one level, so it filters by level too
     search_fields = ["name", "code"]
     # Type-ahead pickers instead of a dropdown of every node; their answers come from this admin's
     # scoped queryset (Django's autocomplete view reads the related admin's get_queryset).
