@@ -22,3 +22,22 @@ urlpatterns = [
     path("vetoes/<int:pk>/decide/", api.VetoActionView.as_view(action_name="decide"), name="reports-decide"),
     path("scorecards/<int:pk>/rows/", api.ScorecardRowsView.as_view(), name="reports-rows"),
 ]
+
+# The residents' satisfaction survey (issue 13).
+from . import survey_api  # noqa: E402
+
+urlpatterns += [
+    path("surveys/", survey_api.SurveyListView.as_view(), name="reports-surveys"),
+    path("surveys/<int:pk>/", survey_api.SurveyDetailView.as_view(), name="reports-survey"),
+    path(
+        "surveys/<int:pk>/open/",
+        survey_api.SurveyActionView.as_view(action_name="open"),
+        name="reports-survey-open",
+    ),
+    path(
+        "surveys/<int:pk>/close/",
+        survey_api.SurveyActionView.as_view(action_name="close"),
+        name="reports-survey-close",
+    ),
+    path("surveys/<int:pk>/links/", survey_api.SurveyLinksView.as_view(), name="reports-survey-links"),
+]

@@ -232,3 +232,62 @@ def seed_history(tenant: Tenant, *, actor: Any, today: Any = None) -> int:
                 )
     Case.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
+
+
+def seed_survey(tenant: Tenant, *, actor: Any, today: Any = None) -> int:
+    """The demo city's residents' satisfaction survey of this month, open, with answers in every cell
+    (a few to a score; some cells stay under the minimum, so 'insufficient data' shows too).
+
+    Synthetic answers are written in one bulk insert, each with a random device hash as a phone would
+    give; a survey that already has answers gets none, so a rerun adds nothing. Returns the answers added.
+    """
+    import datetime as dt
+    import secrets
+
+    from django.utils import timezone
+
+    from . import survey as surveys
+    from .survey_models import QuestionKind, Survey, SurveyLink, SurveyResponse
+
+    today = today or timezone.localdate()
+    title = f"{today.year}年{today.month}月群众安全感满意度测评（演示）"
+    item = Survey.objects.filter(tenant=tenant, title=title).first()
+    if item is None:
+        item = surveys.survey_create(
+            actor=actor,
+            tenant=tenant,
+            title=title,
+            period_start=today.replace(day=1),
+            period_end=today + dt.timedelta(days=30),
+            questions=[
+                {"text": "您觉得您所在的村（社区）治安状况怎么样？", "kind": QuestionKind.SAFETY},
+                {"text": "您晚上独自在村（社区）里走动感到安全吗？", "kind": QuestionKind.SAFETY},
+                {"text": "您对本地平安建设工作满意吗？", "kind": QuestionKind.SATISFACTION},
+            ],
+        )
+    item = surveys.survey_open(actor=actor, survey=item)
+    if SurveyResponse.objects.filter(survey=item).exists():
+        return 0
+    questions = [q.pk for q in item.questions.order_by("order")]
+    rng = random.Random(int(tenant.code) + 13)  # noqa: S311 - synthetic demo answers
+    rows: list[SurveyResponse] = []
+    days = max(1, today.day)
+    for link in SurveyLink.objects.filter(survey=item).order_by("pk"):
+        lean = rng.random()  # a cell's mood: most fairly content, a few less so
+        for _ in range(rng.randrange(4, 22)):
+            values = {str(q): max(1, min(5, round(3.2 + 1.6 * lean + rng.gauss(0, 0.8)))) for q in questions}
+            rows.append(
+                SurveyResponse(
+                    survey=item,
+                    tenant_id=link.tenant_id,
+                    city_id=link.city_id,
+                    township_id=link.township_id,
+                    cell_id=link.cell_id,
+                    answered_on=today.replace(day=1 + rng.randrange(days)),
+                    answers=values,
+                    points=surveys.answer_points(list(values.values())),
+                    device_hash=surveys.device_hash(item.pk, secrets.token_urlsafe(32)),
+                )
+            )
+    SurveyResponse.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)

@@ -27,6 +27,7 @@ class Source(models.TextChoices):
     CARDS_PER_1000 = "cards_per_1000", _("supervision cards per 1,000 households")
     INCIDENT_CHANGE = "incident_change", _("change in incidents on the year before (%)")
     SATISFACTION = "satisfaction", _("satisfaction at close-out (%)")
+    SURVEY_INDEX = "survey_index", _("residents' sense of safety and satisfaction index (survey, 0-100)")
     MANUAL = "manual", _("scored by hand")
 
 
@@ -259,3 +260,7 @@ class VetoHit(models.Model):
     @property
     def counts(self) -> bool:
         return self.status != VetoStatus.OVERTURNED
+
+
+# The residents' satisfaction survey (issue 13), in its own module.
+from .survey_models import Survey, SurveyLink, SurveyQuestion, SurveyResponse  # noqa: E402, F401

@@ -26,8 +26,10 @@ FIGURE_LABELS: dict[str, Any] = {
     "plots": _("Plots"),
     "plots_covered": _("Plots with a responsible person"),
     "plot_coverage": _("Plots with a responsible person (%)"),
+    "survey_index": _("Sense of safety and satisfaction index (survey, 0-100)"),
+    "survey_responses": _("Survey answers"),
 }
-OUTCOME_NAMES = ("incidents", "hazards", "petitions", "satisfaction")
+OUTCOME_NAMES = ("incidents", "hazards", "petitions", "satisfaction", "survey_index")
 
 
 def node_dict(node: Any) -> dict[str, Any]:

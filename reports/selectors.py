@@ -13,7 +13,9 @@ only ever count rows the actor may see. The queries, in order (`dashboard` docst
 4. handling: cases open at the month's end, closed in the month, closed on time, gone overdue;
 5. supervision cards (yellow and red) issued in the month;
 6. households (active) per child;
-7. households visited in the month per child.
+7. households visited in the month per child;
+8. the residents' survey (issue 13): answers per child and month over 13 months with their points,
+   the sense-of-safety and satisfaction index (`reports.survey`; the close-out figure of 3 stays).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
@@ -75,6 +77,8 @@ CHILD_FIGURES = (
     "plots",
     "plots_covered",
     "plot_coverage",
+    "survey_index",
+    "survey_responses",
 )
 
 
@@ -119,6 +123,13 @@ def _key(value: dt.date | dt.datetime) -> str:
 
 def _pct(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
+
+
+def _survey_index(responses: int, points: float) -> float | None:
+    """The survey index (0-100) of answers' summed points; None under the minimum number of answers."""
+    from .survey_models import SURVEY_MIN_RESPONSES
+
+    return round(points / responses, 1) if responses and responses >= SURVEY_MIN_RESPONSES else None
 
 
 @dataclass
@@ -175,6 +186,12 @@ class Row:
     visited: int = 0
     plots: int = 0
     plots_covered: int = 0
+    survey_responses: int = 0
+    survey_points: float = 0.0
+
+    @property
+    def survey_index(self) -> float | None:
+        return _survey_index(self.survey_responses, self.survey_points)
 
     @property
     def satisfaction(self) -> float | None:
@@ -231,7 +248,7 @@ def _group(qs: Any, child: str | None, *extra: str) -> Any:
 
 
 def dashboard(*, actor: User | AnonymousUser, node: GridNode, month: dt.date) -> Dashboard:
-    """The dashboard of `node` (fetched in scope by the caller) for `month`: seven queries."""
+    """The dashboard of `node` (fetched in scope by the caller) for `month`: eight queries."""
     child = _child_column(node)
     first = add_months(month, -TREND_MONTHS)  # the same month a year before
     range_start, _ = month_bounds(first)
@@ -365,6 +382,31 @@ def dashboard(*, actor: User | AnonymousUser, node: GridNode, month: dt.date) ->
     for r in visited:
         row(r.get(child)).visited += r["n"]
 
+    # 8. the residents' survey: answers and their points per child and month.
+    from .survey_models import SurveyResponse
+
+    survey_trend: dict[str, list[float]] = {}
+    answered = (
+        _group(
+            _rows_under(actor, SurveyResponse.objects.all(), node).filter(
+                answered_on__gte=first, answered_on__lt=add_months(month, 1)
+            ),
+            child,
+        )
+        .annotate(m=TruncMonth("answered_on"))
+        .values(*([child] if child else []), "m")
+        .annotate(n=Count("pk"), pts=Sum("points"))
+    )
+    for r in answered:
+        k = _key(r["m"])
+        sums = survey_trend.setdefault(k, [0, 0.0])
+        sums[0] += r["n"]
+        sums[1] += float(r["pts"] or 0)
+        if k == keys[-1]:
+            target = row(r.get(child))
+            target.survey_responses += r["n"]
+            target.survey_points += float(r["pts"] or 0)
+
     total = Row()
     for r in rows.values():
         total.add(r)
@@ -392,6 +434,17 @@ def dashboard(*, actor: User | AnonymousUser, node: GridNode, month: dt.date) ->
         trend=[sat(k) for k in keys],
         last_year=sat(last_year_key),
         rated=sat_trend.get(keys[-1], [0, 0])[1],
+    )
+
+    def survey_at(k: str) -> float | None:
+        n, pts = survey_trend.get(k, (0, 0.0))
+        return _survey_index(int(n), pts)
+
+    outcomes["survey_index"] = Outcome(
+        value=survey_at(keys[-1]),
+        trend=[survey_at(k) for k in keys],
+        last_year=survey_at(last_year_key),
+        rated=int(survey_trend.get(keys[-1], [0, 0.0])[0]),
     )
     return Dashboard(
         node=node,

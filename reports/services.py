@@ -4,7 +4,8 @@ gettext); computing again replaces the lines of a round under review and never d
 (unique per round and unit, per scorecard and indicator, per scorecard and veto item).
 
 How a round is scored (decision 1302):
-- rates (% closed on time, % households visited, % satisfied) are their own points (0-100);
+- rates (% closed on time, % households visited, % satisfied) are their own points (0-100), and so is
+  the residents' survey index (0-100; insufficient under its minimum of answers, decision 1303);
 - per-1,000-household rates (overdue cases, cards) score 100 for the best township with enough data
   and 0 for the worst, linearly between (all equal: 100);
 - the change in incidents scores 50 - change/2, clipped to 0..100 (halved: 75, unchanged: 50);
@@ -68,7 +69,7 @@ if TYPE_CHECKING:
 MANAGE = "manage_grid"  # the city's assessment is run by those who manage the city grid
 APPEAL = "manage_cases"  # a township appeals a veto of its own scorecard
 REASON_MAX = 2000
-HIGHER_IS_BETTER = {Source.ON_TIME_RATE, Source.VISIT_COVERAGE, Source.SATISFACTION}
+HIGHER_IS_BETTER = {Source.ON_TIME_RATE, Source.VISIT_COVERAGE, Source.SATISFACTION, Source.SURVEY_INDEX}
 PER_1000 = {Source.OVERDUE_PER_1000, Source.CARDS_PER_1000}
 
 
@@ -266,7 +267,22 @@ def _measure(scheme: Scheme, townships: list[GridNode]) -> dict[str, Any]:
         ),
         "households": households,
         "visited": visited,
+        "survey": _survey_by_township(scheme),
     }
+
+
+def _survey_by_township(scheme: Scheme) -> dict[int, tuple[int, float]]:
+    """The residents' survey answers given in the period per township: (answers, summed points)."""
+    from .survey import index_sums
+    from .survey_models import SurveyResponse
+
+    answers = SurveyResponse.objects.filter(
+        tenant_id=scheme.tenant_id,
+        township__isnull=False,
+        answered_on__gte=scheme.period_start,
+        answered_on__lte=scheme.period_end,
+    )
+    return {r["township"]: (r["n"], float(r["pts"] or 0)) for r in index_sums(answers, "township")}
 
 
 def _raw(
@@ -288,6 +304,11 @@ def _raw(
         n = len(rated)
         value = round(100.0 * len(satisfied) / n, 2) if n else None
         return value, n, n < scheme.min_cases, {"cases": rated, "satisfied_cases": satisfied}
+    if source == Source.SURVEY_INDEX:
+        from .survey import IndexSums
+
+        sums = IndexSums(*m["survey"].get(unit, (0, 0.0)))
+        return sums.index, sums.responses, sums.insufficient, {"answers": sums.responses}
     if source == Source.VISIT_COVERAGE:
         seen = m["visited"].get(unit, 0)
         value = round(100.0 * seen / homes, 2) if homes else None

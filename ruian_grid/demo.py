@@ -94,6 +94,7 @@ class SeedReport:
     boundaries_added: int = 0
     round_published: bool = False
     history_added: int = 0
+    survey_answers_added: int = 0
     users: list[tuple[str, str, str]] = field(default_factory=list)  # (username, role, home)
 
 
@@ -352,6 +353,10 @@ def seed(*, full: bool = False, townships: Iterable[str] = SAMPLE_TOWNSHIPS) -> 
     with transaction.atomic():
         report.history_added = reports_demo.seed_history(ruian, actor=User.objects.get(username="city_admin"))
         report.round_published = reports_demo.seed_assessment(
+            ruian, actor=User.objects.get(username="city_admin")
+        )
+        # The residents' satisfaction survey of the month, open, with anonymous answers in every cell.
+        report.survey_answers_added = reports_demo.seed_survey(
             ruian, actor=User.objects.get(username="city_admin")
         )
     # Hundreds of thousands of rows just arrived: without fresh statistics the planner would still

@@ -5,6 +5,8 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from reports import survey_views
+
 from . import error_views, views
 
 handler400 = error_views.bad_request
@@ -41,6 +43,8 @@ urlpatterns = [
     path("registry/", include("grids.registry.urls")),
     path("audit/", include("grids.audit.urls")),
     path("reports/", include("reports.urls")),
+    # The residents' survey, answered on a phone without signing in: the link's token is the key.
+    path("s/<str:token>/", survey_views.survey_answer, name="survey_answer"),
     path("", include("teams.urls")),
     path("", include("grids.urls")),
 ]

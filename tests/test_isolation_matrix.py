@@ -52,6 +52,7 @@ NO_TENANT_DATA = {
     "api-redoc",
     "api-token",
     "service_worker",  # the offline pages' script: the same static code for everyone, no data
+    "survey_answer",  # the residents' public survey page: the token is the key (tests/reports/test_survey.py)
 }
 MARK = "隔离标记"  # every object's text carries it: no outsider's response may
 # plot_a1, where every object is: no outsider sees its name either. (Not its code: the import
@@ -151,6 +152,11 @@ KIND_OF_NAME = [
     ("reports-appeal", "veto"),
     ("reports-decide", "veto"),
     ("reports-rows", "scorecard"),
+    # The residents' survey: the city's (every township opens it and sees its own grids only); the
+    # printable codes are per township.
+    ("reports:survey_codes", "surveycodes"),
+    ("reports:survey", "survey"),
+    ("reports-survey", "survey"),
 ]
 
 
@@ -269,6 +275,14 @@ def world(cast, django_capture_on_commit_callbacks, settings, tmp_path):
     )  # fmt: skip
     assessment = reports_services.round_open(actor=cast.city_admin, scheme=scheme, name="第一轮")
     reports_services.round_compute(actor=cast.city_admin, rnd=assessment)
+    # The residents' survey, open, with township_a's cells' links (the title is the city's: no MARK).
+    from reports import survey as reports_survey
+
+    city_survey = reports_survey.survey_create(
+        actor=cast.city_admin, tenant=cast.ruian, title="测评", period_start=dt.date.today(),
+        period_end=dt.date.today(), questions=[{"text": "治安状况", "kind": "safety"}],
+    )  # fmt: skip
+    reports_survey.survey_open(actor=cast.city_admin, survey=city_survey)
     scorecard = assessment.scorecards.get(unit=cast.township_a)
     veto = scorecard.vetoes.get()
     assert veto.evidence == {"cases": [critical.pk]}
@@ -299,6 +313,8 @@ def world(cast, django_capture_on_commit_callbacks, settings, tmp_path):
         "round": {"pk": assessment.pk},
         "scorecard": {"pk": scorecard.pk},
         "veto": {"pk": veto.pk},
+        "survey": {"pk": city_survey.pk},
+        "surveycodes": {"pk": city_survey.pk, "node": cast.township_a.pk},
     }
     entitled = {
         "access": cast.township_a_admin,
@@ -439,7 +455,7 @@ def test_only_the_user_in_scope_sees_the_object(cast, world, route, name):
         outsiders = {k: v for k, v in outsiders.items() if k in ("anonymous", "other city")}
     # An assessment round is the city's: every township opens it and sees its own scorecard only,
     # so the sibling township is not refused the round, but must not see township_a's objects in it.
-    open_to_sibling = kind == "round"
+    open_to_sibling = kind in ("round", "survey")
     for who, user in outsiders.items():
         client = Client()
         if user is not None:

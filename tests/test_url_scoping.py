@@ -16,6 +16,9 @@ ALLOWED_VIEWS = {
     "api-root",
     "api-token",
     "service_worker",  # static JavaScript served from /field/ for its scope
+    # The residents' survey page (/s/<token>/): answered on a phone without signing in by design; the
+    # unguessable token is the key, and the page shows only the survey's questions and the cell's name.
+    "survey_answer",
 }
 
 

@@ -32,7 +32,8 @@ class Command(BaseCommand):
             f"units added: {report.units_added}; cases added: {report.cases_added}; "
             f"visits added: {report.visits_added}; boundaries added: {report.boundaries_added}; "
             f"past cases added: {report.history_added}; "
-            f"assessment round published: {'yes' if report.round_published else 'already'}"
+            f"assessment round published: {'yes' if report.round_published else 'already'}; "
+            f"survey answers added: {report.survey_answers_added}"
         )
         out.write(f"Demo sign-ins (password: {demo.DEMO_PASSWORD}):")
         for username, role, home in report.users:
