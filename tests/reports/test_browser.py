@@ -59,8 +59,9 @@ def test_township_dashboard_draws_charts_and_map_and_matches_the_api(
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"**{path}")
-    page.wait_for_function("document.documentElement.getAttribute('data-charts') === '5'")  # 4 trends + map
-    assert page.locator(".trend-chart canvas").count() == 4
+    # 5 trends (incidents, hazards, petitions, close-out satisfaction, survey index) + map
+    page.wait_for_function("document.documentElement.getAttribute('data-charts') === '6'")
+    assert page.locator(".trend-chart canvas").count() == 5
     assert page.locator("#map canvas").count() >= 1
 
     body = page.request.get(f"{live_server.url}/api/v1/reports/dashboard/?node={cast.township_a.pk}").json()
@@ -81,7 +82,7 @@ def test_township_dashboard_draws_charts_and_map_and_matches_the_api(
     page.click("button[data-sort=name]")
     page.locator(f"#children tbody tr[data-id='{cast.cell_a1.pk}'] a").click()
     page.wait_for_url(f"**/reports/{cast.cell_a1.pk}/?month={timezone.localdate():%Y-%m}")
-    page.wait_for_function("document.documentElement.getAttribute('data-charts') === '5'")
+    page.wait_for_function("document.documentElement.getAttribute('data-charts') === '6'")
     assert int(page.inner_text("#fig-incidents")) == 1
     assert problems == []
     context.close()

@@ -470,3 +470,16 @@ def test_index_by_child_is_two_queries_whatever_the_number_of_children(
     # 1 the children in scope, 2 the answers grouped by the children's column.
     with django_assert_num_queries(2):
         surveys.index_by_child(cast.city_admin, open_survey, cast.township_a)
+
+
+def test_demo_survey_is_open_with_answers_and_a_rerun_adds_none(cast):
+    from reports import demo
+
+    added = demo.seed_survey(cast.ruian, actor=cast.city_admin)
+    assert added == SurveyResponse.objects.count() > 0
+    item = Survey.objects.get(tenant=cast.ruian)
+    assert item.status == SurveyStatus.OPEN and surveys.is_open(item)
+    assert SurveyResponse.objects.filter(tenant=cast.pingyang).count() == 0
+    assert demo.seed_survey(cast.ruian, actor=cast.city_admin) == 0
+    table = surveys.index_by_child(cast.city_admin, item, cast.city)
+    assert table.total.responses == added and 0 <= (table.total.index or 0) <= 100
