@@ -510,7 +510,7 @@ def round_snapshot(rnd: Round) -> dict[str, Any]:
     """Everything the round shows, as plain data (what publishing freezes): five queries."""
     scheme = rnd.scheme
     cards = (
-        Scorecard.objects.filter(round=rnd)
+        Scorecard.objects.filter(round=rnd, department__isnull=True)
         .select_related("unit")
         .prefetch_related(
             Prefetch("lines", queryset=Line.objects.select_related("indicator")),
@@ -536,7 +536,14 @@ def round_snapshot(rnd: Round) -> dict[str, Any]:
             ],
         },
         "scorecards": [_card_dict(c) for c in cards],
+        "departments": department_cards(rnd),
     }
+
+
+def department_cards(rnd: Round) -> list[dict[str, Any]]:
+    from .work_reports import department_snapshot
+
+    return department_snapshot(rnd)
 
 
 def models_rank_order() -> Any:
@@ -563,7 +570,14 @@ def round_view(actor: User | AnonymousUser, rnd: Round) -> dict[str, Any]:
         "published_at": rnd.published_at.isoformat() if rnd.published_at else None,
         "scheme": data["scheme"],
         "scorecards": cards,
+        "departments": visible_departments(actor, rnd, data.get("departments", [])),
     }
+
+
+def visible_departments(actor: User | AnonymousUser, rnd: Round, cards: list[dict[str, Any]]) -> list[Any]:
+    from .work_reports import department_cards_for
+
+    return department_cards_for(actor, rnd, cards)
 
 
 def evidence_cases(actor: User | AnonymousUser, ids: list[int]) -> QuerySet[Case]:

@@ -68,6 +68,7 @@ if TYPE_CHECKING:
 MANAGE = "manage_grid"  # the city's assessment is run by those who manage the city grid
 APPEAL = "manage_cases"  # a township appeals a veto of its own scorecard
 REASON_MAX = 2000
+DEPARTMENT_SOURCES = {Source.UNIT_ON_TIME_RATE, Source.UNIT_OVERDUE, Source.UNIT_CARDS, Source.WORK_REPORT}
 HIGHER_IS_BETTER = {Source.ON_TIME_RATE, Source.VISIT_COVERAGE, Source.SATISFACTION}
 PER_1000 = {Source.OVERDUE_PER_1000, Source.CARDS_PER_1000}
 
@@ -120,12 +121,15 @@ def scheme_create(
     if period_end < period_start:
         errors["period_end"] = [_("The period must end on or after its first day.")]
     total = 0
+    department_total = 0  # a member department's indicators add up to 100 on their own (decision 1303)
     for ind in indicators:
         if ind.get("source") not in Source.values:
             errors.setdefault("indicators", []).append(_("Every indicator needs a known source."))
         weight = ind.get("weight")
         if not isinstance(weight, int) or isinstance(weight, bool) or not 0 < weight <= 100:
             errors.setdefault("indicators", []).append(_("Every weight is a whole number from 1 to 100."))
+        elif ind.get("source") in DEPARTMENT_SOURCES:
+            department_total += weight
         else:
             total += weight
     if not indicators:
@@ -133,6 +137,11 @@ def scheme_create(
     elif total != 100 and "indicators" not in errors:
         errors["indicators"] = [
             _("The weights must add up to 100 (they add up to %(total)d).") % {"total": total}
+        ]
+    elif department_total not in (0, 100) and "indicators" not in errors:
+        errors["indicators"] = [
+            _("The member departments' weights must add up to 100 (they add up to %(total)d).")
+            % {"total": department_total}
         ]
     for veto in vetoes:
         if veto.get("rule") not in VetoKind.values:
@@ -321,7 +330,7 @@ def round_compute(*, actor: User, rnd: Round) -> Round:
         townships = list(
             GridNode.objects.filter(tenant_id=rnd.tenant_id, level=Level.TOWNSHIP).order_by("code")
         )
-        indicators = list(scheme.indicators.all())
+        indicators = [i for i in scheme.indicators.all() if i.source not in DEPARTMENT_SOURCES]
         items = list(scheme.vetoes.all())
         m = _measure(scheme, townships)
         manual = {(s.indicator_id, s.unit_id): s for s in ManualScore.objects.filter(round=rnd)}
@@ -413,8 +422,13 @@ def round_compute(*, actor: User, rnd: Round) -> Round:
                     scorecard=cards[t.pk], item=item, defaults={"count": len(rows), "evidence": {label: rows}}
                 )
                 kept.add(hit.pk)
-        VetoHit.objects.filter(scorecard__round=rnd).exclude(pk__in=kept).delete()
+        VetoHit.objects.filter(scorecard__round=rnd, scorecard__department__isnull=True).exclude(
+            pk__in=kept
+        ).delete()
         _rank(rnd, totals, short)
+        from .work_reports import departments_compute  # the member departments' scorecards
+
+        departments_compute(rnd, _bounds(scheme))
         rnd.status = RoundStatus.COMPUTED
         rnd.computed_at = timezone.now()
         rnd.save(update_fields=["status", "computed_at"])
@@ -423,7 +437,7 @@ def round_compute(*, actor: User, rnd: Round) -> Round:
 
 def _rank(rnd: Round, totals: dict[int, Decimal], short: dict[int, bool]) -> None:
     """Rank the units with enough data: units not vetoed by total, then vetoed units by total."""
-    cards = list(Scorecard.objects.filter(round=rnd).annotate(
+    cards = list(Scorecard.objects.filter(round=rnd, department__isnull=True).annotate(
         vetoed_now=Exists(VetoHit.objects.filter(scorecard=OuterRef("pk")).filter(~Q(status=VetoStatus.OVERTURNED)))
     ))  # fmt: skip
     for card in cards:
@@ -469,7 +483,7 @@ def veto_appeal(*, actor: User, hit: VetoHit, reason: str) -> VetoHit:
     """The township appeals a veto of its scorecard (before the round is published)."""
     with transaction.atomic():
         hit = (
-            VetoHit.objects.select_for_update()
+            VetoHit.objects.select_for_update(of=("self",))
             .select_related("scorecard__round", "scorecard__unit")
             .get(pk=hit.pk)
         )
