@@ -88,7 +88,9 @@ class CadreFileView(_Scoped):
     def get_queryset(self) -> Any:
         return files.cadres_visible(self.request.user)
 
-    @extend_schema(parameters=[OpenApiParameter("year", OpenApiTypes.INT)], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        parameters=[OpenApiParameter("year", OpenApiTypes.INT)], responses={200: OpenApiTypes.OBJECT}
+    )
     def get(self, request: Request, pk: int) -> Response:
         person = scoping.get_in_scope_or_404(self.get_queryset(), pk=pk)
         year = year_or_400(request.query_params.get("year"))
@@ -136,7 +138,11 @@ class WorkReportListView(_Scoped):
     def get_queryset(self) -> Any:
         return work_reports.work_reports_visible(self.request.user)
 
-    @extend_schema(parameters=[OpenApiParameter("year", OpenApiTypes.INT)], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="v1_reports_work_reports_list",
+        parameters=[OpenApiParameter("year", OpenApiTypes.INT)],
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def get(self, request: Request) -> Response:
         qs = self.get_queryset()
         if request.query_params.get("year"):
@@ -178,7 +184,10 @@ class WorkReportDetailView(_Scoped):
         with service_errors_as_400():
             actor: Any = request.user
             report = work_reports.work_report_edit(
-                actor=actor, report=report, text=str(body.get("text", "")), attachment=request.FILES.get("attachment")
+                actor=actor,
+                report=report,
+                text=str(body.get("text", "")),
+                attachment=request.FILES.get("attachment"),
             )
         return Response(report_dict(work_reports.work_report_get(request.user, report.pk)))
 

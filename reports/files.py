@@ -41,7 +41,7 @@ from cases.models import (
 )
 from grids import scoping
 from grids.models import GridNode, Level
-from teams.models import Membership, Unit, User, UnitKind
+from teams.models import Membership, Unit, UnitKind, User
 
 from .models import RoundStatus, Scorecard, WorkReport
 from .work_reports import city_wide
@@ -127,7 +127,11 @@ class Tracing:
         """Per holder (the tier, or a unit and person): how long they held the case in all."""
         out: dict[tuple[Any, ...], dict[str, Any]] = {}
         for h in self.holds:
-            key = ("tier", h.tier, None, "") if h.holder == "tier" else ("unit", h.unit_id or h.unit_name, h.person_id, h.person_name)
+            key = (
+                ("tier", h.tier, None, "")
+                if h.holder == "tier"
+                else ("unit", h.unit_id or h.unit_name, h.person_id, h.person_name)
+            )
             row = out.setdefault(
                 key,
                 {"holder": h.holder, "tier": h.tier, "unit": h.unit_name if h.holder == "unit" else "",
@@ -160,7 +164,10 @@ def trace(case: Case, *, now: dt.datetime | None = None, events: list[CaseEvent]
     names = {
         str(e.data.get("unit"))
         for e in events
-        if e.action in HOLDER_EVENTS and isinstance(e.data, dict) and "unit_id" not in e.data and e.data.get("unit")
+        if e.action in HOLDER_EVENTS
+        and isinstance(e.data, dict)
+        and "unit_id" not in e.data
+        and e.data.get("unit")
     }
     by_name = (
         dict(Unit.objects.filter(tenant_id=case.tenant_id, name__in=sorted(names)).values_list("name", "pk"))
@@ -191,13 +198,14 @@ def trace(case: Case, *, now: dt.datetime | None = None, events: list[CaseEvent]
             tier = str(data.get("to_tier") or tier)
             unit_id, unit_name, person_id, person_name = None, "", None, ""
         status = e.to_status or status
+        key: tuple[Any, ...] | None
         if status in FINISHED:
             key = None
         elif status in TIER_HOLDS or unit_name == "":
             key = ("tier", tier, None, None, status)
         else:
             key = ("unit", tier, unit_id or unit_name, person_id or person_name, status)
-        cur_key = None
+        cur_key: tuple[Any, ...] | None = None
         if current is not None:
             cur_key = (
                 ("tier", current.tier, None, None, current.status)
@@ -323,14 +331,17 @@ def performance_file(actor: User | AnonymousUser, person: User, year: int) -> Pe
     scorecards of those townships and departments, 7. the departments' work reports of the year; plus
     what the cases' and orders' scoping reads about the actor (their units and assisted cases)."""
     start, end = year_bounds(year)
+    tenant_id = person.tenant_id or 0
     red = DeadlineAlert.objects.filter(case=OuterRef("pk"), level__gte=AlertLevel.RED)
     # 1. cases of which the person is the responsible person, open at some time in the year.
     rows = list(
         case_selectors.cases_visible(actor)
-        .filter(tenant_id=person.tenant_id, responsible_person=person, created_at__lt=end)
+        .filter(tenant_id=tenant_id, responsible_person=person, created_at__lt=end)
         .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=start))
         .exclude(status=Status.MERGED)
-        .annotate(went_red=Exists(red), red_in_year=Exists(red.filter(created_at__gte=start, created_at__lt=end)))
+        .annotate(
+            went_red=Exists(red), red_in_year=Exists(red.filter(created_at__gte=start, created_at__lt=end))
+        )
         .select_related("responsible_unit", "node")
         .order_by("created_at", "pk")
     )
@@ -345,12 +356,19 @@ def performance_file(actor: User | AnonymousUser, person: User, year: int) -> Pe
     ]
     # 2. the cards against the person in the year, counted by the supervision selector.
     counted = (
-        case_selectors.cards_by_person(actor, since=start).filter(person_id=person.pk, created_at__lt=end).first()
+        case_selectors.cards_by_person(actor, since=start)
+        .filter(person_id=person.pk, created_at__lt=end)
+        .first()
     )
     # 3. the cards themselves (the rows behind the counts).
     orders = list(
         case_selectors.orders_visible(actor)
-        .filter(person_id=person.pk, grade__in=[Grade.YELLOW, Grade.RED], created_at__gte=start, created_at__lt=end)
+        .filter(
+            person_id=person.pk,
+            grade__in=[Grade.YELLOW, Grade.RED],
+            created_at__gte=start,
+            created_at__lt=end,
+        )
         .exclude(status=OrderStatus.WITHDRAWN)
         .select_related("case", "unit")
         .order_by("created_at", "pk")
@@ -358,7 +376,7 @@ def performance_file(actor: User | AnonymousUser, person: User, year: int) -> Pe
     # 4. the person's units.
     units = [
         m.unit
-        for m in Membership.objects.filter(user=person, unit__tenant_id=person.tenant_id)
+        for m in Membership.objects.filter(user=person, unit__tenant_id=tenant_id)
         .select_related("unit", "unit__node")
         .order_by("unit__code")
     ]
@@ -375,7 +393,7 @@ def performance_file(actor: User | AnonymousUser, person: User, year: int) -> Pe
     # 6. the published results of those townships and departments in rounds covering the year.
     results = list(
         Scorecard.objects.filter(
-            tenant_id=person.tenant_id, round__status=RoundStatus.PUBLISHED,
+            tenant_id=tenant_id, round__status=RoundStatus.PUBLISHED,
             round__scheme__period_start__lt=end.date(), round__scheme__period_end__gte=start.date(),
         )
         .filter(Q(unit_id__in=sorted(set(townships))) | Q(department_id__in=departments))
@@ -384,7 +402,9 @@ def performance_file(actor: User | AnonymousUser, person: User, year: int) -> Pe
     )  # fmt: skip
     # 7. the departments' work reports of the year.
     reports = list(
-        WorkReport.objects.filter(unit_id__in=departments, year=year).select_related("unit").order_by("unit__code")
+        WorkReport.objects.filter(unit_id__in=departments, year=year)
+        .select_related("unit")
+        .order_by("unit__code")
         if departments
         else []
     )

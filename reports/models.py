@@ -162,7 +162,12 @@ class Scorecard(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="scorecards")
     unit = models.ForeignKey(
-        GridNode, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("township")
+        GridNode,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("township"),
     )
     department = models.ForeignKey(
         "teams.Unit",
@@ -341,7 +346,8 @@ class WorkReport(models.Model):
                 name="reports_work_report_score_range",
             ),
             models.CheckConstraint(
-                condition=Q(status="scored", score__isnull=False) | (~Q(status="scored") & Q(score__isnull=True)),
+                condition=Q(status="scored", score__isnull=False)
+                | (~Q(status="scored") & Q(score__isnull=True)),
                 name="reports_work_report_scored_has_score",
             ),
             models.CheckConstraint(

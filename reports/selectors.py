@@ -465,9 +465,11 @@ def scorecards_visible(actor: User | AnonymousUser) -> QuerySet[Scorecard]:
 
 
 def _card_dict(card: Scorecard) -> dict[str, Any]:
+    unit = card.unit
+    assert unit is not None  # a township's card (departments: reports.work_reports.card_dict)
     return {
         "id": card.pk,
-        "unit": {"id": card.unit_id, "name": card.unit.name, "code": card.unit.code},
+        "unit": {"id": card.unit_id, "name": unit.name, "code": unit.code},
         "households": card.households,
         "total": float(card.total),
         "insufficient": card.insufficient,

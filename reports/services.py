@@ -441,8 +441,8 @@ def _rank(rnd: Round, totals: dict[int, Decimal], short: dict[int, bool]) -> Non
         vetoed_now=Exists(VetoHit.objects.filter(scorecard=OuterRef("pk")).filter(~Q(status=VetoStatus.OVERTURNED)))
     ))  # fmt: skip
     for card in cards:
-        card.total = totals.get(card.unit_id, Decimal("0"))
-        card.insufficient = short.get(card.unit_id, False)
+        card.total = totals.get(card.unit_id or 0, Decimal("0"))
+        card.insufficient = short.get(card.unit_id or 0, False)
         card.vetoed = card.vetoed_now
     ranked = sorted((c for c in cards if not c.insufficient), key=lambda c: (c.vetoed, -c.total, c.unit_id))
     for c in cards:
@@ -488,7 +488,8 @@ def veto_appeal(*, actor: User, hit: VetoHit, reason: str) -> VetoHit:
             .get(pk=hit.pk)
         )
         _frozen(hit.scorecard.round)
-        if not scoping.can_now(actor, APPEAL, hit.scorecard.unit):
+        unit = hit.scorecard.unit
+        if unit is None or not scoping.can_now(actor, APPEAL, unit):
             raise PermissionDenied(_("Only the township concerned may appeal its veto."))
         if hit.status != VetoStatus.STANDING:
             raise ValidationError(_("This veto has already been appealed."))
@@ -514,8 +515,8 @@ def veto_decide(*, actor: User, hit: VetoHit, grant: bool, note: str) -> VetoHit
         hit.decided_by = actor
         hit.decided_at = timezone.now()
         hit.save(update_fields=["decision_note", "status", "decided_by", "decided_at"])
-        cards = Scorecard.objects.filter(round=rnd)
-        _rank(rnd, {c.unit_id: c.total for c in cards}, {c.unit_id: c.insufficient for c in cards})
+        cards = Scorecard.objects.filter(round=rnd, unit__isnull=False)
+        _rank(rnd, {c.unit_id or 0: c.total for c in cards}, {c.unit_id or 0: c.insufficient for c in cards})
     return hit
 
 

@@ -56,7 +56,9 @@ def _errors(request: HttpRequest, exc: ValidationError | PermissionDenied) -> No
 def case_tracing(request: HttpRequest, pk: int) -> HttpResponse:
     case = case_selectors.case_get(request.user, pk)
     tracing = files.trace(case)
-    return render(request, "reports/tracing.html", {"case": case, "tracing": tracing, "totals": tracing.totals()})
+    return render(
+        request, "reports/tracing.html", {"case": case, "tracing": tracing, "totals": tracing.totals()}
+    )
 
 
 # --- performance files -----------------------------------------------------------------------------
@@ -71,7 +73,11 @@ def cadres(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "reports/cadres.html",
-        {"people": people, "q": search, "next_after": people[-1].username if len(people) == files.PAGE else ""},
+        {
+            "people": people,
+            "q": search,
+            "next_after": people[-1].username if len(people) == files.PAGE else "",
+        },
     )
 
 
@@ -87,9 +93,7 @@ GRADES = dict(Grade.choices)
 @require_GET
 def cadre_file(request: HttpRequest, pk: int) -> HttpResponse:
     f = _file(request, pk)
-    return render(
-        request, "reports/cadre_file.html", {"f": f, "years": _years(), "grades": GRADES}
-    )
+    return render(request, "reports/cadre_file.html", {"f": f, "years": _years(), "grades": GRADES})
 
 
 def _file_sheets(f: files.PerformanceFile) -> list[tuple[str, list[str], list[list[Any]]]]:
@@ -186,14 +190,14 @@ def work_report_list(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Work report submitted."))
             return redirect("reports:work_report", report.pk)
-    year = request.GET.get("year", "")
+    chosen = request.GET.get("year", "")
     qs = work_reports.work_reports_visible(request.user)
-    if year.isdigit():
-        qs = qs.filter(year=int(year))
+    if chosen.isdigit():
+        qs = qs.filter(year=int(chosen))
     return render(
         request,
         "reports/work_reports.html",
-        {"reports": list(qs[:500]), "units": units, "years": _years(), "year": year,
+        {"reports": list(qs[:500]), "units": units, "years": _years(), "year": chosen,
          "this_year": timezone.localdate().year},
     )  # fmt: skip
 
@@ -253,7 +257,9 @@ def work_report_file(request: HttpRequest, pk: int) -> FileResponse:
 def round_departments(request: HttpRequest, pk: int) -> HttpResponse:
     rnd = scoping.get_in_scope_or_404(selectors.rounds_visible(request.user), pk=pk)
     data = selectors.round_view(request.user, rnd)
-    return render(request, "reports/round_departments.html", {"round": rnd, "data": data, "cards": data["departments"]})
+    return render(
+        request, "reports/round_departments.html", {"round": rnd, "data": data, "cards": data["departments"]}
+    )
 
 
 @page

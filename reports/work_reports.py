@@ -383,7 +383,9 @@ def _measure(tenant_id: int, start: dt.datetime, end: dt.datetime, year: int) ->
     }
 
 
-def _raw(source: str, unit: int, m: dict[str, Any], min_cases: int) -> tuple[float | None, int, bool, dict[str, Any]]:
+def _raw(
+    source: str, unit: int, m: dict[str, Any], min_cases: int
+) -> tuple[float | None, int, bool, dict[str, Any]]:
     def ids(key: str) -> list[int]:
         return list(m[key].get(unit, []))
 
@@ -423,7 +425,9 @@ def departments_compute(rnd: Round, bounds: tuple[dt.datetime, dt.datetime]) -> 
         return
     start, end = bounds
     departments = list(
-        Unit.objects.filter(tenant_id=rnd.tenant_id, kind=UnitKind.DEPARTMENT, is_active=True).order_by("code")
+        Unit.objects.filter(tenant_id=rnd.tenant_id, kind=UnitKind.DEPARTMENT, is_active=True).order_by(
+            "code"
+        )
     )
     existing.exclude(department__in=departments).delete()
     m = _measure(rnd.tenant_id, start, end, scheme.period_end.year)
@@ -489,7 +493,9 @@ def departments_compute(rnd: Round, bounds: tuple[dt.datetime, dt.datetime]) -> 
 def rank_departments(rnd: Round, totals: dict[int, Decimal], short: dict[int, bool]) -> None:
     """Rank the departments with enough data among themselves: not vetoed by total, then vetoed."""
     vetoed = VetoHit.objects.filter(scorecard=OuterRef("pk")).filter(~Q(status=VetoStatus.OVERTURNED))
-    cards = list(Scorecard.objects.filter(round=rnd, department__isnull=False).annotate(vetoed_now=Exists(vetoed)))
+    cards = list(
+        Scorecard.objects.filter(round=rnd, department__isnull=False).annotate(vetoed_now=Exists(vetoed))
+    )
     for card in cards:
         assert card.department_id is not None
         card.total = totals.get(card.department_id, Decimal("0"))

@@ -250,7 +250,9 @@ def test_submission_is_the_departments_own(cast, units):
 def test_review_then_score_once_within_0_to_100_and_no_edit_after_review(cast, units, client):
     report = submit(cast, units)
     with pytest.raises(ValidationError):
-        work_reports.work_report_score(actor=cast.city_admin, report=report, score=Decimal(80))  # not reviewed
+        work_reports.work_report_score(
+            actor=cast.city_admin, report=report, score=Decimal(80)
+        )  # not reviewed
     with pytest.raises(PermissionDenied):
         work_reports.work_report_review(actor=cast.township_a_staff, report=report, note="好")
     work_reports.work_report_edit(actor=cast.department_user, report=report, text="修改后的总结")
@@ -262,13 +264,19 @@ def test_review_then_score_once_within_0_to_100_and_no_edit_after_review(cast, u
             work_reports.work_report_score(actor=cast.city_admin, report=report, score=bad)
     client.force_login(cast.city_admin)
     url = f"/api/v1/reports/work-reports/{report.pk}/score/"
-    refused = client.post(url, {"score": 101}, content_type="application/json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    refused = client.post(
+        url, {"score": 101}, content_type="application/json", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
     assert refused.status_code == 400 and refused.json()["score"][0] == "述职报告评分须在 0 到 100 之间。"
     assert client.post(url, {"score": "88.5"}, content_type="application/json").status_code == 200
     twice = client.post(url, {"score": 90}, content_type="application/json", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert twice.status_code == 400
     report.refresh_from_db()
-    assert (report.status, report.score, report.text) == (WorkReportStatus.SCORED, Decimal("88.50"), "修改后的总结")
+    assert (report.status, report.score, report.text) == (
+        WorkReportStatus.SCORED,
+        Decimal("88.50"),
+        "修改后的总结",
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
         WorkReport.objects.filter(pk=report.pk).update(score=Decimal("120"))
 
@@ -276,7 +284,9 @@ def test_review_then_score_once_within_0_to_100_and_no_edit_after_review(cast, u
 def test_work_reports_are_seen_by_the_city_and_the_department_only(cast, units, client):
     report = submit(cast, units)
     url = f"/api/v1/reports/work-reports/{report.pk}/"
-    other_department = cast.department_user.__class__.objects.create_user(username="justice1", tenant=cast.ruian)
+    other_department = cast.department_user.__class__.objects.create_user(
+        username="justice1", tenant=cast.ruian
+    )
     from teams.services import membership_add
 
     membership_add(actor=None, unit=units.justice, user=other_department)
@@ -328,7 +338,10 @@ def test_department_scorecards_total_the_weighted_lines_and_rank_apart(cast, uni
     police = Scorecard.objects.get(round=rnd, department=units.police)
     justice = Scorecard.objects.get(round=rnd, department=units.justice)
     lines = {line.indicator.source: line for line in police.lines.all()}
-    assert (lines[Source.UNIT_ON_TIME_RATE].value, lines[Source.UNIT_ON_TIME_RATE].weighted) == (75.0, Decimal("30.00"))
+    assert (lines[Source.UNIT_ON_TIME_RATE].value, lines[Source.UNIT_ON_TIME_RATE].weighted) == (
+        75.0,
+        Decimal("30.00"),
+    )
     assert (lines[Source.UNIT_OVERDUE].value, lines[Source.UNIT_OVERDUE].weighted) == (25.0, Decimal("15.00"))
     assert lines[Source.UNIT_CARDS].weighted == Decimal("10.00")  # no card: the best (and only) ranked
     assert lines[Source.WORK_REPORT].evidence == {"work_report": report.pk}
@@ -359,7 +372,9 @@ def test_department_scorecards_total_the_weighted_lines_and_rank_apart(cast, uni
     assert page.status_code == 200 and "市公安局" in page.content.decode()
     assert client.get(f"/reports/assessment/{rnd.pk}/departments.xlsx").content.startswith(b"PK")
     assert client.get(f"/reports/assessment/departments/{police.pk}/").status_code == 200
-    assert client.get(f"/reports/assessment/departments/{police.pk}/scorecard.pdf").content.startswith(b"%PDF")
+    assert client.get(f"/reports/assessment/departments/{police.pk}/scorecard.pdf").content.startswith(
+        b"%PDF"
+    )
 
 
 def test_the_file_shows_the_departments_published_result_and_work_report(cast, units):
