@@ -49,14 +49,16 @@ def seed_department_work(tenant: Tenant, *, actor: Any, year: int) -> int:
         Case.objects.filter(pk__in=ids).update(responsible_unit_id=unit_id)
     rng = random.Random(int(tenant.code) + 13)  # noqa: S311 - synthetic demo data
     late = [pk for pk in chosen if rng.random() < 0.1]
-    closed = dict(Case.objects.filter(pk__in=late).values_list("pk", "closed_at"))
+    closed = {
+        pk: at for pk, at in Case.objects.filter(pk__in=late).values_list("pk", "closed_at") if at is not None
+    }
     DeadlineAlert.objects.bulk_create(
         [
             DeadlineAlert(
                 tenant=tenant, case_id=pk, deadline_seq=0, level=AlertLevel.RED, created_at=closed[pk]
             )
             for pk in late
-            if closed.get(pk)
+            if pk in closed
         ],
         ignore_conflicts=True,
     )

@@ -35,6 +35,12 @@ class Source(models.TextChoices):
     WORK_REPORT = "work_report", _("department: yearly work report score")
 
 
+# The sources of a member department's indicators (the others are a township's).
+DEPARTMENT_SOURCES = frozenset(
+    {Source.UNIT_ON_TIME_RATE, Source.UNIT_OVERDUE, Source.UNIT_CARDS, Source.WORK_REPORT}
+)
+
+
 class VetoKind(models.TextChoices):
     """A veto item (一票否决) is a rule over the data; the hits name their evidence."""
 

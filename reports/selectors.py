@@ -570,9 +570,21 @@ def round_view(actor: User | AnonymousUser, rnd: Round) -> dict[str, Any]:
         "status": rnd.status,
         "computed_at": rnd.computed_at.isoformat() if rnd.computed_at else None,
         "published_at": rnd.published_at.isoformat() if rnd.published_at else None,
-        "scheme": data["scheme"],
+        "scheme": _split_indicators(data["scheme"]),
         "scorecards": cards,
         "departments": visible_departments(actor, rnd, data.get("departments", [])),
+    }
+
+
+def _split_indicators(scheme: dict[str, Any]) -> dict[str, Any]:
+    """The townships' indicators under `indicators`, the member departments' under their own key."""
+    from .models import DEPARTMENT_SOURCES
+
+    everything = scheme.get("indicators", [])
+    return {
+        **scheme,
+        "indicators": [i for i in everything if i["source"] not in DEPARTMENT_SOURCES],
+        "department_indicators": [i for i in everything if i["source"] in DEPARTMENT_SOURCES],
     }
 
 

@@ -47,6 +47,7 @@ from grids.registry.models import Status as HouseholdStatus
 from teams.models import Visit
 
 from .models import (
+    DEPARTMENT_SOURCES,
     Indicator,
     Line,
     ManualScore,
@@ -68,7 +69,6 @@ if TYPE_CHECKING:
 MANAGE = "manage_grid"  # the city's assessment is run by those who manage the city grid
 APPEAL = "manage_cases"  # a township appeals a veto of its own scorecard
 REASON_MAX = 2000
-DEPARTMENT_SOURCES = {Source.UNIT_ON_TIME_RATE, Source.UNIT_OVERDUE, Source.UNIT_CARDS, Source.WORK_REPORT}
 HIGHER_IS_BETTER = {Source.ON_TIME_RATE, Source.VISIT_COVERAGE, Source.SATISFACTION}
 PER_1000 = {Source.OVERDUE_PER_1000, Source.CARDS_PER_1000}
 

@@ -267,9 +267,7 @@ def round_departments(request: HttpRequest, pk: int) -> HttpResponse:
 def round_departments_export(request: HttpRequest, pk: int) -> HttpResponse:
     rnd = scoping.get_in_scope_or_404(selectors.rounds_visible(request.user), pk=pk)
     data = selectors.round_view(request.user, rnd)
-    from .services import DEPARTMENT_SOURCES
-
-    indicators = [i for i in data["scheme"]["indicators"] if i["source"] in DEPARTMENT_SOURCES]
+    indicators = data["scheme"]["department_indicators"]
     header = [_("Rank"), _("Member department"), _("Total"), _("Vetoed"), _("Insufficient data"),
               *[f"{i['name']} ({i['weight']})" for i in indicators]]  # fmt: skip
     rows = []

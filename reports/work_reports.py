@@ -415,7 +415,8 @@ def _raw(
 def departments_compute(rnd: Round, bounds: tuple[dt.datetime, dt.datetime]) -> None:
     """Score every active member department of the city in the round (inside `round_compute`'s
     transaction, after the townships); nothing when the scheme has no department indicator."""
-    from .services import DEPARTMENT_SOURCES, _q2
+    from .models import DEPARTMENT_SOURCES
+    from .services import _q2
 
     scheme = rnd.scheme
     indicators = [i for i in scheme.indicators.all() if i.source in DEPARTMENT_SOURCES]

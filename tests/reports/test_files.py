@@ -18,7 +18,7 @@ from django.utils import timezone
 from cases import services as case_services
 from cases import supervision
 from cases.models import DeadlineAlert
-from reports import files, services, work_reports
+from reports import files, selectors, services, work_reports
 from reports.models import Scorecard, Source, WorkReport, WorkReportStatus
 from tests.cases.conftest import record
 from tests.reports.test_dashboard import close
@@ -349,6 +349,10 @@ def test_department_scorecards_total_the_weighted_lines_and_rank_apart(cast, uni
     assert police.total == sum(line.weighted for line in police.lines.all()) == Decimal("79.00")
     assert (police.rank, police.insufficient) == (1, False)
     assert (justice.rank, justice.insufficient) == (None, True)  # no case, no report
+    view = selectors.round_view(cast.city_admin, rnd)  # each table with its own indicators
+    assert [i["source"] for i in view["scheme"]["indicators"]] == [Source.ON_TIME_RATE]
+    assert len(view["scheme"]["department_indicators"]) == 4 and len(view["departments"]) == 2
+    assert selectors.round_view(cast.township_a_staff, rnd)["departments"] == []
     # Computing again changes nothing; publishing freezes the departments too.
     services.round_compute(actor=cast.city_admin, rnd=rnd)
     assert Scorecard.objects.filter(round=rnd).count() == 4
@@ -386,3 +390,23 @@ def test_the_file_shows_the_departments_published_result_and_work_report(cast, u
     f = files.performance_file(cast.city_admin, cast.department_user, THIS_YEAR)
     assert [s.department_id for s in f.results] == [units.police.pk]
     assert [w.pk for w in f.work_reports] == [report.pk]
+
+
+def test_lists_stay_within_their_query_budgets(cast, units, client, django_assert_max_num_queries):
+    submit(cast, units)
+    from teams.services import membership_add
+
+    clerk = cast.department_user.__class__.objects.create_user(username="justice2", tenant=cast.ruian)
+    membership_add(actor=None, unit=units.justice, user=clerk)
+    submit(cast, units, actor=clerk, unit=units.justice)
+    client.force_login(cast.city_admin)
+    client.get("/api/v1/reports/cadres/")  # warm: the signed-in user's rights are cached afterwards
+    # 1. session, 2. user, 3. the access version of the user's rights, 4. the reports with their
+    # units and people (one join).
+    with django_assert_max_num_queries(6):
+        body = client.get("/api/v1/reports/work-reports/").json()
+    assert {r["unit"]["name"] for r in body} == {"市公安局", "市司法局"}
+    # 1. session, 2. user, 3. access version, 4. one page of cadres with their home nodes.
+    with django_assert_max_num_queries(6):
+        page = client.get("/api/v1/reports/cadres/").json()
+    assert len(page["results"]) >= 7
