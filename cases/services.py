@@ -690,12 +690,18 @@ def case_dispatch(
             "unit": unit.name,
             "person": str(responsible_person or ""),
             "assists": [p.unit.name for p in parts],
+            **_holder_ids(unit, responsible_person),
         }
         if explicit:
             step.data["deadline_typed"] = explicit.isoformat()
         if late:
             step.data["late_parts_confirmed"] = late
     return case
+
+
+def _holder_ids(unit: Unit, person: User | None) -> dict[str, int | None]:
+    """Who holds the case from this event on, by id (the responsibility tracing of reports reads them)."""
+    return {"unit_id": unit.pk, "person_id": person.pk if person is not None else None}
 
 
 def _local(moment: dt.datetime) -> str:
@@ -784,6 +790,7 @@ def case_decide(
             "unit": unit.name,
             "previous_unit": str(step.case.responsible_unit),
             "dispute_seconds": took,
+            **_holder_ids(unit, responsible_person),
         }
         step.set(
             responsible_unit=unit,
@@ -811,7 +818,11 @@ def case_transfer(
         _not_assisting(step.case, unit)
         _member(unit, responsible_person)
         step.note = _reason(reason)
-        step.data = {"unit": unit.name, "previous_unit": str(step.case.responsible_unit)}
+        step.data = {
+            "unit": unit.name,
+            "previous_unit": str(step.case.responsible_unit),
+            **_holder_ids(unit, responsible_person),
+        }
         step.set(responsible_unit=unit, responsible_person=responsible_person, dispatched_by=actor)
         step.restart_deadline = True
     return case
@@ -841,6 +852,7 @@ def case_confirm(
             "unit": unit.name,
             "person": str(responsible_person or ""),
             "previous_due_at": step.case.due_at.isoformat() if step.case.due_at else None,
+            **_holder_ids(unit, responsible_person),
         }
         step.set(responsible_person=responsible_person)
         _explicit_deadline(step.case, step.now, explicit, step.changed)

@@ -41,3 +41,29 @@ urlpatterns += [
     ),
     path("surveys/<int:pk>/links/", survey_api.SurveyLinksView.as_view(), name="reports-survey-links"),
 ]
+
+# Performance files, responsibility tracing, work reports, department scorecards (reports/api_files.py).
+from . import api_files  # noqa: E402
+
+urlpatterns += [
+    path("cases/<int:pk>/tracing/", api_files.CaseTracingView.as_view(), name="reports-case-tracing"),
+    path("cadres/", api_files.CadreListView.as_view(), name="reports-cadres"),
+    path("cadres/<int:pk>/file/", api_files.CadreFileView.as_view(), name="reports-cadre-file"),
+    path("work-reports/", api_files.WorkReportListView.as_view(), name="reports-work-reports"),
+    path("work-reports/<int:pk>/", api_files.WorkReportDetailView.as_view(), name="reports-work-report"),
+    path(
+        "work-reports/<int:pk>/review/",
+        api_files.WorkReportActionView.as_view(action_name="review"),
+        name="reports-work-report-review",
+    ),
+    path(
+        "work-reports/<int:pk>/score/",
+        api_files.WorkReportActionView.as_view(action_name="score"),
+        name="reports-work-report-score",
+    ),
+    path(
+        "department-scorecards/<int:pk>/",
+        api_files.DepartmentScorecardView.as_view(),
+        name="reports-department-scorecard",
+    ),
+]

@@ -16,6 +16,8 @@ from typing import Any
 from grids import tree
 from grids.models import GridNode, Level, Tenant
 
+from .demo_files import DEMO_DEPARTMENT_INDICATORS, seed_department_work, seed_work_reports
+
 # The demo city's extent: west, south, east, north (degrees).
 RUIAN_EXTENT = (120.30, 27.60, 120.85, 27.95)
 
@@ -117,7 +119,7 @@ def seed_assessment(tenant: Tenant, *, actor: Any, today: Any = None) -> bool:
             name=name,
             period_start=today.replace(month=1, day=1),
             period_end=today,
-            indicators=DEMO_INDICATORS,
+            indicators=[*DEMO_INDICATORS, *DEMO_DEPARTMENT_INDICATORS],
             vetoes=DEMO_VETOES,
             min_cases=5,
             min_households=100,
@@ -136,6 +138,9 @@ def seed_assessment(tenant: Tenant, *, actor: Any, today: Any = None) -> bool:
             points=Decimal(70 + rng.randrange(30)),
             reason="年度述职评议：领导小组成员单位测评结果（演示数据）",
         )
+    # The member departments: cases they handled and their yearly work reports (reports/demo_files.py).
+    seed_department_work(tenant, actor=actor, year=scheme.period_end.year)
+    seed_work_reports(tenant, actor=actor, year=scheme.period_end.year)
     rnd = services.round_compute(actor=actor, rnd=rnd)
     services.round_publish(actor=actor, rnd=rnd)
     return True

@@ -29,6 +29,17 @@ class Source(models.TextChoices):
     SATISFACTION = "satisfaction", _("satisfaction at close-out (%)")
     SURVEY_INDEX = "survey_index", _("residents' sense of safety and satisfaction index (survey, 0-100)")
     MANUAL = "manual", _("scored by hand")
+    # A member department's scorecard (述职 and cases where the department is the responsible unit).
+    UNIT_ON_TIME_RATE = "unit_on_time_rate", _("department: cases closed on time (%)")
+    UNIT_OVERDUE = "unit_overdue", _("department: cases gone overdue (% of cases handled)")
+    UNIT_CARDS = "unit_cards", _("department: supervision cards per 100 cases handled")
+    WORK_REPORT = "work_report", _("department: yearly work report score")
+
+
+# The sources of a member department's indicators (the others are a township's).
+DEPARTMENT_SOURCES = frozenset(
+    {Source.UNIT_ON_TIME_RATE, Source.UNIT_OVERDUE, Source.UNIT_CARDS, Source.WORK_REPORT}
+)
 
 
 class VetoKind(models.TextChoices):
@@ -153,11 +164,26 @@ class Round(models.Model):
 
 
 class Scorecard(models.Model):
-    """One township's result in a round."""
+    """One township's result in a round, or one member department's (exactly one of the two is set)."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="scorecards")
-    unit = models.ForeignKey(GridNode, on_delete=models.PROTECT, related_name="+", verbose_name=_("township"))
+    unit = models.ForeignKey(
+        GridNode,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("township"),
+    )
+    department = models.ForeignKey(
+        "teams.Unit",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("member department"),
+    )
     households = models.PositiveIntegerField(_("households"), default=0)
     total = models.DecimalField(_("total score"), max_digits=6, decimal_places=2, default=0)
     insufficient = models.BooleanField(_("insufficient data"), default=False)
@@ -168,7 +194,15 @@ class Scorecard(models.Model):
         verbose_name = _("scorecard")
         verbose_name_plural = _("scorecards")
         ordering = ["rank", "unit__code"]
-        constraints = [models.UniqueConstraint(fields=["round", "unit"], name="reports_scorecard_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "unit"], name="reports_scorecard_once"),
+            models.UniqueConstraint(fields=["round", "department"], name="reports_scorecard_department_once"),
+            models.CheckConstraint(
+                condition=Q(unit__isnull=False, department__isnull=True)
+                | Q(unit__isnull=True, department__isnull=False),
+                name="reports_scorecard_township_or_department",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.round_id}/{self.unit_id}"
@@ -264,3 +298,73 @@ class VetoHit(models.Model):
 
 # The residents' satisfaction survey (issue 13), in its own module.
 from .survey_models import Survey, SurveyLink, SurveyQuestion, SurveyResponse  # noqa: E402, F401
+
+# --- yearly work reports of the committee's member units (述职) ------------------------------------
+
+
+class WorkReportStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("submitted, awaiting review")
+    REVIEWED = "reviewed", _("reviewed, awaiting score")
+    SCORED = "scored", _("scored")
+
+
+WORK_REPORT_TEXT_MAX = 20000
+
+
+def work_report_path(instance: WorkReport, filename: str) -> str:
+    return f"work_reports/{instance.tenant_id}/{instance.year}/{instance.unit_id}-{filename[-80:]}"
+
+
+class WorkReport(models.Model):
+    """A member unit's yearly work report: submitted by the unit, reviewed and scored (0-100) by the
+    city; the score feeds the unit's department scorecard (indicator source `work_report`). One per
+    unit and year (a unique constraint: a second submission is refused, never a second row)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant"))
+    unit = models.ForeignKey(
+        "teams.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("member unit")
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    text = models.TextField(_("report"), blank=True, max_length=WORK_REPORT_TEXT_MAX)
+    attachment = models.FileField(_("attachment"), upload_to=work_report_path, max_length=255, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=WorkReportStatus.choices, default=WorkReportStatus.SUBMITTED
+    )
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewer"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_note = models.TextField(_("review note"), blank=True, max_length=2000)
+    score = models.DecimalField(_("score (0-100)"), max_digits=5, decimal_places=2, null=True, blank=True)
+    scored_at = models.DateTimeField(_("scored at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("work report")
+        verbose_name_plural = _("work reports")
+        ordering = ["-year", "unit_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "year"], name="reports_work_report_once"),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__gte=0, score__lte=100),
+                name="reports_work_report_score_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="scored", score__isnull=False)
+                | (~Q(status="scored") & Q(score__isnull=True)),
+                name="reports_work_report_scored_has_score",
+            ),
+            models.CheckConstraint(
+                condition=Q(year__gte=2000, year__lte=2100), name="reports_work_report_year_range"
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "year"], name="reports_work_report_by_year")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}/{self.year}"

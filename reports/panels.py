@@ -25,3 +25,20 @@ def dashboard(request: HttpRequest) -> Panel | None:
         ],
         order=50,
     )
+
+
+@panel("reports.files", order=55)
+def performance_files(request: HttpRequest) -> Panel | None:
+    """Everyone signed in reads their own performance file; those with a grid grant, their grid's
+    cadres; the city and the member departments, the yearly work reports (cached rights only)."""
+    user = request.user
+    if not user.is_authenticated or scoping.tenant_of(user) is None:
+        return None
+    from .work_reports import city_wide, reporting_units
+
+    links = [(_("My performance file"), reverse("reports:cadre_file", args=[user.pk]))]
+    if scoping.grants(user, scoping.VIEW):
+        links.append((_("Performance files"), reverse("reports:cadres")))
+    if city_wide(user) or reporting_units(user):
+        links.append((_("Work reports"), reverse("reports:work_reports")))
+    return Panel(title=_("Performance files"), links=links, order=55)

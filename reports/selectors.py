@@ -518,9 +518,11 @@ def scorecards_visible(actor: User | AnonymousUser) -> QuerySet[Scorecard]:
 
 
 def _card_dict(card: Scorecard) -> dict[str, Any]:
+    unit = card.unit
+    assert unit is not None  # a township's card (departments: reports.work_reports.card_dict)
     return {
         "id": card.pk,
-        "unit": {"id": card.unit_id, "name": card.unit.name, "code": card.unit.code},
+        "unit": {"id": card.unit_id, "name": unit.name, "code": unit.code},
         "households": card.households,
         "total": float(card.total),
         "insufficient": card.insufficient,
@@ -563,7 +565,7 @@ def round_snapshot(rnd: Round) -> dict[str, Any]:
     """Everything the round shows, as plain data (what publishing freezes): five queries."""
     scheme = rnd.scheme
     cards = (
-        Scorecard.objects.filter(round=rnd)
+        Scorecard.objects.filter(round=rnd, department__isnull=True)
         .select_related("unit")
         .prefetch_related(
             Prefetch("lines", queryset=Line.objects.select_related("indicator")),
@@ -589,7 +591,14 @@ def round_snapshot(rnd: Round) -> dict[str, Any]:
             ],
         },
         "scorecards": [_card_dict(c) for c in cards],
+        "departments": department_cards(rnd),
     }
+
+
+def department_cards(rnd: Round) -> list[dict[str, Any]]:
+    from .work_reports import department_snapshot
+
+    return department_snapshot(rnd)
 
 
 def models_rank_order() -> Any:
@@ -614,9 +623,28 @@ def round_view(actor: User | AnonymousUser, rnd: Round) -> dict[str, Any]:
         "status": rnd.status,
         "computed_at": rnd.computed_at.isoformat() if rnd.computed_at else None,
         "published_at": rnd.published_at.isoformat() if rnd.published_at else None,
-        "scheme": data["scheme"],
+        "scheme": _split_indicators(data["scheme"]),
         "scorecards": cards,
+        "departments": visible_departments(actor, rnd, data.get("departments", [])),
     }
+
+
+def _split_indicators(scheme: dict[str, Any]) -> dict[str, Any]:
+    """The townships' indicators under `indicators`, the member departments' under their own key."""
+    from .models import DEPARTMENT_SOURCES
+
+    everything = scheme.get("indicators", [])
+    return {
+        **scheme,
+        "indicators": [i for i in everything if i["source"] not in DEPARTMENT_SOURCES],
+        "department_indicators": [i for i in everything if i["source"] in DEPARTMENT_SOURCES],
+    }
+
+
+def visible_departments(actor: User | AnonymousUser, rnd: Round, cards: list[dict[str, Any]]) -> list[Any]:
+    from .work_reports import department_cards_for
+
+    return department_cards_for(actor, rnd, cards)
 
 
 def evidence_cases(actor: User | AnonymousUser, ids: list[int]) -> QuerySet[Case]:

@@ -48,6 +48,7 @@ from grids.registry.models import Status as HouseholdStatus
 from teams.models import Visit
 
 from .models import (
+    DEPARTMENT_SOURCES,
     Indicator,
     Line,
     ManualScore,
@@ -121,12 +122,15 @@ def scheme_create(
     if period_end < period_start:
         errors["period_end"] = [_("The period must end on or after its first day.")]
     total = 0
+    department_total = 0  # a member department's indicators add up to 100 on their own (decision 1303)
     for ind in indicators:
         if ind.get("source") not in Source.values:
             errors.setdefault("indicators", []).append(_("Every indicator needs a known source."))
         weight = ind.get("weight")
         if not isinstance(weight, int) or isinstance(weight, bool) or not 0 < weight <= 100:
             errors.setdefault("indicators", []).append(_("Every weight is a whole number from 1 to 100."))
+        elif ind.get("source") in DEPARTMENT_SOURCES:
+            department_total += weight
         else:
             total += weight
     if not indicators:
@@ -134,6 +138,11 @@ def scheme_create(
     elif total != 100 and "indicators" not in errors:
         errors["indicators"] = [
             _("The weights must add up to 100 (they add up to %(total)d).") % {"total": total}
+        ]
+    elif department_total not in (0, 100) and "indicators" not in errors:
+        errors["indicators"] = [
+            _("The member departments' weights must add up to 100 (they add up to %(total)d).")
+            % {"total": department_total}
         ]
     for veto in vetoes:
         if veto.get("rule") not in VetoKind.values:
@@ -342,7 +351,7 @@ def round_compute(*, actor: User, rnd: Round) -> Round:
         townships = list(
             GridNode.objects.filter(tenant_id=rnd.tenant_id, level=Level.TOWNSHIP).order_by("code")
         )
-        indicators = list(scheme.indicators.all())
+        indicators = [i for i in scheme.indicators.all() if i.source not in DEPARTMENT_SOURCES]
         items = list(scheme.vetoes.all())
         m = _measure(scheme, townships)
         manual = {(s.indicator_id, s.unit_id): s for s in ManualScore.objects.filter(round=rnd)}
@@ -434,8 +443,13 @@ def round_compute(*, actor: User, rnd: Round) -> Round:
                     scorecard=cards[t.pk], item=item, defaults={"count": len(rows), "evidence": {label: rows}}
                 )
                 kept.add(hit.pk)
-        VetoHit.objects.filter(scorecard__round=rnd).exclude(pk__in=kept).delete()
+        VetoHit.objects.filter(scorecard__round=rnd, scorecard__department__isnull=True).exclude(
+            pk__in=kept
+        ).delete()
         _rank(rnd, totals, short)
+        from .work_reports import departments_compute  # the member departments' scorecards
+
+        departments_compute(rnd, _bounds(scheme))
         rnd.status = RoundStatus.COMPUTED
         rnd.computed_at = timezone.now()
         rnd.save(update_fields=["status", "computed_at"])
@@ -444,12 +458,12 @@ def round_compute(*, actor: User, rnd: Round) -> Round:
 
 def _rank(rnd: Round, totals: dict[int, Decimal], short: dict[int, bool]) -> None:
     """Rank the units with enough data: units not vetoed by total, then vetoed units by total."""
-    cards = list(Scorecard.objects.filter(round=rnd).annotate(
+    cards = list(Scorecard.objects.filter(round=rnd, department__isnull=True).annotate(
         vetoed_now=Exists(VetoHit.objects.filter(scorecard=OuterRef("pk")).filter(~Q(status=VetoStatus.OVERTURNED)))
     ))  # fmt: skip
     for card in cards:
-        card.total = totals.get(card.unit_id, Decimal("0"))
-        card.insufficient = short.get(card.unit_id, False)
+        card.total = totals.get(card.unit_id or 0, Decimal("0"))
+        card.insufficient = short.get(card.unit_id or 0, False)
         card.vetoed = card.vetoed_now
     ranked = sorted((c for c in cards if not c.insufficient), key=lambda c: (c.vetoed, -c.total, c.unit_id))
     for c in cards:
@@ -490,12 +504,13 @@ def veto_appeal(*, actor: User, hit: VetoHit, reason: str) -> VetoHit:
     """The township appeals a veto of its scorecard (before the round is published)."""
     with transaction.atomic():
         hit = (
-            VetoHit.objects.select_for_update()
+            VetoHit.objects.select_for_update(of=("self",))
             .select_related("scorecard__round", "scorecard__unit")
             .get(pk=hit.pk)
         )
         _frozen(hit.scorecard.round)
-        if not scoping.can_now(actor, APPEAL, hit.scorecard.unit):
+        unit = hit.scorecard.unit
+        if unit is None or not scoping.can_now(actor, APPEAL, unit):
             raise PermissionDenied(_("Only the township concerned may appeal its veto."))
         if hit.status != VetoStatus.STANDING:
             raise ValidationError(_("This veto has already been appealed."))
@@ -521,8 +536,8 @@ def veto_decide(*, actor: User, hit: VetoHit, grant: bool, note: str) -> VetoHit
         hit.decided_by = actor
         hit.decided_at = timezone.now()
         hit.save(update_fields=["decision_note", "status", "decided_by", "decided_at"])
-        cards = Scorecard.objects.filter(round=rnd)
-        _rank(rnd, {c.unit_id: c.total for c in cards}, {c.unit_id: c.insufficient for c in cards})
+        cards = Scorecard.objects.filter(round=rnd, unit__isnull=False)
+        _rank(rnd, {c.unit_id or 0: c.total for c in cards}, {c.unit_id or 0: c.insufficient for c in cards})
     return hit
 
 

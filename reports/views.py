@@ -189,7 +189,7 @@ def scorecard_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return pdf_response(
         "reports/pdf/scorecard.html",
         {"round": card.round, "data": data, "card": mine},
-        f"scorecard-{card.round_id}-{card.unit.code}.pdf",
+        f"scorecard-{card.round_id}-{card.unit.code if card.unit else card.pk}.pdf",
     )
 
 

@@ -34,6 +34,7 @@ from grids.audit.models import Action as AuditAction
 from grids.registry import services as registry_services
 from grids.registry import synthetic
 from reports import services as reports_services
+from reports import work_reports
 from teams import inbox
 from teams import services as teams_services
 from teams.models import UnitKind, User
@@ -157,6 +158,15 @@ KIND_OF_NAME = [
     ("reports:survey_codes", "surveycodes"),
     ("reports:survey", "survey"),
     ("reports-survey", "survey"),
+    # Performance files, tracing, work reports, department scorecards (reports/views_files.py, api_files.py).
+    ("reports:case_tracing", "case"),
+    ("reports-case-tracing", "case"),
+    ("reports:cadre_file", "cadre"),
+    ("reports-cadre-file", "cadre"),
+    ("reports:work_report", "workreport"),
+    ("reports-work-report", "workreport"),
+    ("reports:department_card", "deptcard"),
+    ("reports-department-scorecard", "deptcard"),
 ]
 
 
@@ -270,8 +280,19 @@ def world(cast, django_capture_on_commit_callbacks, settings, tmp_path):
     )  # fmt: skip
     scheme = reports_services.scheme_create(
         actor=cast.city_admin, tenant=cast.ruian, name="考核", period_start=dt.date.today().replace(day=1),
-        period_end=dt.date.today(), indicators=[{"source": "on_time_rate", "weight": 100}],
+        period_end=dt.date.today(), indicators=[{"source": "on_time_rate", "weight": 100},
+                                                {"source": "work_report", "weight": 100}],
         vetoes=[{"rule": "major_incident"}],
+    )  # fmt: skip
+    # A member department other than the department user's, its work report carrying MARK.
+    justice = unit_create(
+        actor=None, tenant_id=cast.ruian.pk, kind=UnitKind.DEPARTMENT, code="dept-justice", name="市司法局"
+    )
+    clerk = User.objects.create_user(username="iso_justice", tenant=cast.ruian, full_name="司法局 赵科员")
+    membership_add(actor=None, unit=justice, user=clerk)
+    work_report = work_reports.work_report_submit(
+        actor=clerk, unit=justice, year=dt.date.today().year, text=f"{MARK}述职",
+        attachment=SimpleUploadedFile(f"{MARK}.txt", MARK.encode(), "text/plain"),
     )  # fmt: skip
     assessment = reports_services.round_open(actor=cast.city_admin, scheme=scheme, name="第一轮")
     reports_services.round_compute(actor=cast.city_admin, rnd=assessment)
@@ -284,6 +305,7 @@ def world(cast, django_capture_on_commit_callbacks, settings, tmp_path):
     )  # fmt: skip
     reports_survey.survey_open(actor=cast.city_admin, survey=city_survey)
     scorecard = assessment.scorecards.get(unit=cast.township_a)
+    department_card = assessment.scorecards.get(department=justice)
     veto = scorecard.vetoes.get()
     assert veto.evidence == {"cases": [critical.pk]}
     objects = {
@@ -315,8 +337,13 @@ def world(cast, django_capture_on_commit_callbacks, settings, tmp_path):
         "veto": {"pk": veto.pk},
         "survey": {"pk": city_survey.pk},
         "surveycodes": {"pk": city_survey.pk, "node": cast.township_a.pk},
+        "cadre": {"pk": cast.village_member.pk},
+        "workreport": {"pk": work_report.pk},
+        "deptcard": {"pk": department_card.pk},
     }
     entitled = {
+        "workreport": cast.city_admin,  # the city reviews; the department's own staff submit
+        "deptcard": cast.city_admin,
         "access": cast.township_a_admin,
         "import": cast.township_a_staff,
         "inbox": cast.township_a_staff,  # the recipient, and nobody else

@@ -72,8 +72,15 @@ def units_cases_and_residents_are_there():
     from reports.models import Round, Scorecard
 
     published = Round.objects.get(tenant=ruian, status="published")
-    assert Scorecard.objects.filter(round=published).count() == 38
+    assert Scorecard.objects.filter(round=published, unit__isnull=False).count() == 38
     assert Scorecard.objects.filter(round=published, rank__isnull=False).exists()
+    # The member departments' scorecards, ranked apart, fed by their yearly work reports.
+    from reports.models import WorkReport
+
+    departments = Scorecard.objects.filter(round=published, department__isnull=False)
+    assert departments.count() == Unit.objects.filter(tenant=ruian, kind=UnitKind.DEPARTMENT).count()
+    assert departments.filter(rank=1).count() == 1
+    assert WorkReport.objects.filter(tenant=ruian, status="scored").count() >= 7
     assert Unit.objects.filter(tenant=ruian, kind=UnitKind.DEPARTMENT).count() >= 8
     assert Resident.objects.filter(tenant=ruian, cell__name="九三村").exists()
     police = User.objects.get(username="dept_police")
