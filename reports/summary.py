@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import ExtractMonth, ExtractYear
@@ -99,9 +100,20 @@ def window(*, today: dt.date | None = None, months: int = MONTHS) -> tuple[dt.da
 # --- refresh -----------------------------------------------------------------------------------------
 
 
-def _grouped(qs: QuerySet[Any], prefix: str, moment: str, **figures: Any) -> tuple[str, list[Any]]:
-    """SQL of `qs` grouped by the four ancestor columns (through `prefix`) and the month of `moment`,
-    with `figures` as its last columns, in that order."""
+@dataclass
+class Family:
+    """One figure family: a SELECT of grouped rows (the four ancestor columns, year, month, then
+    `figures`), with the CTEs it needs before it."""
+
+    figures: list[str]
+    sql: str
+    params: list[Any]
+    before: list[tuple[str, list[Any]]] = field(default_factory=list)
+
+
+def _grouped(qs: QuerySet[Any], prefix: str, moment: str, **figures: Any) -> Family:
+    """`qs` grouped by the four ancestor columns (through `prefix`) and the month of `moment` (in
+    the city's time zone, as the live queries count it), with `figures` as its last columns."""
     columns = [f"{prefix}{c.removesuffix('_id')}" for c in LEVEL_COLUMNS]
     grouped = (
         qs.order_by()
@@ -111,7 +123,7 @@ def _grouped(qs: QuerySet[Any], prefix: str, moment: str, **figures: Any) -> tup
         .values_list(*columns, "y", "mo", *figures)
     )
     sql, params = grouped.query.sql_with_params()
-    return sql, list(params)
+    return Family(list(figures), sql, list(params))
 
 
 def _month_sql() -> str:
@@ -120,39 +132,56 @@ def _month_sql() -> str:
     return "printf('%%04d-%%02d-01', y, mo)"
 
 
-def _upsert(
-    tenant_id: int, at: dt.datetime, figures: list[str], base: tuple[str, list[Any]], before: str = ""
+def _write(
+    tenant_id: int, root_id: int, at: dt.datetime, months: list[dt.date], families: list[Family]
 ) -> None:
-    """INSERT the rollup of `base` (grouped rows: four ancestor columns, year, month, `figures`) for
-    every level, updating the rows already there."""
-    sql, params = base
-    cols = ", ".join(figures)
-    # Identifiers below are our own constants and the ORM's SQL; every value is a parameter.
-    parts = " UNION ALL ".join(
-        f"SELECT {column} AS node_id, {level} AS level, y, mo, {cols} FROM base WHERE {column} IS NOT NULL"  # noqa: S608
-        for level, column in enumerate(LEVEL_COLUMNS)
-    )
-    sums = ", ".join(f"SUM({f})" for f in figures)
-    updates = ", ".join(f"{f} = excluded.{f}" for f in [*figures, "refreshed_at"])
+    """One INSERT of every node's row for every month: each family's grouped rows rolled up to the
+    four levels, the root's marker for every month, summed per node and month."""
+    ctes: list[tuple[str, list[Any]]] = []
+    parts: list[str] = []
+    for n, family in enumerate(families):
+        ctes += family.before
+        cols = ", ".join(family.figures)
+        ctes.append(
+            (f"f{n} (city_id, township_id, cell_id, plot_id, y, mo, {cols}) AS ({family.sql})", family.params)
+        )
+        values = ", ".join(f if f in family.figures else f"0 AS {f}" for f in FIGURES)
+        # Identifiers here are our own constants and the ORM's SQL; every value is a parameter.
+        parts += [
+            f"SELECT {column} AS node_id, {level} AS level, y, mo, {values} FROM f{n} WHERE {column} IS NOT NULL"  # noqa: S608
+            for level, column in enumerate(LEVEL_COLUMNS)
+        ]
+    zeros = ", ".join(f"0 AS {f}" for f in FIGURES)
+    ctes.append(
+        ("marks (node_id, y, mo) AS (VALUES " + ", ".join("(%s, %s, %s)" for _ in months) + ")",
+         [v for m in months for v in (root_id, m.year, m.month)])
+    )  # fmt: skip
+    parts.append(f"SELECT node_id, {Level.CITY} AS level, y, mo, {zeros} FROM marks")  # noqa: S608
+    cols = ", ".join(FIGURES)
+    sums = ", ".join(f"SUM({f})" for f in FIGURES)
+    updates = ", ".join(f"{f} = excluded.{f}" for f in [*FIGURES, "refreshed_at"])
     table = MonthlyFigure._meta.db_table
+    with_clause = "WITH " + ", ".join(sql for sql, _ in ctes)
     statement = (
-        f"WITH {before}base (city_id, township_id, cell_id, plot_id, y, mo, {cols}) AS ({sql}) "  # noqa: S608
-        f"INSERT INTO {table} (tenant_id, node_id, level, month, {cols}, refreshed_at) "
-        f"SELECT %s, node_id, level, {_month_sql()}, {sums}, %s FROM ({parts}) AS rollup WHERE 1 = 1 "
-        f"GROUP BY node_id, level, y, mo "
+        f"{with_clause} INSERT INTO {table} (tenant_id, node_id, level, month, {cols}, refreshed_at) "  # noqa: S608
+        f"SELECT %s, node_id, level, {_month_sql()}, {sums}, %s FROM ({' UNION ALL '.join(parts)}) AS rollup "
+        f"WHERE 1 = 1 GROUP BY node_id, level, y, mo "
         f"ON CONFLICT (node_id, month) DO UPDATE SET {updates}"
     )
+    params = [v for _, p in ctes for v in p] + [tenant_id, at]
     with connection.cursor() as cursor:
-        cursor.execute(statement, [*params, tenant_id, at])
+        cursor.execute(statement, params)
 
 
-def _open_at_month_ends(tenant_id: int, at: dt.datetime, months: list[dt.date]) -> None:
-    """Cases open at each month's end (recorded before it, not closed by it), for every node."""
+def _open_at_month_ends(tenant_id: int, months: list[dt.date]) -> Family:
+    """Cases open at each month's end (recorded by then, not closed by then)."""
+    if connection.vendor == "postgresql":
+        return _open_at_month_ends_postgres(tenant_id, months)
     ops = connection.ops
-    ends = ", ".join("(%s, %s, %s)" for _ in months)
     ends_params: list[Any] = []
     for m in months:
         ends_params += [m.year, m.month, ops.adapt_datetimefield_value(_start(_add_months(m, 1)))]
+    ends = "ends (y, mo, month_end) AS (VALUES " + ", ".join("(%s, %s, %s)" for _ in months) + ")"
     case = Case._meta.db_table
     sql = (
         f"SELECT c.city_id, c.township_id, c.cell_id, c.plot_id, e.y, e.mo, COUNT(*) "  # noqa: S608
@@ -161,8 +190,36 @@ def _open_at_month_ends(tenant_id: int, at: dt.datetime, months: list[dt.date]) 
         f"WHERE c.tenant_id = %s AND c.status <> %s "
         f"GROUP BY c.city_id, c.township_id, c.cell_id, c.plot_id, e.y, e.mo"
     )
-    before = f"ends (y, mo, month_end) AS (VALUES {ends}), "
-    _upsert(tenant_id, at, ["open"], (sql, [*ends_params, tenant_id, Status.MERGED]), before=before)
+    return Family(["open"], sql, [tenant_id, Status.MERGED], before=[(ends, ends_params)])
+
+
+def _open_at_month_ends_postgres(tenant_id: int, months: list[dt.date]) -> Family:
+    """The same on PostgreSQL, in time proportional to the months each case stayed open: a case is
+    open at the end of every month from the one it was recorded in to the one before it closed, so
+    each case yields those months of the window (generate_series) instead of being compared with
+    every month's end."""
+    first = months[0].year * 12 + months[0].month - 1
+    last = months[-1].year * 12 + months[-1].month - 1
+    case = Case._meta.db_table
+    tz = settings.TIME_ZONE
+
+    def index(column: str) -> str:  # the month of `column` in the city's time zone as year * 12 + month - 1
+        return (
+            f"(CAST(EXTRACT(YEAR FROM {column} AT TIME ZONE %s) AS integer) * 12"
+            f" + CAST(EXTRACT(MONTH FROM {column} AT TIME ZONE %s) AS integer) - 1)"
+        )
+
+    sql = (
+        f"SELECT c.city_id, c.township_id, c.cell_id, c.plot_id, i / 12, i %% 12 + 1, COUNT(*) "  # noqa: S608
+        f"FROM {case} c CROSS JOIN LATERAL generate_series(GREATEST({index('c.created_at')}, %s), "
+        f"CASE WHEN c.closed_at IS NULL THEN %s ELSE LEAST({index('c.closed_at')} - 1, %s) END) AS i "
+        f"WHERE c.tenant_id = %s AND c.status <> %s AND c.created_at < %s "
+        f"AND (c.closed_at IS NULL OR c.closed_at >= %s) "
+        f"GROUP BY 1, 2, 3, 4, 5, 6"
+    )
+    params = [tz, tz, first, last, tz, tz, last, tenant_id, Status.MERGED]
+    params += [_start(_add_months(months[-1], 1)), _start(_add_months(months[0], 1))]
+    return Family(["open"], sql, params)
 
 
 def refresh(*, tenant_id: int, first: dt.date | None = None, last: dt.date | None = None) -> int:
@@ -178,98 +235,70 @@ def refresh(*, tenant_id: int, first: dt.date | None = None, last: dt.date | Non
     if not months:
         return 0
     start, end = _start(first), _start(_add_months(last, 1))
+    cases = Case.objects.filter(tenant_id=tenant_id).exclude(status=Status.MERGED)
+    went_red = DeadlineAlert.objects.filter(case=OuterRef("pk"), level__gte=AlertLevel.RED)
+    families = [
+        # recorded in the month, by kind
+        _grouped(
+            cases.filter(created_at__gte=start, created_at__lt=end),
+            "",
+            "created_at",
+            incidents=Count("pk", filter=Q(kind=CaseKind.INCIDENT)),
+            hazards=Count("pk", filter=Q(kind=CaseKind.HAZARD)),
+            petitions=Count("pk", filter=Q(kind=CaseKind.PETITION)),
+        ),
+        # closed in the month: on time (never went red), the residents' answers
+        _grouped(
+            cases.filter(status=Status.CLOSED, closed_at__gte=start, closed_at__lt=end),
+            "",
+            "closed_at",
+            closed=Count("pk"),
+            closed_on_time=Count("pk", filter=~Q(Exists(went_red))),
+            satisfied=Count("pk", filter=Q(satisfaction__in=SATISFIED)),
+            rated=Count("pk", filter=Q(satisfaction__in=RATED)),
+        ),
+        # went overdue in the month: a red warning (or a card) raised in it
+        _grouped(
+            DeadlineAlert.objects.filter(
+                tenant_id=tenant_id, level__gte=AlertLevel.RED, created_at__gte=start, created_at__lt=end
+            ).exclude(case__status=Status.MERGED),
+            "case__",
+            "created_at",
+            overdue=Count("case", distinct=True),
+        ),
+        # open at the month's end
+        _open_at_month_ends(tenant_id, months),
+        # supervision cards issued in the month
+        _grouped(
+            SupervisionOrder.objects.filter(
+                tenant_id=tenant_id,
+                created_at__gte=start,
+                created_at__lt=end,
+                grade__in=[Grade.YELLOW, Grade.RED],
+            ).exclude(status=OrderStatus.WITHDRAWN),
+            "",
+            "created_at",
+            yellow_cards=Count("pk", filter=Q(grade=Grade.YELLOW)),
+            red_cards=Count("pk", filter=Q(grade=Grade.RED)),
+        ),
+        # households visited in the month
+        _grouped(
+            Visit.objects.filter(tenant_id=tenant_id, visited_on__gte=first, visited_on__lte=_last_day(last)),
+            "",
+            "visited_on",
+            visited=Count("household", distinct=True),
+        ),
+    ]
+    root_id = _root_id(tenant_id)
     at = timezone.now()
-    root = _root_id(tenant_id)
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, tenant_id])
+                # The groupings of a city's cases (a row per plot and month) sort in memory, not on disk.
+                cursor.execute("SET LOCAL work_mem = '64MB'")
         MonthlyFigure.objects.filter(tenant_id=tenant_id, month__gte=first, month__lte=last).delete()
-        MonthlyFigure.objects.bulk_create(
-            [
-                MonthlyFigure(tenant_id=tenant_id, node_id=root, level=Level.CITY, month=m, refreshed_at=at)
-                for m in months
-            ]
-        )
-        cases = Case.objects.filter(tenant_id=tenant_id).exclude(status=Status.MERGED)
-        # 1. recorded in the month, by kind
-        _upsert(
-            tenant_id,
-            at,
-            ["incidents", "hazards", "petitions"],
-            _grouped(
-                cases.filter(created_at__gte=start, created_at__lt=end),
-                "",
-                "created_at",
-                incidents=Count("pk", filter=Q(kind=CaseKind.INCIDENT)),
-                hazards=Count("pk", filter=Q(kind=CaseKind.HAZARD)),
-                petitions=Count("pk", filter=Q(kind=CaseKind.PETITION)),
-            ),
-        )
-        # 2. closed in the month: on time (never went red), the residents' answers
-        went_red = DeadlineAlert.objects.filter(case=OuterRef("pk"), level__gte=AlertLevel.RED)
-        _upsert(
-            tenant_id,
-            at,
-            ["closed", "closed_on_time", "satisfied", "rated"],
-            _grouped(
-                cases.filter(status=Status.CLOSED, closed_at__gte=start, closed_at__lt=end),
-                "",
-                "closed_at",
-                closed=Count("pk"),
-                closed_on_time=Count("pk", filter=~Q(Exists(went_red))),
-                satisfied=Count("pk", filter=Q(satisfaction__in=SATISFIED)),
-                rated=Count("pk", filter=Q(satisfaction__in=RATED)),
-            ),
-        )
-        # 3. went overdue in the month: a red warning (or a card) raised in it
-        _upsert(
-            tenant_id,
-            at,
-            ["overdue"],
-            _grouped(
-                DeadlineAlert.objects.filter(
-                    tenant_id=tenant_id, level__gte=AlertLevel.RED, created_at__gte=start, created_at__lt=end
-                ).exclude(case__status=Status.MERGED),
-                "case__",
-                "created_at",
-                overdue=Count("case", distinct=True),
-            ),
-        )
-        # 4. open at the month's end
-        _open_at_month_ends(tenant_id, at, months)
-        # 5. supervision cards issued in the month
-        _upsert(
-            tenant_id,
-            at,
-            ["yellow_cards", "red_cards"],
-            _grouped(
-                SupervisionOrder.objects.filter(
-                    tenant_id=tenant_id,
-                    created_at__gte=start,
-                    created_at__lt=end,
-                    grade__in=[Grade.YELLOW, Grade.RED],
-                ).exclude(status=OrderStatus.WITHDRAWN),
-                "",
-                "created_at",
-                yellow_cards=Count("pk", filter=Q(grade=Grade.YELLOW)),
-                red_cards=Count("pk", filter=Q(grade=Grade.RED)),
-            ),
-        )
-        # 6. households visited in the month
-        _upsert(
-            tenant_id,
-            at,
-            ["visited"],
-            _grouped(
-                Visit.objects.filter(
-                    tenant_id=tenant_id, visited_on__gte=first, visited_on__lte=_last_day(last)
-                ),
-                "",
-                "visited_on",
-                visited=Count("household", distinct=True),
-            ),
-        )
+        _write(tenant_id, root_id, at, months, families)
         return MonthlyFigure.objects.filter(tenant_id=tenant_id, month__gte=first, month__lte=last).count()
 
 

@@ -361,4 +361,5 @@ def seed(*, full: bool = False, townships: Iterable[str] = SAMPLE_TOWNSHIPS) -> 
     # The dashboards' monthly summary of the past months (the beat task refreshes it every hour).
     for tenant in (ruian, pingyang):
         reports_summary.refresh(tenant_id=tenant.pk)
+    db.analyze(apps.get_model("reports", "MonthlyFigure"))
     return report

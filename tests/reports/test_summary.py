@@ -195,3 +195,13 @@ def test_two_refreshes_at_once_leave_the_same_rows(cast, history):
         t.join()
     assert errors == []
     assert _rows(cast) == expected
+
+
+def test_the_refresh_runs_every_hour_from_the_schedule():
+    from ruian_grid.beat import SCHEDULE
+    from ruian_grid.celery import app as celery_app
+
+    assert SCHEDULE["reports-summary-refresh"]["task"] == "reports.summary_refresh"
+    assert SCHEDULE["reports-summary-refresh"]["crontab"] == {"minute": "10"}
+    celery_app.loader.import_default_modules()  # what a worker does at start: autodiscovery
+    assert {"reports.summary_refresh", "reports.summary_refresh_city"} <= set(celery_app.tasks)
