@@ -11,6 +11,10 @@ and written by the database itself (INSERT ... SELECT over generate_series, then
 Then, for each figure, the median of several requests through the whole stack (middleware, session,
 grants, serialisation or template) beside the same page's SQL run alone, prints one table (figure,
 ours, baseline, ratio, goal) and writes it to bench/results/<scale>.json. Never part of `make test`.
+
+The dashboards come from bench/dashboard.py, run alongside on its own dataset (one city of 1,000,000
+cases, whatever the scale): the city dashboard beside the same aggregates in hand-written SQL
+(`--no-dashboard` leaves it out).
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 args.add_argument("--scale", choices=sorted(SCALES), default=os.environ.get("SCALE", "small") or "small")
 args.add_argument("--reload", action="store_true", help="rebuild the dataset")
 args.add_argument("--runs", type=int, default=9)
+args.add_argument("--no-dashboard", action="store_true", help="leave out bench/dashboard.py")
 OPTIONS = args.parse_args()
 URL = database_url(OPTIONS.scale)
 ensure_database(URL)
@@ -331,6 +336,22 @@ def deep(client: Client, url: str, pages: int = 20) -> str:
     return url
 
 
+def dashboard_figures(runs: int) -> list[dict[str, Any]]:
+    """The dashboards beside their raw SQL: bench/dashboard.py in its own process and database."""
+    if OPTIONS.no_dashboard:
+        return []
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "dashboard.json"
+        subprocess.run(  # noqa: S603 - our own script, our own interpreter
+            [sys.executable, str(ROOT / "bench" / "dashboard.py"), "--runs", str(runs), "--json", str(out)],
+            check=True,
+        )
+        return json.loads(out.read_text())["figures"]
+
+
 def main() -> None:
     scale = SCALES[OPTIONS.scale]
     started = time.perf_counter()
@@ -360,10 +381,11 @@ def main() -> None:
         )  # fmt: skip
         print(f"  {name}: {ours:.1f} ms vs {base:.1f} ms", flush=True)
     rows += guardian_figures(OPTIONS.runs)
+    rows += dashboard_figures(OPTIONS.runs)
     width = max(len(r["figure"]) for r in rows)
     print(f"\n{'figure':<{width}}  {'ours':>9}  {'baseline':>10}  {'ratio':>7}  {'goal':>6}  queries")
     for r in rows:
-        if r["baseline"] == "raw SQL of the page":
+        if r["baseline"].startswith("raw SQL"):
             ratio, goal = f"{r['ratio']:>6.1f}x", r["goal"]
         else:  # beside guardian the question is how many times faster we are
             ratio, goal = f"1/{r['baseline_ms'] / r['ours_ms']:>4.0f}", ">=50x faster"

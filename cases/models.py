@@ -339,6 +339,9 @@ class Case(GridScoped):
                 name="cases_deadline_watch",
                 condition=Q(next_check_at__isnull=False),
             ),
+            # The dashboards' live month (reports.selectors): the cases closed since the month began
+            # and those still open (closed_at IS NULL), without reading every case of the city.
+            models.Index(fields=["tenant", "closed_at"], name="cases_by_closed_at"),
         ]
         constraints = [
             models.CheckConstraint(

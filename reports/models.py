@@ -368,3 +368,44 @@ class WorkReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id}/{self.year}"
+
+
+# --- the dashboards' monthly summary (reports.summary writes it; nothing else does) -----------------
+
+
+class MonthlyFigure(models.Model):
+    """The dashboard figures of one grid node (every level) for one past month, from its cases, cards
+    and visits: what `reports.summary.refresh` computed, set-based and idempotently, so a dashboard
+    reads its trends from a few rows instead of aggregating months of cases. The tenant root's row
+    exists for every month a refresh covered (zeros included): it marks the month as summarised."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    node = models.ForeignKey(GridNode, on_delete=models.CASCADE, related_name="+")
+    level = models.PositiveSmallIntegerField(_("level"))
+    month = models.DateField(_("month"))  # the month's first day
+    # cases recorded in the month (not merged), by kind
+    incidents = models.PositiveIntegerField(db_default=0)
+    hazards = models.PositiveIntegerField(db_default=0)
+    petitions = models.PositiveIntegerField(db_default=0)
+    # cases closed in the month: how many, how many never went red, the residents' answers
+    closed = models.PositiveIntegerField(db_default=0)
+    closed_on_time = models.PositiveIntegerField(db_default=0)
+    satisfied = models.PositiveIntegerField(db_default=0)
+    rated = models.PositiveIntegerField(db_default=0)
+    # cases open at the month's end; cases that went red (a red warning raised) in the month
+    open = models.PositiveIntegerField(db_default=0)
+    overdue = models.PositiveIntegerField(db_default=0)
+    # supervision cards issued in the month; households visited in it
+    yellow_cards = models.PositiveIntegerField(db_default=0)
+    red_cards = models.PositiveIntegerField(db_default=0)
+    visited = models.PositiveIntegerField(db_default=0)
+    refreshed_at = models.DateTimeField(_("refreshed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("monthly figures")
+        verbose_name_plural = _("monthly figures")
+        constraints = [models.UniqueConstraint(fields=["node", "month"], name="reports_figure_once")]
+        indexes = [models.Index(fields=["tenant", "level", "month"], name="reports_figure_by_level")]
+
+    def __str__(self) -> str:
+        return f"{self.node_id} {self.month:%Y-%m}"

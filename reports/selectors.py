@@ -230,6 +230,8 @@ class Dashboard:
     total: Row
     children: list[tuple[GridNode, Row]] = field(default_factory=list)
     child_level: int | None = None
+    # When the past months came from the monthly summary (reports.summary): its oldest refresh.
+    summarised_at: dt.datetime | None = None
 
 
 def _child_column(node: GridNode) -> str | None:
@@ -248,7 +250,11 @@ def _group(qs: Any, child: str | None, *extra: str) -> Any:
 
 
 def dashboard(*, actor: User | AnonymousUser, node: GridNode, month: dt.date) -> Dashboard:
-    """The dashboard of `node` (fetched in scope by the caller) for `month`: eight queries."""
+    """The dashboard of `node` (fetched in scope by the caller) for `month`: at most nine queries
+    (the summary's, then the live ones its months leave; a summarised month needs only 1, 2 and 7), and
+    the residents' survey answers (always live: one query)."""
+    from . import summary
+
     child = _child_column(node)
     first = add_months(month, -TREND_MONTHS)  # the same month a year before
     range_start, _ = month_bounds(first)
@@ -288,10 +294,22 @@ def dashboard(*, actor: User | AnonymousUser, node: GridNode, month: dt.date) ->
     def row(key: int | None) -> Row:
         return rows.setdefault(key, Row())
 
+    # 2. the monthly summary of the node and its children, for the past months it holds: the months
+    #    from the first it does not hold (at least this month) are counted live below.
+    stored = summary.stored(
+        tenant_id=node.tenant_id, node_ids=[node.pk, *(c.pk for c in children)], first=first, last=month
+    )
+    live_from = next(
+        (m for m in (add_months(first, i) for i in range(TREND_MONTHS + 1)) if m not in stored.covered), None
+    )
+    if live_from is not None:
+        range_start, _ = month_bounds(live_from)
+    from_summary = live_from is None  # the dashboard's month itself is summarised
+
     trends: dict[str, dict[str, int]] = {name: {} for name in OUTCOMES}
     sat_trend: dict[str, list[int]] = {}
 
-    # 2. outcomes per child and month.
+    # 3. outcomes per child and month.
     cases = _rows_under(actor, Case.objects.all(), node).exclude(status=Status.MERGED)
     recorded = (
         _group(cases.filter(created_at__gte=range_start, created_at__lt=end), child)
@@ -299,14 +317,14 @@ def dashboard(*, actor: User | AnonymousUser, node: GridNode, month: dt.date) ->
         .values(*([child] if child else []), "m")
         .annotate(**{name: Count("pk", filter=q) for name, q in OUTCOMES.items()})
     )
-    for r in recorded:
+    for r in recorded if live_from else ():
         k = _key(r["m"])
         for name in OUTCOMES:
             trends[name][k] = trends[name].get(k, 0) + r[name]
             if k == keys[-1]:
                 setattr(row(r.get(child)), name, getattr(row(r.get(child)), name) + r[name])
 
-    # 3. satisfaction at close-out per child and month.
+    # 4. satisfaction at close-out per child and month.
     closed = (
         _group(
             cases.filter(status=Status.CLOSED, closed_at__gte=range_start, closed_at__lt=end),
@@ -319,7 +337,7 @@ def dashboard(*, actor: User | AnonymousUser, node: GridNode, month: dt.date) ->
             rated=Count("pk", filter=Q(satisfaction__in=RATED)),
         )
     )
-    for r in closed:
+    for r in closed if live_from else ():
         k = _key(r["m"])
         pair = sat_trend.setdefault(k, [0, 0])
         pair[0] += r["satisfied"]
@@ -329,7 +347,7 @@ def dashboard(*, actor: User | AnonymousUser, node: GridNode, month: dt.date) ->
             target.satisfied += r["satisfied"]
             target.rated += r["rated"]
 
-    # 4. handling: open at the month's end, closed in it, closed without ever going overdue, and the
+    # 5. handling: open at the month's end, closed in it, closed without ever going overdue, and the
     #    cases that went overdue during it (a red warning raised in the month).
     went_red = Alert.objects.filter(case=OuterRef("pk"), level__gte=AlertLevel.RED)
     red_in_month = went_red.filter(created_at__gte=start, created_at__lt=end)
@@ -343,14 +361,14 @@ def dashboard(*, actor: User | AnonymousUser, node: GridNode, month: dt.date) ->
         closed_on_time=Count("pk", filter=closed_in_month & ~Q(Exists(went_red))),
         overdue=Count("pk", filter=Q(Exists(red_in_month))),
     )
-    for r in handling:
+    for r in handling if not from_summary else ():
         target = row(r.get(child))
         target.open += r["open"]
         target.closed += r["closed"]
         target.closed_on_time += r["closed_on_time"]
         target.overdue += r["overdue"]
 
-    # 5. supervision cards issued in the month.
+    # 6. supervision cards issued in the month.
     cards = _group(
         _rows_under(actor, SupervisionOrder.objects.all(), node)
         .filter(created_at__gte=start, created_at__lt=end, grade__in=[Grade.YELLOW, Grade.RED])
@@ -360,26 +378,26 @@ def dashboard(*, actor: User | AnonymousUser, node: GridNode, month: dt.date) ->
         yellow=Count("pk", filter=Q(grade=Grade.YELLOW)),
         red=Count("pk", filter=Q(grade=Grade.RED)),
     )
-    for r in cards:
+    for r in cards if not from_summary else ():
         target = row(r.get(child))
         target.yellow_cards += r["yellow"]
         target.red_cards += r["red"]
 
-    # 6. active households per child.
+    # 7. active households per child.
     households = _group(
         _rows_under(actor, Household.objects.all(), node).filter(status=HouseholdStatus.ACTIVE), child
     ).annotate(n=Count("pk"))
     for r in households:
         row(r.get(child)).households += r["n"]
 
-    # 7. households visited in the month per child.
+    # 8. households visited in the month per child.
     visited = _group(
         _rows_under(actor, Visit.objects.all(), node).filter(
             visited_on__gte=month, visited_on__lt=add_months(month, 1)
         ),
         child,
     ).annotate(n=Count("household_id", distinct=True))
-    for r in visited:
+    for r in visited if not from_summary else ():
         row(r.get(child)).visited += r["n"]
 
     # 8. the residents' survey: answers and their points per child and month.
@@ -407,9 +425,14 @@ def dashboard(*, actor: User | AnonymousUser, node: GridNode, month: dt.date) ->
             target.survey_responses += r["n"]
             target.survey_points += float(r["pts"] or 0)
 
+    _summarised(stored, node, month, live_from, rows, trends, sat_trend)
     total = Row()
     for r in rows.values():
         total.add(r)
+    if from_summary:  # the node's own row: it also counts what lies under no child
+        node_row = stored.get(node.pk, month)
+        for name in summary.FIGURES:
+            setattr(total, name, getattr(node_row, name) if node_row else 0)
     if not child:  # a plot: it is its own only row
         total.plots, total.plots_covered = (
             1,
@@ -454,7 +477,36 @@ def dashboard(*, actor: User | AnonymousUser, node: GridNode, month: dt.date) ->
         total=total,
         children=[(c, rows[c.pk]) for c in children],
         child_level=node.level + 1 if child else None,
+        summarised_at=stored.refreshed_at,
     )
+
+
+def _summarised(
+    stored: Any,
+    node: GridNode,
+    month: dt.date,
+    live_from: dt.date | None,
+    rows: dict[int | None, Row],
+    trends: dict[str, dict[str, int]],
+    sat_trend: dict[str, list[int]],
+) -> None:
+    """Fill the trends' months before `live_from` from the node's summary rows, and, when the
+    dashboard's month itself is summarised, the children's figures of that month from theirs."""
+    from . import summary
+
+    for i in range(TREND_MONTHS + 1):
+        m = add_months(month, -i)
+        if live_from is not None and m >= live_from:
+            continue
+        fig, k = stored.get(node.pk, m), _key(m)
+        for name in OUTCOMES:
+            trends[name][k] = getattr(fig, name) if fig else 0
+        sat_trend[k] = [fig.satisfied, fig.rated] if fig else [0, 0]
+    if live_from is None:
+        for key, target in rows.items():
+            fig = stored.get(key, month) if key is not None else None
+            for name in summary.FIGURES:
+                setattr(target, name, getattr(fig, name) if fig else 0)
 
 
 def boundaries(dash: Dashboard) -> dict[str, Any]:

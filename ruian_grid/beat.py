@@ -36,4 +36,6 @@ SCHEDULE: dict[str, dict] = {
         "crontab": {"minute": "30", "hour": "1"},
         "kwargs": {},
     },
+    # reports: the dashboards' monthly summary of past months, every hour (this month is counted live).
+    "reports-summary-refresh": {"task": "reports.summary_refresh", "crontab": {"minute": "10"}, "kwargs": {}},
 }

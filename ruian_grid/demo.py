@@ -25,6 +25,7 @@ from grids.services import grant_assign
 from grids.tree import NodeSpec
 from mechanisms import demo as mechanisms_demo
 from reports import demo as reports_demo
+from reports import summary as reports_summary
 from teams import demo as teams_demo
 from teams.models import User
 from teams.roles import ROLE_PERMS, Role
@@ -362,4 +363,8 @@ def seed(*, full: bool = False, townships: Iterable[str] = SAMPLE_TOWNSHIPS) -> 
     # Hundreds of thousands of rows just arrived: without fresh statistics the planner would still
     # plan for empty tables until autovacuum came round (see ruian_grid.db.analyze).
     db.analyze(*(m for label in SEEDED_APPS for m in apps.get_app_config(label).get_models()))
+    # The dashboards' monthly summary of the past months (the beat task refreshes it every hour).
+    for tenant in (ruian, pingyang):
+        reports_summary.refresh(tenant_id=tenant.pk)
+    db.analyze(apps.get_model("reports", "MonthlyFigure"))
     return report

@@ -26,6 +26,7 @@ def test_seed_demo_builds_the_cities_and_a_second_run_changes_nothing(db, client
     demo_members_land_on_real_work()
     statistics_are_fresh()
     each_mechanism_has_demo_rows()
+    dashboards_read_past_months_from_the_summary()
     second_run_changes_nothing()
 
 
@@ -91,6 +92,16 @@ def statistics_are_fresh():
     """The seed ends with ANALYZE of what it filled: the planner knows the tables' real sizes."""
     for model in (GridNode, Household, Resident, Case, User):
         assert analyzed_rows(model._meta.db_table) == model.objects.count(), model
+
+
+def dashboards_read_past_months_from_the_summary():
+    from reports import summary
+    from reports.models import MonthlyFigure
+
+    ruian = Tenant.objects.get(code="330381")
+    root = tree.tenant_root(ruian)
+    assert MonthlyFigure.objects.filter(node=root).count() == summary.MONTHS  # every month marked
+    assert MonthlyFigure.objects.filter(tenant=ruian, level=1).exists()  # the history's figures
 
 
 def _mechanism_counts() -> tuple[int, ...]:
