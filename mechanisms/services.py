@@ -328,6 +328,9 @@ def review_sign(*, actor: User, review: DisputeReview, now: dt.datetime | None =
         )
         if rows != 1:
             raise ValidationError(_("This review has been signed off and can no longer change."))
+        notify.supervision_withdraw(
+            tenant_id=fresh.tenant_id, kind=notify.REVIEW_SUBJECT, subject_id=fresh.pk
+        )
     fresh.refresh_from_db()
     return fresh
 
@@ -769,11 +772,15 @@ def decision_complete(
     if not is_owner and not scoping.can_now(actor, MANAGE, decision.meeting.node):
         raise PermissionDenied(_("Only the owner unit reports this decision done."))
     text = _text(note, "note", required=True)
-    rows = Decision.objects.filter(pk=decision.pk, status=DecisionStatus.OPEN).update(
-        status=DecisionStatus.DONE, done_at=now or timezone.now(), done_by=actor, done_note=text
-    )
-    if rows != 1:
-        raise ValidationError(_("This decision has already been reported done."))
+    with transaction.atomic():
+        rows = Decision.objects.filter(pk=decision.pk, status=DecisionStatus.OPEN).update(
+            status=DecisionStatus.DONE, done_at=now or timezone.now(), done_by=actor, done_note=text
+        )
+        if rows != 1:
+            raise ValidationError(_("This decision has already been reported done."))
+        notify.supervision_withdraw(
+            tenant_id=decision.tenant_id, kind=notify.DECISION_SUBJECT, subject_id=decision.pk
+        )
     decision.refresh_from_db()
     return decision
 
