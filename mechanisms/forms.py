@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -9,18 +11,21 @@ from cases.models import CaseKind, SubKind
 
 from .models import CampaignKind, Metric, Phase, WarningLevel
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def _when(label: object, required: bool = True) -> forms.DateTimeField:
+
+def _when(label: StrOrPromise, required: bool = True) -> forms.DateTimeField:
     return forms.DateTimeField(
         label=label, required=required, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
 
 
-def _day(label: object) -> forms.DateField:
+def _day(label: StrOrPromise) -> forms.DateField:
     return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}))
 
 
-def _area(label: object, required: bool = True, limit: int = 5000) -> forms.CharField:
+def _area(label: StrOrPromise, required: bool = True, limit: int = 5000) -> forms.CharField:
     return forms.CharField(
         label=label, required=required, max_length=limit, widget=forms.Textarea(attrs={"rows": 3})
     )

@@ -15,6 +15,8 @@ that grid when it is later redrawn (`FOLLOWS_GRID = False`), as cases do.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -357,7 +359,9 @@ class Patrol(GridScoped):
     node = models.ForeignKey(GridNode, on_delete=models.PROTECT, related_name="+", verbose_name=_("cell"))
     team = models.CharField(_("team"), max_length=100)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+", blank=True)
-    plots = models.ManyToManyField(GridNode, related_name="+", verbose_name=_("plots covered"))
+    plots: models.ManyToManyField[GridNode, Any] = models.ManyToManyField(
+        GridNode, related_name="+", verbose_name=_("plots covered")
+    )
     started_at = models.DateTimeField(_("started at"))
     ended_at = models.DateTimeField(_("ended at"))
     note = models.TextField(_("note"), blank=True, max_length=NOTE_MAX)

@@ -517,6 +517,7 @@ class Finding:
     level: int
     columns: dict[str, int | None]
     node_id: int
+    city_id: int
     sub_kind: str
     observed: int
     baseline_total: int
@@ -580,7 +581,16 @@ def early_warning_findings(*, tenant_id: int, day: dt.date) -> list[Finding]:
                 continue
             columns = {k: g[k] for k in keys}
             found.append(
-                Finding(level, columns, g[column], g["sub_kind"], g["observed"], g["baseline"], *result)
+                Finding(
+                    level,
+                    columns,
+                    g[column],
+                    g["city_id"],
+                    g["sub_kind"],
+                    g["observed"],
+                    g["baseline"],
+                    *result,
+                )
             )
     return found
 
@@ -595,7 +605,7 @@ def early_warning_scan(*, tenant_id: int, day: dt.date, now: dt.datetime | None 
     rows = [
         EarlyWarningDraft(
             tenant_id=tenant_id,
-            city_id=f.columns["city_id"],
+            city_id=f.city_id,
             township_id=f.columns.get("township_id"),
             cell_id=f.columns.get("cell_id"),
             plot_id=f.columns.get("plot_id"),
@@ -754,6 +764,7 @@ def decision_add(
         errors["text"] = [_("Write the decision.")]
     if errors:
         raise ValidationError(errors)
+    assert owner is not None  # refused above
     _need(actor, MANAGE, meeting.node)
     return Decision.objects.create(
         tenant_id=meeting.tenant_id,
