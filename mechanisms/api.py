@@ -614,7 +614,10 @@ class _FindingIn(serializers.Serializer):
 
 class _Patrol(serializers.Serializer):
     cell = serializers.IntegerField()
-    team = serializers.CharField(max_length=100)
+    team = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    team_unit = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="A service team (unit) of the cell."
+    )
     started_at = serializers.DateTimeField()
     ended_at = serializers.DateTimeField()
     plots = serializers.ListField(child=serializers.IntegerField(), allow_empty=True)
@@ -632,8 +635,27 @@ class _ToCase(serializers.Serializer):
 class PatrolSerializer(serializers.ModelSerializer):
     class Meta:
         model = Patrol
-        fields = ["id", "node", "team", "started_at", "ended_at", "note", "recorded_by", "created_at"]
+        fields = [
+            "id",
+            "node",
+            "team",
+            "team_unit",
+            "started_at",
+            "ended_at",
+            "note",
+            "recorded_by",
+            "created_at",
+        ]
         read_only_fields = fields
+
+
+def _service_team(cell: Any, pk: int | None) -> Any:
+    if pk is None:
+        return None
+    team = selectors.service_teams_of(cell).filter(pk=pk).first()
+    if team is None:
+        raise serializers.ValidationError({"team_unit": [_("Choose a service team of this cell.")]})
+    return team
 
 
 class PatrolViewSet(ScopedReadOnlyViewSet):
@@ -677,6 +699,7 @@ class PatrolViewSet(ScopedReadOnlyViewSet):
                 actor=selectors.signed_in(request),
                 cell=cell,
                 team=values["team"],
+                team_unit=_service_team(cell, values["team_unit"]),
                 started_at=values["started_at"],
                 ended_at=values["ended_at"],
                 plots=plots,

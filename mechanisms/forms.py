@@ -105,7 +105,10 @@ class PostForm(forms.Form):
 
 class PatrolForm(forms.Form):
     cell = forms.IntegerField(widget=forms.HiddenInput)
-    team = forms.CharField(label=_("Team"), max_length=100)
+    team_unit = forms.TypedChoiceField(
+        label=_("Service team"), coerce=int, required=False, empty_value=None, choices=()
+    )
+    team = forms.CharField(label=_("Team (if not a service team)"), max_length=100, required=False)
     started_at = _when(_("Started at"))
     ended_at = _when(_("Ended at"))
     plots = forms.TypedMultipleChoiceField(label=_("Plots covered"), coerce=int, choices=())

@@ -459,6 +459,13 @@ def finding_get(user: AnyUser, pk: Any) -> PatrolFinding:
     return scoping.get_in_scope_or_404(qs, pk=pk)
 
 
+def service_teams_of(cell: GridNode) -> QuerySet[Unit]:
+    """The active service teams standing at a cell the caller has already fetched in scope."""
+    return Unit.objects.filter(
+        tenant_id=cell.tenant_id, node_id=cell.pk, kind=UnitKind.SERVICE_TEAM, is_active=True
+    ).order_by("name")
+
+
 def plots_of(cell: GridNode) -> QuerySet[GridNode]:
     return GridNode.objects.filter(parent=cell, level=Level.PLOT).order_by("code")
 

@@ -26,7 +26,7 @@ from cases import services as case_services
 from cases.models import Case, CaseKind, Source, Status, SubKind
 from grids import scoping
 from grids.models import GridNode, Level, Tenant
-from teams.models import Membership, Unit
+from teams.models import Membership, Unit, UnitKind
 
 from . import notify, selectors
 from .models import (
@@ -894,7 +894,8 @@ def patrol_record(
     *,
     actor: User,
     cell: GridNode,
-    team: str,
+    team: str = "",
+    team_unit: Unit | None = None,
     started_at: dt.datetime | None,
     ended_at: dt.datetime | None,
     plots: Sequence[GridNode],
@@ -902,10 +903,22 @@ def patrol_record(
     note: str = "",
     findings: Sequence[FindingSpec] = (),
 ) -> Patrol:
-    """Log a patrol of the cell's team; findings marked `raise_case` become cases in the same step."""
+    """Log a patrol of the cell's team; findings marked `raise_case` become cases in the same step.
+
+    The team is the cell's service team (`team_unit`, a unit of kind service team standing at the
+    cell; its name is kept in `team`), or, for a team not registered as a unit, its name alone."""
     if cell.level != Level.CELL:
         raise ValidationError({"cell": [_("Patrols are logged for a cell.")]})
     _need(actor, RECORD, cell)
+    if team_unit is not None:
+        if not (
+            team_unit.kind == UnitKind.SERVICE_TEAM
+            and team_unit.is_active
+            and team_unit.tenant_id == cell.tenant_id
+            and team_unit.node_id == cell.pk
+        ):
+            raise ValidationError({"team_unit": [_("Choose a service team of this cell.")]})
+        team = team or team_unit.name
     team_text = _text(team, "team", limit=100, required=True)
     start, end = _aware(started_at, "started_at"), _aware(ended_at, "ended_at")
     if end <= start:
@@ -927,6 +940,7 @@ def patrol_record(
             **scoping.ancestor_columns(cell),
             node=cell,
             team=team_text,
+            team_unit=team_unit,
             started_at=start,
             ended_at=end,
             note=_text(note, "note"),

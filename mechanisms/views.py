@@ -448,10 +448,13 @@ def patrol_list(request: HttpRequest) -> HttpResponse:
         request.user, request.GET.get("cell") or request.POST.get("cell"), "record_case"
     )
     form = forms.PatrolForm(request.POST or None, initial={"cell": cell.pk if cell else None})
+    teams: dict[int, Any] = {}
     if cell is not None:
         plots = [(p.pk, p.name) for p in selectors.plots_of(cell)]
         _choices(form, "plots").choices = plots
         _choices(form, "finding_plot").choices = [("", "—"), *plots]
+        teams = {t.pk: t for t in selectors.service_teams_of(cell)}
+        _choices(form, "team_unit").choices = [("", "—"), *((pk, t.name) for pk, t in teams.items())]
     if request.method == "POST":
 
         def record(d: dict[str, Any]) -> Any:
@@ -470,6 +473,7 @@ def patrol_list(request: HttpRequest) -> HttpResponse:
                 actor=selectors.signed_in(request),
                 cell=cell,
                 team=d["team"],
+                team_unit=teams.get(d["team_unit"]) if d["team_unit"] else None,
                 started_at=d["started_at"],
                 ended_at=d["ended_at"],
                 plots=list(plots_by_pk.values()),
