@@ -751,14 +751,24 @@ class OrderStatus(models.TextChoices):
 
 
 class SupervisionOrder(GridScoped):
-    """A supervision order (督办单) from a tier to the unit responsible for an overdue case or part.
+    """A supervision order (督办单) from a tier to the unit responsible for an overdue case or part,
+    or for other late work a higher app follows up (a monthly review not signed off, a meeting
+    decision overdue): then `case` is empty and the order names its subject (kind, id, label, link),
+    written by that app through `cases.supervision.order_raise_on_subject`. Exactly one of the two.
 
     The scan writes system orders with INSERT ... ON CONFLICT DO NOTHING on `key`
-    (case/part, deadline, grade, or the order it climbed from), so each is written once.
-    Carries the case's ancestor columns: scoped like the case.
+    (case/part, deadline, grade, or the order it climbed from; subject, tier, grade), so each is
+    written once. Carries the ancestor columns of its case or subject: scoped like them.
     """
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="orders", verbose_name=_("case"))
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, null=True, blank=True, related_name="orders", verbose_name=_("case")
+    )
+    # The subject of an order not about a case; db defaults keep the scan's raw INSERTs unchanged.
+    subject_kind = models.CharField(_("subject kind"), max_length=40, blank=True, default="", db_default="")
+    subject_id = models.PositiveBigIntegerField(_("subject id"), null=True, blank=True)
+    subject_label = models.CharField(_("subject"), max_length=200, blank=True, default="", db_default="")
+    subject_url = models.CharField(_("subject link"), max_length=200, blank=True, default="", db_default="")
     part = models.ForeignKey(
         CasePart,
         on_delete=models.PROTECT,
@@ -817,6 +827,11 @@ class SupervisionOrder(GridScoped):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "key"], name="cases_order_once_per_key"),
+            models.CheckConstraint(
+                condition=(Q(case__isnull=False, subject_kind="", subject_id__isnull=True))
+                | (Q(case__isnull=True, subject_id__isnull=False) & ~Q(subject_kind="")),
+                name="cases_order_case_or_subject",
+            ),
         ]
         indexes = [
             models.Index(
@@ -832,6 +847,11 @@ class SupervisionOrder(GridScoped):
             models.Index(F("unit"), F("created_at").desc(), name="cases_order_by_unit"),
             models.Index(F("person"), F("created_at").desc(), name="cases_order_by_person"),
             models.Index(F("case"), F("created_at"), name="cases_order_by_case"),
+            models.Index(
+                fields=["subject_kind", "subject_id"],
+                name="cases_order_by_subject",
+                condition=Q(case__isnull=True),
+            ),
             # The climb scan: open orders whose reply is late.
             models.Index(
                 fields=["tenant", "reply_due_at"], name="cases_order_reply_watch", condition=Q(status="open")
@@ -840,3 +860,8 @@ class SupervisionOrder(GridScoped):
 
     def __str__(self) -> str:
         return f"{self.get_grade_display()} #{self.pk}"
+
+    @property
+    def about_title(self) -> str:
+        """What the order is about: its case's title, or its subject's label."""
+        return self.case.title if self.case_id and self.case else self.subject_label

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -80,6 +80,8 @@ _ORDER_COLUMNS = (
     "unit_id, person_id, status, key, manual, reason, issued_by_id, parent_id, created_at, reply_due_at, "
     "reply, replied_at, replied_by_id, review_note, reviewed_at, reviewed_by_id"
 )
+# An order about another subject than a case (see SupervisionOrder) carries these too when it climbs.
+_SUBJECT_COLUMNS = "subject_kind, subject_id, subject_label, subject_url"
 _EVENT_COLUMNS = "tenant_id, case_id, at, actor_id, action, from_status, to_status, note, due_at, data"
 
 
@@ -364,10 +366,11 @@ def _climb_batch(tenant_id: int, now: dt.datetime, due: dt.datetime, batch: int)
         r[0]
         for r in _fetch(
             f"""
-            INSERT INTO cases_supervisionorder ({_ORDER_COLUMNS})
+            INSERT INTO cases_supervisionorder ({_ORDER_COLUMNS}, {_SUBJECT_COLUMNS})
             SELECT o.tenant_id, o.city_id, o.township_id, o.cell_id, o.plot_id, o.case_id, o.part_id,
                 o.deadline_seq, 'city', CASE WHEN o.grade < 3 THEN o.grade + 1 ELSE 3 END, o.unit_id, o.person_id,
-                'open', 'climb:' || CAST(o.id AS TEXT), FALSE, '', NULL, o.id, %s, %s, '', NULL, NULL, '', NULL, NULL
+                'open', 'climb:' || CAST(o.id AS TEXT), FALSE, '', NULL, o.id, %s, %s, '', NULL, NULL, '', NULL, NULL,
+                o.subject_kind, o.subject_id, o.subject_label, o.subject_url
             FROM cases_supervisionorder o WHERE o.id IN ({_in(climbed)})
             ON CONFLICT DO NOTHING
             RETURNING id
@@ -422,8 +425,8 @@ def _notify_orders(order_ids: list[int], tenant_id: int, now: dt.datetime) -> in
         return 0
     rows = _fetch(
         f"""
-        SELECT o.id, o.grade, o.unit_id, o.person_id, {_ISSUER_OFFICE}, c.title
-        FROM cases_supervisionorder o JOIN cases_case c ON c.id = o.case_id WHERE o.id IN ({_in(order_ids)})
+        SELECT o.id, o.grade, o.unit_id, o.person_id, {_ISSUER_OFFICE}, COALESCE(c.title, o.subject_label)
+        FROM cases_supervisionorder o LEFT JOIN cases_case c ON c.id = o.case_id WHERE o.id IN ({_in(order_ids)})
         """,  # noqa: S608
         order_ids,
     )
@@ -547,8 +550,9 @@ def tenant_ids() -> list[int]:
 # --- orders by hand, replies, reviews -------------------------------------------------------------
 
 
-def _issuing_tier(actor: User, case: Case) -> str | None:
-    """The highest tier (city, then township) at which the actor manages cases over this case."""
+def _issuing_tier(actor: User, case: Case | SupervisionOrder) -> str | None:
+    """The highest tier (city, then township) at which the actor manages cases over this case (or
+    over the grid of an order about another subject: it carries the same ancestor columns)."""
     if scoping.is_unrestricted(actor):
         return Tier.CITY
     if getattr(actor, "tenant_id", None) != case.tenant_id:
@@ -652,8 +656,9 @@ def order_reply(*, actor: User, order: SupervisionOrder, reply: str) -> Supervis
         )
         if rows != 1:
             raise ValidationError(_("This order is not waiting for a reply."))
-        case = Case.objects.get(pk=order.case_id)
-        _event(case, actor, "supervision_reply", text, {"order": order.pk}, now)
+        case = Case.objects.get(pk=order.case_id) if order.case_id else None
+        if case is not None:
+            _event(case, actor, "supervision_reply", text, {"order": order.pk}, now)
         recipients: list[Any] = [order.issued_by] if order.issued_by_id else []
         office = _fetch(f"SELECT {_ISSUER_OFFICE} FROM cases_supervisionorder o WHERE o.id = %s", [order.pk])[  # noqa: S608
             0
@@ -664,7 +669,8 @@ def order_reply(*, actor: User, order: SupervisionOrder, reply: str) -> Supervis
             about_type="cases.supervisionorder",
             notices=[
                 inbox.Notice(
-                    subject=_("Reply to a supervision order: %(title)s") % {"title": case.title},
+                    subject=_("Reply to a supervision order: %(title)s")
+                    % {"title": case.title if case else order.subject_label},
                     url=_order_url(order.pk),
                     key=f"reply:{order.pk}:{now.timestamp()}",
                     about_id=order.pk,
@@ -678,14 +684,14 @@ def order_reply(*, actor: User, order: SupervisionOrder, reply: str) -> Supervis
     return order
 
 
-def may_review(actor: User, order: SupervisionOrder, case: Case) -> bool:
-    tier = _issuing_tier(actor, case)
+def may_review(actor: User, order: SupervisionOrder, case: Case | None) -> bool:
+    tier = _issuing_tier(actor, case if case is not None else order)
     return tier is not None and (tier == Tier.CITY or tier == order.tier)
 
 
 def order_review(*, actor: User, order: SupervisionOrder, accept: bool, note: str = "") -> SupervisionOrder:
     """The issuing tier accepts a reply (the order closes) or sends it back (a new reply deadline)."""
-    case = Case.objects.get(pk=order.case_id)
+    case = Case.objects.get(pk=order.case_id) if order.case_id else None
     if not may_review(actor, order, case):
         raise PermissionDenied(_("Only the tier that issued the order may review the reply."))
     text = (note or "").strip()
@@ -701,7 +707,8 @@ def order_review(*, actor: User, order: SupervisionOrder, accept: bool, note: st
         rows = SupervisionOrder.objects.filter(pk=order.pk, status=OrderStatus.REPLIED).update(**values)
         if rows != 1:
             raise ValidationError(_("This order has no reply waiting for review."))
-        _event(case, actor, "supervision_review", text, {"order": order.pk, "accepted": accept}, now)
+        if case is not None:
+            _event(case, actor, "supervision_review", text, {"order": order.pk, "accepted": accept}, now)
         inbox.deliver_many(
             tenant_id=order.tenant_id,
             kind="supervision_review",
@@ -709,7 +716,7 @@ def order_review(*, actor: User, order: SupervisionOrder, accept: bool, note: st
             notices=[
                 inbox.Notice(
                     subject=(_("Reply accepted: %(title)s") if accept else _("Reply sent back: %(title)s"))
-                    % {"title": case.title},
+                    % {"title": case.title if case else order.subject_label},
                     url=_order_url(order.pk),
                     key=f"review:{order.pk}:{now.timestamp()}",
                     about_id=order.pk,
@@ -727,4 +734,79 @@ def orders_withdraw(*, case: Case, now: dt.datetime) -> int:
     """A case that is closed, merged or sent back: its orders stop waiting (called inside the transition)."""
     return SupervisionOrder.objects.filter(
         case_id=case.pk, status__in=[OrderStatus.OPEN, OrderStatus.REPLIED]
+    ).update(status=OrderStatus.WITHDRAWN)
+
+
+# --- orders about other subjects (a late review, an overdue meeting decision) ---------------------
+
+
+@dataclass(frozen=True)
+class OrderSubject:
+    """Late work of a higher app that a supervision order follows up like a case: its kind (e.g.
+    `mechanisms.disputereview`), id, label and page, and the grid whose ancestor columns scope it."""
+
+    kind: str
+    id: int
+    label: str
+    url: str
+    city_id: int
+    township_id: int | None = None
+    cell_id: int | None = None
+    plot_id: int | None = None
+
+
+def order_raise_on_subject(
+    *,
+    tenant_id: int,
+    subject: OrderSubject,
+    tier: str,
+    unit_id: int | None,
+    grade: int = Grade.ORDINARY,
+    reason: str = "",
+    now: dt.datetime | None = None,
+) -> SupervisionOrder | None:
+    """A system order from `tier` to `unit_id` about a subject that is not a case, once per subject,
+    tier and grade (the unique key stops a second run); told through the inbox like a case's order.
+    It climbs and is answered and reviewed like the others. Returns the new order, or None if it
+    existed already. Runs in the caller's transaction."""
+    now = now or timezone.now()
+    key = f"subject:{subject.kind}:{subject.id}:{tier}:{int(grade)}"
+    if len(key) > 80 or not subject.kind:
+        raise ValueError(key)
+    try:
+        with transaction.atomic():
+            order = SupervisionOrder.objects.create(
+                tenant_id=tenant_id,
+                city_id=subject.city_id,
+                township_id=subject.township_id,
+                cell_id=subject.cell_id,
+                plot_id=subject.plot_id,
+                case=None,
+                subject_kind=subject.kind,
+                subject_id=subject.id,
+                subject_label=subject.label[:200],
+                subject_url=subject.url[:200],
+                tier=tier,
+                grade=grade,
+                unit_id=unit_id,
+                key=key,
+                reason=reason,
+                created_at=now,
+                reply_due_at=reply_due(tenant_id, now),
+            )
+    except IntegrityError:
+        return None
+    _notify_orders([order.pk], tenant_id, now)
+    return order
+
+
+def orders_withdraw_subject(*, tenant_id: int, kind: str, subject_id: int) -> int:
+    """The subject's work is done (the review signed off, the decision carried out): its orders stop
+    waiting."""
+    return SupervisionOrder.objects.filter(
+        tenant_id=tenant_id,
+        case__isnull=True,
+        subject_kind=kind,
+        subject_id=subject_id,
+        status__in=[OrderStatus.OPEN, OrderStatus.REPLIED],
     ).update(status=OrderStatus.WITHDRAWN)

@@ -23,7 +23,7 @@ from .models import Grade, OrderStatus, SupervisionOrder, Tier
 
 
 class OrderSerializer(serializers.ModelSerializer):
-    case_title = serializers.CharField(source="case.title", read_only=True)
+    case_title = serializers.CharField(source="case.title", read_only=True, default=None)
     unit_name = serializers.CharField(source="unit.name", read_only=True, default=None)
     grade_label = serializers.CharField(source="get_grade_display", read_only=True)
 
@@ -33,6 +33,10 @@ class OrderSerializer(serializers.ModelSerializer):
             "id",
             "case",
             "case_title",
+            "subject_kind",
+            "subject_id",
+            "subject_label",
+            "subject_url",
             "part",
             "tier",
             "grade",

@@ -96,7 +96,7 @@ def order_export(request: HttpRequest) -> HttpResponse:
         sheet.append(
             [
                 o.pk,
-                o.case.title,
+                o.about_title,
                 str(o.get_grade_display()),
                 str(o.get_tier_display()),
                 o.unit.name if o.unit else "",
@@ -143,7 +143,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "order": order,
             "may_reply": order.status == OrderStatus.OPEN and supervision._may_reply(request.user, order),
             "may_review": order.status == OrderStatus.REPLIED
-            and supervision.may_review(request.user, order, order.case),
+            and supervision.may_review(request.user, order, order.case if order.case_id else None),
         },
     )
 

@@ -128,7 +128,9 @@ class ReviewViewSet(ScopedReadOnlyViewSet):
         values = _valid(_OpenReview, request)
         node = _node(request, values["node"])
         with service_errors_as_400():
-            review = services.review_open(actor=request.user, node=node, month=values["month"])
+            review = services.review_open(
+                actor=selectors.signed_in(request), node=node, month=values["month"]
+            )
         return Response(ReviewSerializer(review).data, status=201)
 
     @extend_schema(request=_Analysis, responses={200: ReviewSerializer})
@@ -138,7 +140,7 @@ class ReviewViewSet(ScopedReadOnlyViewSet):
         values = _valid(_Analysis, request)
         with service_errors_as_400():
             review = services.review_save_analysis(
-                actor=request.user, review=review, analysis=values["analysis"]
+                actor=selectors.signed_in(request), review=review, analysis=values["analysis"]
             )
         return Response(ReviewSerializer(review).data)
 
@@ -152,7 +154,7 @@ class ReviewViewSet(ScopedReadOnlyViewSet):
             raise serializers.ValidationError({"case": [_("No such case in your scope.")]})
         with service_errors_as_400():
             item = services.review_confirm(
-                actor=request.user,
+                actor=selectors.signed_in(request),
                 review=review,
                 case=case,
                 unit=_unit(request, values["unit"], "unit"),
@@ -169,7 +171,7 @@ class ReviewViewSet(ScopedReadOnlyViewSet):
     def sign(self, request: Request, pk: Any = None) -> Response:
         review = self.get_object()
         with service_errors_as_400():
-            review = services.review_sign(actor=request.user, review=review)
+            review = services.review_sign(actor=selectors.signed_in(request), review=review)
         return Response(ReviewSerializer(review).data)
 
 
@@ -226,7 +228,7 @@ class WarningViewSet(ScopedReadOnlyViewSet):
         node_pk = values.pop("node")
         node = _node(request, node_pk) if node_pk is not None else None
         with service_errors_as_400():
-            warning = services.warning_publish(actor=request.user, node=node, **values)
+            warning = services.warning_publish(actor=selectors.signed_in(request), node=node, **values)
         return Response(WarningSerializer(selectors.warning_get(request.user, warning.pk)).data, status=201)
 
     @extend_schema(request=_Ack, responses={201: OpenApiTypes.OBJECT})
@@ -239,7 +241,7 @@ class WarningViewSet(ScopedReadOnlyViewSet):
             raise serializers.ValidationError({"cell": [_("You may not acknowledge for this cell.")]})
         with service_errors_as_400():
             ack = services.warning_acknowledge(
-                actor=request.user, warning=warning, cell=cell, note=values["note"]
+                actor=selectors.signed_in(request), warning=warning, cell=cell, note=values["note"]
             )
         return Response({"warning": warning.pk, "cell": ack.cell_id, "at": ack.at}, status=201)
 
@@ -285,7 +287,9 @@ class DraftViewSet(ScopedReadOnlyViewSet):
         draft = self.get_object()
         values = _valid(_Dismiss, request)
         with service_errors_as_400():
-            draft = services.draft_dismiss(actor=request.user, draft=draft, reason=values["reason"])
+            draft = services.draft_dismiss(
+                actor=selectors.signed_in(request), draft=draft, reason=values["reason"]
+            )
         return Response(DraftSerializer(draft).data)
 
     @extend_schema(request=_PublishDraft, responses={201: WarningSerializer})
@@ -294,7 +298,7 @@ class DraftViewSet(ScopedReadOnlyViewSet):
         draft = self.get_object()
         values = _valid(_PublishDraft, request)
         with service_errors_as_400():
-            warning = services.draft_publish(actor=request.user, draft=draft, **values)
+            warning = services.draft_publish(actor=selectors.signed_in(request), draft=draft, **values)
         return Response(WarningSerializer(selectors.warning_get(request.user, warning.pk)).data, status=201)
 
 
@@ -388,7 +392,7 @@ class MeetingViewSet(ScopedReadOnlyViewSet):
         node = _node(request, values.pop("node"))
         with service_errors_as_400():
             meeting = services.meeting_schedule(
-                actor=request.user, node=node, unit_ids=values.pop("units"), **values
+                actor=selectors.signed_in(request), node=node, unit_ids=values.pop("units"), **values
             )
         return Response(MeetingSerializer(meeting).data, status=201)
 
@@ -399,7 +403,7 @@ class MeetingViewSet(ScopedReadOnlyViewSet):
         values = _valid(_Minutes, request)
         with service_errors_as_400():
             meeting = services.meeting_record(
-                actor=request.user,
+                actor=selectors.signed_in(request),
                 meeting=meeting,
                 minutes=values["minutes"],
                 attended_unit_ids=values["attended"],
@@ -414,7 +418,11 @@ class MeetingViewSet(ScopedReadOnlyViewSet):
         owner = _unit(request, values["owner"], "owner")
         with service_errors_as_400():
             decision = services.decision_add(
-                actor=request.user, meeting=meeting, text=values["text"], owner=owner, due_at=values["due_at"]
+                actor=selectors.signed_in(request),
+                meeting=meeting,
+                text=values["text"],
+                owner=owner,
+                due_at=values["due_at"],
             )
         return Response(DecisionSerializer(decision).data, status=201)
 
@@ -437,7 +445,9 @@ class DecisionViewSet(ScopedReadOnlyViewSet):
         decision = self.get_object()
         values = _valid(_Done, request)
         with service_errors_as_400():
-            decision = services.decision_complete(actor=request.user, decision=decision, note=values["note"])
+            decision = services.decision_complete(
+                actor=selectors.signed_in(request), decision=decision, note=values["note"]
+            )
         return Response(DecisionSerializer(decision).data)
 
 
@@ -474,7 +484,9 @@ class OperationViewSet(ScopedReadOnlyViewSet):
         if len(cases) != len(set(values["cases"])):
             raise serializers.ValidationError({"cases": [_("No such case in your scope.")]})
         with service_errors_as_400():
-            op = services.operation_create(actor=request.user, node=node, title=values["title"], cases=cases)
+            op = services.operation_create(
+                actor=selectors.signed_in(request), node=node, title=values["title"], cases=cases
+            )
         return Response(OperationSerializer(op).data, status=201)
 
 
@@ -525,14 +537,14 @@ class PostViewSet(ScopedReadOnlyViewSet):
         values = _valid(_Post, request)
         node = _node(request, values.pop("node"))
         with service_errors_as_400():
-            post = services.post_create(actor=request.user, node=node, **values)
+            post = services.post_create(actor=selectors.signed_in(request), node=node, **values)
         return Response(PostSerializer(selectors.post_get(request.user, post.pk)).data, status=201)
 
     @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["post"])
     def read(self, request: Request, pk: Any = None) -> Response:
         post = self.get_object()
-        services.post_mark_read(actor=request.user, post=post)
+        services.post_mark_read(actor=selectors.signed_in(request), post=post)
         return Response({"post": post.pk, "read": True})
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
@@ -586,7 +598,7 @@ class AnalysisViewSet(ScopedReadOnlyViewSet):
         values = _valid(_Analyse, request)
         node = _node(request, values.pop("node"))
         with service_errors_as_400():
-            analysis = services.analysis_create(actor=request.user, node=node, **values)
+            analysis = services.analysis_create(actor=selectors.signed_in(request), node=node, **values)
         return Response(AnalysisSerializer(analysis).data, status=201)
 
 
@@ -602,7 +614,10 @@ class _FindingIn(serializers.Serializer):
 
 class _Patrol(serializers.Serializer):
     cell = serializers.IntegerField()
-    team = serializers.CharField(max_length=100)
+    team = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    team_unit = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="A service team (unit) of the cell."
+    )
     started_at = serializers.DateTimeField()
     ended_at = serializers.DateTimeField()
     plots = serializers.ListField(child=serializers.IntegerField(), allow_empty=True)
@@ -620,8 +635,27 @@ class _ToCase(serializers.Serializer):
 class PatrolSerializer(serializers.ModelSerializer):
     class Meta:
         model = Patrol
-        fields = ["id", "node", "team", "started_at", "ended_at", "note", "recorded_by", "created_at"]
+        fields = [
+            "id",
+            "node",
+            "team",
+            "team_unit",
+            "started_at",
+            "ended_at",
+            "note",
+            "recorded_by",
+            "created_at",
+        ]
         read_only_fields = fields
+
+
+def _service_team(cell: Any, pk: int | None) -> Any:
+    if pk is None:
+        return None
+    team = selectors.service_teams_of(cell).filter(pk=pk).first()
+    if team is None:
+        raise serializers.ValidationError({"team_unit": [_("Choose a service team of this cell.")]})
+    return team
 
 
 class PatrolViewSet(ScopedReadOnlyViewSet):
@@ -662,9 +696,10 @@ class PatrolViewSet(ScopedReadOnlyViewSet):
             )
         with service_errors_as_400():
             patrol = services.patrol_record(
-                actor=request.user,
+                actor=selectors.signed_in(request),
                 cell=cell,
                 team=values["team"],
+                team_unit=_service_team(cell, values["team_unit"]),
                 started_at=values["started_at"],
                 ended_at=values["ended_at"],
                 plots=plots,
@@ -684,7 +719,10 @@ class PatrolViewSet(ScopedReadOnlyViewSet):
             raise serializers.ValidationError({"finding": [_("No such finding on this patrol.")]})
         with service_errors_as_400():
             case = services.finding_to_case(
-                actor=request.user, finding=finding, kind=values["kind"], sub_kind=values["sub_kind"]
+                actor=selectors.signed_in(request),
+                finding=finding,
+                kind=values["kind"],
+                sub_kind=values["sub_kind"],
             )
         return Response({"finding": finding.pk, "case": case.pk}, status=201)
 
@@ -749,7 +787,7 @@ class CampaignViewSet(ScopedReadOnlyViewSet):
         values = _valid(_Campaign, request)
         node = _node(request, values.pop("node"))
         with service_errors_as_400():
-            campaign = services.campaign_create(actor=request.user, node=node, **values)
+            campaign = services.campaign_create(actor=selectors.signed_in(request), node=node, **values)
         return Response(CampaignSerializer(campaign).data, status=201)
 
     @extend_schema(request=_Milestone, responses={201: OpenApiTypes.OBJECT})
@@ -758,7 +796,7 @@ class CampaignViewSet(ScopedReadOnlyViewSet):
         campaign = self.get_object()
         values = _valid(_Milestone, request)
         with service_errors_as_400():
-            m = services.milestone_add(actor=request.user, campaign=campaign, **values)
+            m = services.milestone_add(actor=selectors.signed_in(request), campaign=campaign, **values)
         return Response({"id": m.pk, "title": m.title}, status=201)
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from grids.models import GridNode, Level, Tenant
 from teams.models import Unit, User
 
-from . import services
+from . import selectors, services
 from .models import Campaign, InfoPost, Meeting, Metric, Patrol, SecurityWarning
 
 
@@ -63,7 +63,8 @@ def seed(tenant: Tenant) -> dict[str, int]:
         plots = list(GridNode.objects.filter(parent=jiusan).order_by("code")[:2])
         if plots:
             services.patrol_record(
-                actor=member, cell=jiusan, team="九三村平安和谐服务队", started_at=now - dt.timedelta(hours=3),
+                actor=member, cell=jiusan, team="九三村平安和谐服务队",
+                team_unit=selectors.service_teams_of(jiusan).first(), started_at=now - dt.timedelta(hours=3),
                 ended_at=now - dt.timedelta(hours=1), plots=plots, member_ids=[member.pk],
                 findings=[services.FindingSpec(plots[0], "出租房楼道堆放杂物，堵塞消防通道", True, "hazard", "fire")],
             )  # fmt: skip

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -9,18 +11,21 @@ from cases.models import CaseKind, SubKind
 
 from .models import CampaignKind, Metric, Phase, WarningLevel
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def _when(label: object, required: bool = True) -> forms.DateTimeField:
+
+def _when(label: StrOrPromise, required: bool = True) -> forms.DateTimeField:
     return forms.DateTimeField(
         label=label, required=required, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
 
 
-def _day(label: object) -> forms.DateField:
+def _day(label: StrOrPromise) -> forms.DateField:
     return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}))
 
 
-def _area(label: object, required: bool = True, limit: int = 5000) -> forms.CharField:
+def _area(label: StrOrPromise, required: bool = True, limit: int = 5000) -> forms.CharField:
     return forms.CharField(
         label=label, required=required, max_length=limit, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -100,7 +105,10 @@ class PostForm(forms.Form):
 
 class PatrolForm(forms.Form):
     cell = forms.IntegerField(widget=forms.HiddenInput)
-    team = forms.CharField(label=_("Team"), max_length=100)
+    team_unit = forms.TypedChoiceField(
+        label=_("Service team"), coerce=int, required=False, empty_value=None, choices=()
+    )
+    team = forms.CharField(label=_("Team (if not a service team)"), max_length=100, required=False)
     started_at = _when(_("Started at"))
     ended_at = _when(_("Ended at"))
     plots = forms.TypedMultipleChoiceField(label=_("Plots covered"), coerce=int, choices=())

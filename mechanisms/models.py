@@ -15,6 +15,8 @@ that grid when it is later redrawn (`FOLLOWS_GRID = False`), as cases do.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -23,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case
 from grids.models import GridNode, GridScoped, Tenant
-from teams.models import Unit
+from teams.models import Unit, UnitKind
 
 TEXT_MAX = 5000
 NOTE_MAX = 2000
@@ -356,8 +358,20 @@ class Patrol(GridScoped):
 
     node = models.ForeignKey(GridNode, on_delete=models.PROTECT, related_name="+", verbose_name=_("cell"))
     team = models.CharField(_("team"), max_length=100)
+    # The cell's service team (平安和谐服务队) that patrolled, when named; `team` then holds its name.
+    team_unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("service team"),
+        limit_choices_to={"kind": UnitKind.SERVICE_TEAM},
+    )
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+", blank=True)
-    plots = models.ManyToManyField(GridNode, related_name="+", verbose_name=_("plots covered"))
+    plots: models.ManyToManyField[GridNode, Any] = models.ManyToManyField(
+        GridNode, related_name="+", verbose_name=_("plots covered")
+    )
     started_at = models.DateTimeField(_("started at"))
     ended_at = models.DateTimeField(_("ended at"))
     note = models.TextField(_("note"), blank=True, max_length=NOTE_MAX)

@@ -4,9 +4,11 @@ Each function delivers through the inbox (`teams.inbox`), in the caller's transa
 key per recipient (a second call with the same key delivers nothing). Recipients are units (their
 members at delivery time) and users, by id.
 
-Supervision (督办) of a late review or an overdue meeting decision is an inbox item of kind
-`supervision_order` to the late unit and to the supervising tier's office: `cases.SupervisionOrder`
-is bound to a case (its `case` is required), and a review or a decision is not a case.
+Supervision (督办) of a late review or an overdue meeting decision is a real `cases.SupervisionOrder`
+about that subject (`cases.supervision.order_raise_on_subject`): it shows on the supervision page,
+tells the late unit and the issuing office through the inbox, climbs a tier when its reply is late,
+and is answered and reviewed like an order on a case. Signing the review off or reporting the
+decision done withdraws it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
+from cases import supervision
+from cases.models import SupervisionOrder, Tier
 from teams import inbox
 from teams.models import Unit
 
@@ -63,17 +68,27 @@ def review_late(review: DisputeReview) -> None:
     )
 
 
-def review_supervise(review: DisputeReview) -> None:
-    """Still not signed after the reminder: a supervision order (督办) from the tier above."""
-    above = review.city_id if review.township_id else review.node_id
-    _send(
+REVIEW_SUBJECT = "mechanisms.disputereview"
+DECISION_SUBJECT = "mechanisms.decision"
+
+
+def review_supervise(review: DisputeReview) -> SupervisionOrder | None:
+    """Still not signed after the reminder: a supervision order (督办单) from the city (the tier above
+    a township; the city supervises its own review too) to the office of the review's grid."""
+    offices = _offices_at([review.node_id])
+    return supervision.order_raise_on_subject(
         tenant_id=review.tenant_id,
-        kind="supervision_order",
-        key=f"review_supervise:{review.pk}",
-        subject=f"督办：{review.month:%Y-%m} 矛盾纠纷月度研判未签发",
-        url=reverse("mechanisms:review", args=[review.pk]),
-        about=("mechanisms.disputereview", review.pk),
-        units=_offices_at([review.node_id, above]),
+        subject=supervision.OrderSubject(
+            kind=REVIEW_SUBJECT,
+            id=review.pk,
+            label=_("Monthly dispute review of %(month)s not signed off: %(grid)s")
+            % {"month": f"{review.month:%Y-%m}", "grid": review.node.name},
+            url=reverse("mechanisms:review", args=[review.pk]),
+            city_id=review.city_id,
+            township_id=review.township_id,
+        ),
+        tier=Tier.CITY,
+        unit_id=min(offices) if offices else None,
     )
 
 
@@ -137,14 +152,25 @@ def decision_due_soon(decision: Decision) -> None:
     )
 
 
-def decision_supervise(decision: Decision) -> None:
-    """An action item past its deadline: overdue, and a supervision order to its owner unit."""
-    _send(
+def decision_supervise(decision: Decision) -> SupervisionOrder | None:
+    """An action item past its deadline: a supervision order to its owner unit from the meeting's
+    platform (the township's, or the city's)."""
+    meeting = decision.meeting
+    return supervision.order_raise_on_subject(
         tenant_id=decision.tenant_id,
-        kind="supervision_order",
-        key=f"decision_overdue:{decision.pk}",
-        subject=f"督办：会议决定逾期未完成：{decision.text[:60]}",
-        url=reverse("mechanisms:meeting", args=[decision.meeting_id]),
-        about=("mechanisms.decision", decision.pk),
-        units=[decision.owner_id],
+        subject=supervision.OrderSubject(
+            kind=DECISION_SUBJECT,
+            id=decision.pk,
+            label=_("Meeting decision overdue: %(text)s") % {"text": decision.text[:120]},
+            url=reverse("mechanisms:meeting", args=[decision.meeting_id]),
+            city_id=meeting.city_id,
+            township_id=meeting.township_id,
+        ),
+        tier=Tier.TOWNSHIP if meeting.township_id else Tier.CITY,
+        unit_id=decision.owner_id,
     )
+
+
+def supervision_withdraw(*, tenant_id: int, kind: str, subject_id: int) -> int:
+    """The late work is done: its open orders stop waiting."""
+    return supervision.orders_withdraw_subject(tenant_id=tenant_id, kind=kind, subject_id=subject_id)

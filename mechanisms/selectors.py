@@ -12,11 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from cases.models import OPEN_STATUSES, TIMED_STATUSES, Case, CaseKind, Status
+from cases.models import OPEN_STATUSES, TIMED_STATUSES, Case, CaseKind, Status, SubKind
 from grids import scoping
 from grids.models import GridNode, Household, Level
 from teams.models import Unit, UnitKind, User
@@ -49,6 +50,14 @@ if TYPE_CHECKING:
 
 VIEW = scoping.VIEW
 CHILD_COLUMN = {Level.CITY: "township", Level.TOWNSHIP: "cell", Level.CELL: "plot"}
+
+
+def signed_in(request: Any) -> User:
+    """The signed-in user acting through a page or an endpoint (both require a sign-in first)."""
+    user = request.user
+    if not isinstance(user, User) or not user.is_authenticated:
+        raise PermissionDenied
+    return user
 
 
 def _in_scope(user: AnyUser, qs: QuerySet[Any]) -> QuerySet[Any]:
@@ -180,7 +189,7 @@ def review_figures(review: DisputeReview, now: dt.datetime | None = None) -> dic
     totals = relevant.aggregate(**counts())
     by_kind = [
         {
-            "kind": str(dict(Case._meta.get_field("sub_kind").choices).get(r["sub_kind"], r["sub_kind"])),
+            "kind": str(dict(SubKind.choices).get(r["sub_kind"], r["sub_kind"])),
             **_only(r),
         }
         for r in relevant.values("sub_kind").annotate(**counts()).order_by("sub_kind")
@@ -305,6 +314,7 @@ def meetings_visible(user: AnyUser) -> QuerySet[Meeting]:
     if rows is None and q is None:
         return qs.none()
     combined = rows if q is None else (q if rows is None else rows | q)
+    assert combined is not None
     return qs.filter(Q(tenant_id=scoping.tenant_of(user)) & combined).order_by("-starts_at", "-id")
 
 
@@ -350,7 +360,7 @@ def operation_progress(op: Operation) -> dict[str, int]:
 def posts_visible(user: AnyUser) -> QuerySet[InfoPost]:
     """Posted at or above the user's grids (read down), or below them and shared up."""
     qs = InfoPost.objects.select_related("node", "author")
-    mine = InfoRead.objects.filter(post_id=OuterRef("pk"), user_id=getattr(user, "pk", None))
+    mine = InfoRead.objects.filter(post_id=OuterRef("pk"), user_id=getattr(user, "pk", None) or 0)
     qs = qs.annotate(read=Exists(mine), read_count=Count("reads", distinct=True))
     return _in_scope_or_above(user, qs, extra=Q(share_up=True)).order_by("-created_at", "-id")
 
@@ -372,7 +382,8 @@ def post_audience(post: InfoPost, limit: int = 200) -> tuple[list[Any], list[Use
 
 
 def unread_posts(user: AnyUser) -> QuerySet[InfoPost]:
-    return posts_visible(user).filter(read=False).exclude(author_id=getattr(user, "pk", None))
+    unread = Q(read=False)  # the annotation of posts_visible
+    return posts_visible(user).filter(unread).exclude(author_id=getattr(user, "pk", None))
 
 
 # --- analyses, patrols ---------------------------------------------------------------------------
@@ -399,7 +410,7 @@ def incident_figures(node: GridNode, start: dt.date, end: dt.date) -> dict[str, 
         "before": Count("pk", filter=Q(created_at__lt=lo)),
     }
     child = CHILD_COLUMN[Level(node.level)]
-    labels = dict(Case._meta.get_field("sub_kind").choices)
+    labels = dict(SubKind.choices)
     by_kind = [
         {"kind": str(labels.get(r["sub_kind"], r["sub_kind"])), "now": r["now"], "before": r["before"]}
         for r in base.values("sub_kind").annotate(**counts).order_by("-now")
@@ -446,6 +457,13 @@ def patrol_get(user: AnyUser, pk: Any) -> Patrol:
 def finding_get(user: AnyUser, pk: Any) -> PatrolFinding:
     qs = PatrolFinding.objects.filter(patrol__in=patrols_visible(user).values("pk")).select_related("plot")
     return scoping.get_in_scope_or_404(qs, pk=pk)
+
+
+def service_teams_of(cell: GridNode) -> QuerySet[Unit]:
+    """The active service teams standing at a cell the caller has already fetched in scope."""
+    return Unit.objects.filter(
+        tenant_id=cell.tenant_id, node_id=cell.pk, kind=UnitKind.SERVICE_TEAM, is_active=True
+    ).order_by("name")
 
 
 def plots_of(cell: GridNode) -> QuerySet[GridNode]:

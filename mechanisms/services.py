@@ -26,7 +26,7 @@ from cases import services as case_services
 from cases.models import Case, CaseKind, Source, Status, SubKind
 from grids import scoping
 from grids.models import GridNode, Level, Tenant
-from teams.models import Membership, Unit
+from teams.models import Membership, Unit, UnitKind
 
 from . import notify, selectors
 from .models import (
@@ -328,6 +328,9 @@ def review_sign(*, actor: User, review: DisputeReview, now: dt.datetime | None =
         )
         if rows != 1:
             raise ValidationError(_("This review has been signed off and can no longer change."))
+        notify.supervision_withdraw(
+            tenant_id=fresh.tenant_id, kind=notify.REVIEW_SUBJECT, subject_id=fresh.pk
+        )
     fresh.refresh_from_db()
     return fresh
 
@@ -514,6 +517,7 @@ class Finding:
     level: int
     columns: dict[str, int | None]
     node_id: int
+    city_id: int
     sub_kind: str
     observed: int
     baseline_total: int
@@ -577,7 +581,16 @@ def early_warning_findings(*, tenant_id: int, day: dt.date) -> list[Finding]:
                 continue
             columns = {k: g[k] for k in keys}
             found.append(
-                Finding(level, columns, g[column], g["sub_kind"], g["observed"], g["baseline"], *result)
+                Finding(
+                    level,
+                    columns,
+                    g[column],
+                    g["city_id"],
+                    g["sub_kind"],
+                    g["observed"],
+                    g["baseline"],
+                    *result,
+                )
             )
     return found
 
@@ -592,7 +605,7 @@ def early_warning_scan(*, tenant_id: int, day: dt.date, now: dt.datetime | None 
     rows = [
         EarlyWarningDraft(
             tenant_id=tenant_id,
-            city_id=f.columns["city_id"],
+            city_id=f.city_id,
             township_id=f.columns.get("township_id"),
             cell_id=f.columns.get("cell_id"),
             plot_id=f.columns.get("plot_id"),
@@ -751,6 +764,7 @@ def decision_add(
         errors["text"] = [_("Write the decision.")]
     if errors:
         raise ValidationError(errors)
+    assert owner is not None  # refused above
     _need(actor, MANAGE, meeting.node)
     return Decision.objects.create(
         tenant_id=meeting.tenant_id,
@@ -769,11 +783,15 @@ def decision_complete(
     if not is_owner and not scoping.can_now(actor, MANAGE, decision.meeting.node):
         raise PermissionDenied(_("Only the owner unit reports this decision done."))
     text = _text(note, "note", required=True)
-    rows = Decision.objects.filter(pk=decision.pk, status=DecisionStatus.OPEN).update(
-        status=DecisionStatus.DONE, done_at=now or timezone.now(), done_by=actor, done_note=text
-    )
-    if rows != 1:
-        raise ValidationError(_("This decision has already been reported done."))
+    with transaction.atomic():
+        rows = Decision.objects.filter(pk=decision.pk, status=DecisionStatus.OPEN).update(
+            status=DecisionStatus.DONE, done_at=now or timezone.now(), done_by=actor, done_note=text
+        )
+        if rows != 1:
+            raise ValidationError(_("This decision has already been reported done."))
+        notify.supervision_withdraw(
+            tenant_id=decision.tenant_id, kind=notify.DECISION_SUBJECT, subject_id=decision.pk
+        )
     decision.refresh_from_db()
     return decision
 
@@ -876,7 +894,8 @@ def patrol_record(
     *,
     actor: User,
     cell: GridNode,
-    team: str,
+    team: str = "",
+    team_unit: Unit | None = None,
     started_at: dt.datetime | None,
     ended_at: dt.datetime | None,
     plots: Sequence[GridNode],
@@ -884,10 +903,22 @@ def patrol_record(
     note: str = "",
     findings: Sequence[FindingSpec] = (),
 ) -> Patrol:
-    """Log a patrol of the cell's team; findings marked `raise_case` become cases in the same step."""
+    """Log a patrol of the cell's team; findings marked `raise_case` become cases in the same step.
+
+    The team is the cell's service team (`team_unit`, a unit of kind service team standing at the
+    cell; its name is kept in `team`), or, for a team not registered as a unit, its name alone."""
     if cell.level != Level.CELL:
         raise ValidationError({"cell": [_("Patrols are logged for a cell.")]})
     _need(actor, RECORD, cell)
+    if team_unit is not None:
+        if not (
+            team_unit.kind == UnitKind.SERVICE_TEAM
+            and team_unit.is_active
+            and team_unit.tenant_id == cell.tenant_id
+            and team_unit.node_id == cell.pk
+        ):
+            raise ValidationError({"team_unit": [_("Choose a service team of this cell.")]})
+        team = team or team_unit.name
     team_text = _text(team, "team", limit=100, required=True)
     start, end = _aware(started_at, "started_at"), _aware(ended_at, "ended_at")
     if end <= start:
@@ -909,6 +940,7 @@ def patrol_record(
             **scoping.ancestor_columns(cell),
             node=cell,
             team=team_text,
+            team_unit=team_unit,
             started_at=start,
             ended_at=end,
             note=_text(note, "note"),

@@ -53,6 +53,11 @@ def _unit(request: HttpRequest, pk: Any) -> Any:
     return case_selectors.unit_get(request.user, pk) if pk else None
 
 
+def _choices(form: Any, name: str) -> Any:
+    """A choice field of a form, to fill its choices from the user's scope."""
+    return form.fields[name]
+
+
 @scoped_view
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
@@ -82,7 +87,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
             request,
             form,
             lambda d: services.review_open(
-                actor=request.user, node=_node(request, d["node"]), month=d["month"]
+                actor=selectors.signed_in(request), node=_node(request, d["node"]), month=d["month"]
             ),
             _("Review opened."),
         )
@@ -117,7 +122,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def review_act(request: HttpRequest, pk: int, what: str) -> HttpResponse:
     review = selectors.review_get(request.user, pk)
-    user = request.user
+    user = selectors.signed_in(request)
     if what == "analysis":
         _run(
             request,
@@ -163,7 +168,7 @@ def warning_list(request: HttpRequest) -> HttpResponse:
             request,
             forms.WarningForm(request.POST),
             lambda d: services.warning_publish(
-                actor=request.user,
+                actor=selectors.signed_in(request),
                 node=_node(request, d["node"]) if d["node"] else None,
                 level=d["level"],
                 title=d["title"],
@@ -194,7 +199,7 @@ def warning_detail(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             forms.AckForm(request.POST),
             lambda d: services.warning_acknowledge(
-                actor=request.user,
+                actor=selectors.signed_in(request),
                 warning=warning,
                 cell=selectors.node_get(request.user, d["cell"]),
                 note=d["note"],
@@ -232,7 +237,7 @@ def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
             warning = _run(
                 request,
                 forms.PublishDraftForm(request.POST),
-                lambda d: services.draft_publish(actor=request.user, draft=draft, **d),
+                lambda d: services.draft_publish(actor=selectors.signed_in(request), draft=draft, **d),
                 _("Warning published."),
             )
             if warning is not None:
@@ -241,7 +246,9 @@ def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
             _run(
                 request,
                 forms.ReasonForm(request.POST),
-                lambda d: services.draft_dismiss(actor=request.user, draft=draft, reason=d["reason"]),
+                lambda d: services.draft_dismiss(
+                    actor=selectors.signed_in(request), draft=draft, reason=d["reason"]
+                ),
                 _("Draft dismissed."),
             )
         return redirect("mechanisms:draft", draft.pk)
@@ -268,13 +275,13 @@ def _unit_choices(request: HttpRequest) -> list[tuple[int, str]]:
 @login_required
 def meeting_list(request: HttpRequest) -> HttpResponse:
     form = forms.MeetingForm(request.POST or None)
-    form.fields["units"].choices = _unit_choices(request)
+    _choices(form, "units").choices = _unit_choices(request)
     if request.method == "POST":
         meeting = _run(
             request,
             form,
             lambda d: services.meeting_schedule(
-                actor=request.user,
+                actor=selectors.signed_in(request),
                 node=_node(request, d["node"]),
                 title=d["title"],
                 starts_at=d["starts_at"],
@@ -305,12 +312,15 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
         what = request.POST.get("do")
         if what == "minutes":
             form = forms.MinutesForm(request.POST)
-            form.fields["attended"].choices = invited
+            _choices(form, "attended").choices = invited
             _run(
                 request,
                 form,
                 lambda d: services.meeting_record(
-                    actor=request.user, meeting=meeting, minutes=d["minutes"], attended_unit_ids=d["attended"]
+                    actor=selectors.signed_in(request),
+                    meeting=meeting,
+                    minutes=d["minutes"],
+                    attended_unit_ids=d["attended"],
                 ),
                 _("Minutes recorded."),
             )
@@ -319,7 +329,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 request,
                 forms.DecisionForm(request.POST),
                 lambda d: services.decision_add(
-                    actor=request.user,
+                    actor=selectors.signed_in(request),
                     meeting=meeting,
                     text=d["text"],
                     owner=_unit(request, d["owner"]),
@@ -332,12 +342,14 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             _run(
                 request,
                 forms.DoneForm(request.POST),
-                lambda d: services.decision_complete(actor=request.user, decision=decision, note=d["note"]),
+                lambda d: services.decision_complete(
+                    actor=selectors.signed_in(request), decision=decision, note=d["note"]
+                ),
                 _("Reported done."),
             )
         return redirect("mechanisms:meeting", meeting.pk)
     minutes_form = forms.MinutesForm()
-    minutes_form.fields["attended"].choices = invited
+    _choices(minutes_form, "attended").choices = invited
     return render(
         request,
         "mechanisms/meeting.html",
@@ -361,7 +373,7 @@ def post_list(request: HttpRequest) -> HttpResponse:
             request,
             forms.PostForm(request.POST),
             lambda d: services.post_create(
-                actor=request.user,
+                actor=selectors.signed_in(request),
                 node=_node(request, d["node"]),
                 title=d["title"],
                 body=d["body"],
@@ -386,7 +398,7 @@ def post_list(request: HttpRequest) -> HttpResponse:
 def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
     post = selectors.post_get(request.user, pk)
     if request.method == "POST":
-        services.post_mark_read(actor=request.user, post=post)
+        services.post_mark_read(actor=selectors.signed_in(request), post=post)
         return redirect("mechanisms:post", post.pk)
     reads, unread = selectors.post_audience(post)
     return render(request, "mechanisms/post.html", {"post": post, "reads": reads, "unread": unread})
@@ -403,7 +415,7 @@ def analysis_list(request: HttpRequest) -> HttpResponse:
             request,
             forms.AnalyseForm(request.POST),
             lambda d: services.analysis_create(
-                actor=request.user,
+                actor=selectors.signed_in(request),
                 node=_node(request, d["node"]),
                 period_start=d["period_start"],
                 period_end=d["period_end"],
@@ -436,10 +448,13 @@ def patrol_list(request: HttpRequest) -> HttpResponse:
         request.user, request.GET.get("cell") or request.POST.get("cell"), "record_case"
     )
     form = forms.PatrolForm(request.POST or None, initial={"cell": cell.pk if cell else None})
+    teams: dict[int, Any] = {}
     if cell is not None:
         plots = [(p.pk, p.name) for p in selectors.plots_of(cell)]
-        form.fields["plots"].choices = plots
-        form.fields["finding_plot"].choices = [("", "—"), *plots]
+        _choices(form, "plots").choices = plots
+        _choices(form, "finding_plot").choices = [("", "—"), *plots]
+        teams = {t.pk: t for t in selectors.service_teams_of(cell)}
+        _choices(form, "team_unit").choices = [("", "—"), *((pk, t.name) for pk, t in teams.items())]
     if request.method == "POST":
 
         def record(d: dict[str, Any]) -> Any:
@@ -455,13 +470,14 @@ def patrol_list(request: HttpRequest) -> HttpResponse:
                     services.FindingSpec(plot, d["finding_text"], d["raise_case"], d["finding_kind"])
                 )
             return services.patrol_record(
-                actor=request.user,
+                actor=selectors.signed_in(request),
                 cell=cell,
                 team=d["team"],
+                team_unit=teams.get(d["team_unit"]) if d["team_unit"] else None,
                 started_at=d["started_at"],
                 ended_at=d["ended_at"],
                 plots=list(plots_by_pk.values()),
-                member_ids=[request.user.pk],
+                member_ids=[selectors.signed_in(request).pk],
                 note=d["note"],
                 findings=findings,
             )
@@ -490,7 +506,7 @@ def patrol_detail(request: HttpRequest, pk: int) -> HttpResponse:
         def raise_case(d: dict[str, Any]) -> Any:
             finding = selectors.finding_get(request.user, d["finding"])
             return services.finding_to_case(
-                actor=request.user, finding=finding, kind=d["kind"], sub_kind=d["sub_kind"]
+                actor=selectors.signed_in(request), finding=finding, kind=d["kind"], sub_kind=d["sub_kind"]
             )
 
         _run(request, form, raise_case, _("The finding is now a case."))
@@ -508,7 +524,9 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
         campaign = _run(
             request,
             forms.CampaignForm(request.POST),
-            lambda d: services.campaign_create(actor=request.user, node=_node(request, d.pop("node")), **d),
+            lambda d: services.campaign_create(
+                actor=selectors.signed_in(request), node=_node(request, d.pop("node")), **d
+            ),
             _("Campaign created."),
         )
         return redirect("mechanisms:campaign", campaign.pk) if campaign else redirect("mechanisms:campaigns")
@@ -531,7 +549,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         _run(
             request,
             forms.MilestoneForm(request.POST),
-            lambda d: services.milestone_add(actor=request.user, campaign=campaign, **d),
+            lambda d: services.milestone_add(actor=selectors.signed_in(request), campaign=campaign, **d),
             _("Milestone added."),
         )
         return redirect("mechanisms:campaign", campaign.pk)

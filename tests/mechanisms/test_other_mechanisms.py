@@ -9,10 +9,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cases.models import Case
+from cases.models import Case, SupervisionOrder
 from grids.models import GridNode
 from mechanisms import selectors, services
-from mechanisms.models import Decision, InfoPost, Metric, PatrolFinding
+from mechanisms.models import Decision, InfoPost, Metric, Patrol, PatrolFinding
+from teams.inbox_models import InboxItem
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +45,26 @@ def test_a_meeting_decision_without_an_owner_is_refused_and_one_with_an_owner_is
         0,
         0,
     )
+    # Overdue, it is followed like a case: a supervision order from the township to the police.
+    order = SupervisionOrder.objects.get(subject_kind="mechanisms.decision", subject_id=decision.pk)
+    assert (order.tier, order.grade, order.unit_id, order.case_id) == ("township", 1, units.police.pk, None)
+    assert InboxItem.objects.filter(user=cast.department_user, key=f"order:{order.pk}").exists()
+    assert InboxItem.objects.filter(user=cast.township_a_staff, key=f"order:{order.pk}").exists()
+    # The police see and answer it through the supervision API; the township reviews it.
+    client.force_authenticate(cast.department_user)
+    listed = client.get("/api/v1/supervision-orders/").json()["results"]
+    assert [(o["id"], o["case"], o["subject_kind"]) for o in listed] == [
+        (order.pk, None, "mechanisms.decision")
+    ]
+    reply = client.post(f"/api/v1/supervision-orders/{order.pk}/reply/", {"reply": "已部署"}, format="json")
+    assert reply.status_code == 200 and reply.json()["status"] == "replied"
+    client.force_authenticate(cast.township_b_staff)
+    assert client.get(f"/api/v1/supervision-orders/{order.pk}/").status_code == 404
+    client.force_authenticate(cast.township_a_staff)
+    review = client.post(
+        f"/api/v1/supervision-orders/{order.pk}/review/", {"accept": False, "note": "未见成效"}, format="json"
+    )
+    assert review.status_code == 200 and review.json()["status"] == "open"
     # The department sees the meeting it was invited to and reports its decision done.
     client.force_authenticate(cast.department_user)
     assert client.get(f"/api/v1/mechanisms/meetings/{meeting.pk}/").status_code == 200
@@ -51,6 +72,8 @@ def test_a_meeting_decision_without_an_owner_is_refused_and_one_with_an_owner_is
         f"/api/v1/mechanisms/decisions/{decision.pk}/complete/", {"note": "已完成"}, format="json"
     )
     assert done.status_code == 200 and done.json()["status"] == "done"
+    order.refresh_from_db()
+    assert order.status == "withdrawn"
     client.force_authenticate(cast.township_b_staff)
     assert client.get(f"/api/v1/mechanisms/meetings/{meeting.pk}/").status_code == 404
 
@@ -128,3 +151,27 @@ def test_milestone_progress_is_measured_from_the_data_per_township(cast):
 def test_every_list_page_renders_for_a_village_member(client, cast, url):
     client.force_login(cast.village_member)
     assert client.get(url).status_code == 200
+
+
+def test_a_patrol_names_the_cells_service_team_and_another_cells_team_is_refused(cast):
+    from teams.models import UnitKind
+    from teams.services import unit_create
+
+    jiusan_team = unit_create(actor=None, tenant_id=cast.ruian.pk, kind=UnitKind.SERVICE_TEAM, code="team-js",
+                              name="九三村平安和谐服务队", node=cast.cell_a1)  # fmt: skip
+    other_team = unit_create(actor=None, tenant_id=cast.ruian.pk, kind=UnitKind.SERVICE_TEAM, code="team-b1",
+                             name="塘下服务队", node=cast.cell_b1)  # fmt: skip
+    client = APIClient()
+    client.force_authenticate(cast.village_member)
+    now = timezone.now()
+    body = {"cell": cast.cell_a1.pk, "started_at": (now - dt.timedelta(hours=2)).isoformat(),
+            "ended_at": now.isoformat(), "plots": [cast.plot_a1.pk]}  # fmt: skip
+    refused = client.post("/api/v1/mechanisms/patrols/", {**body, "team_unit": other_team.pk}, format="json")
+    assert refused.status_code == 400 and "服务队" in refused.json()["team_unit"][0]
+    assert not Patrol.objects.exists()
+    done = client.post("/api/v1/mechanisms/patrols/", {**body, "team_unit": jiusan_team.pk}, format="json")
+    assert done.status_code == 201
+    assert (done.json()["team"], done.json()["team_unit"]) == ("九三村平安和谐服务队", jiusan_team.pk)
+    # Free text stays accepted for a team not registered as a unit.
+    text = client.post("/api/v1/mechanisms/patrols/", {**body, "team": "联防队"}, format="json")
+    assert text.status_code == 201 and text.json()["team_unit"] is None

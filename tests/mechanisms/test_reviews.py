@@ -11,7 +11,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from cases import services as case_services
-from cases.models import Case, CaseEvent, Status
+from cases import supervision
+from cases.models import Case, CaseEvent, Status, SupervisionOrder
 from mechanisms import selectors, services
 from mechanisms.models import DisputeReview, ReviewItem
 from teams.inbox_models import InboxItem
@@ -183,13 +184,58 @@ def test_a_late_review_is_reminded_once_then_supervised_once_through_the_inbox(c
     much_later = late + services.SUPERVISE_AFTER
     assert services.reviews_chase(tenant_id=cast.ruian.pk, now=much_later) == (0, 3)
     assert services.reviews_chase(tenant_id=cast.ruian.pk, now=much_later) == (0, 0)
+    # A real supervision order from the city to the Shangwang office, once per review (a rerun adds none).
+    order = SupervisionOrder.objects.get(subject_kind="mechanisms.disputereview", subject_id=review.pk)
+    assert order.case_id is None and order.tier == "city" and order.grade == 1 and order.status == "open"
+    assert order.unit == units.shangwang_office and order.township_id == cast.township_a.pk
+    assert SupervisionOrder.objects.filter(case__isnull=True).count() == 3
     # The Shangwang office's member is told, once each: the reminder, then the supervision order.
     items = InboxItem.objects.filter(user=cast.township_a_staff).order_by("created_at", "id")
     assert [(i.kind, i.key) for i in items] == [
         ("review_late", f"mechanisms.review_late:{review.pk}"),
-        ("supervision_order", f"mechanisms.review_supervise:{review.pk}"),
+        ("supervision_order", f"order:{order.pk}"),
     ]
     assert not InboxItem.objects.filter(user=cast.township_b_staff).exists()
+
+
+def test_a_late_review_order_shows_on_the_supervision_page_climbs_and_is_withdrawn_when_signed(
+    client, cast, units
+):
+    review = _open(cast)
+    late = review.due_at + dt.timedelta(hours=1) + services.SUPERVISE_AFTER
+    services.reviews_chase(tenant_id=cast.ruian.pk, now=late - services.SUPERVISE_AFTER)
+    services.reviews_chase(tenant_id=cast.ruian.pk, now=late)
+    order = SupervisionOrder.objects.get(subject_kind="mechanisms.disputereview", subject_id=review.pk)
+    # The township and the city see it on the supervision page with a link to the review.
+    for user in (cast.township_a_staff, cast.city_admin):
+        client.force_login(user)
+        page = client.get("/cases/supervision/").content.decode()
+        assert f"/mechanisms/reviews/{review.pk}/" in page and order.subject_label in page
+        detail = client.get(f"/cases/supervision/{order.pk}/")
+        assert detail.status_code == 200 and "/mechanisms/reviews/" in detail.content.decode()
+    # Another township does not.
+    client.force_login(cast.township_b_staff)
+    assert client.get(f"/cases/supervision/{order.pk}/").status_code == 404
+    # Unanswered past its reply deadline, it climbs one grade (the case scan climbs it).
+    supervision.deadlines_scan(tenant_id=cast.ruian.pk, now=order.reply_due_at + dt.timedelta(minutes=1))
+    order.refresh_from_db()
+    assert order.status == "climbed"
+    climbed = SupervisionOrder.objects.get(parent=order)
+    assert (climbed.grade, climbed.tier, climbed.subject_kind, climbed.subject_id) == (
+        2, "city", "mechanisms.disputereview", review.pk,
+    )  # fmt: skip
+    assert climbed.case_id is None and climbed.subject_label == order.subject_label
+    # The office answers it, the city reviews the reply.
+    climbed = supervision.order_reply(actor=cast.township_a_staff, order=climbed, reply="本周签发")
+    with pytest.raises(PermissionDenied):
+        supervision.order_review(actor=cast.township_b_staff, order=climbed, accept=True)
+    climbed = supervision.order_review(actor=cast.city_admin, order=climbed, accept=False, note="请尽快")
+    assert climbed.status == "open"
+    # Signing the review off withdraws what still waits.
+    services.review_save_analysis(actor=cast.township_a_staff, review=review, analysis="本月无纠纷")
+    services.review_sign(actor=cast.township_a_staff, review=review)
+    climbed.refresh_from_db()
+    assert climbed.status == "withdrawn"
 
 
 def test_the_review_page_shows_the_open_disputes_and_signs_off(client, cast, units):
