@@ -74,6 +74,12 @@ def units_cases_and_residents_are_there():
     published = Round.objects.get(tenant=ruian, status="published")
     assert Scorecard.objects.filter(round=published).count() == 38
     assert Scorecard.objects.filter(round=published, rank__isnull=False).exists()
+    # The residents' survey is open with answers, and the round scores its index for every township.
+    from reports.models import Line, SurveyResponse
+
+    assert SurveyResponse.objects.filter(tenant=ruian).count() > 1134 * 4
+    survey_lines = Line.objects.filter(scorecard__round=published, indicator__source="survey_index")
+    assert survey_lines.count() == 38 and not survey_lines.filter(insufficient=True).exists()
     assert Unit.objects.filter(tenant=ruian, kind=UnitKind.DEPARTMENT).count() >= 8
     assert Resident.objects.filter(tenant=ruian, cell__name="九三村").exists()
     police = User.objects.get(username="dept_police")
