@@ -87,10 +87,12 @@ def seed_boundaries(tenant: Tenant, *, extent: Box = RUIAN_EXTENT, max_level: in
 # The sample demo registers households in two townships only: the indicators per household (visit
 # coverage, rates per 1,000 households) would leave 36 of 38 townships 'insufficient data', so the
 # demo scheme uses the case-based ones (the dashboards show coverage).
+# The residents' survey index is seeded first (`seed_survey`), so the demo round scores it too.
 DEMO_INDICATORS = [
-    {"name": "按时办结率", "source": "on_time_rate", "weight": 30},
-    {"name": "群众满意率（回访）", "source": "satisfaction", "weight": 30},
-    {"name": "刑事治安发案同比", "source": "incident_change", "weight": 25},
+    {"name": "按时办结率", "source": "on_time_rate", "weight": 25},
+    {"name": "群众满意率（回访）", "source": "satisfaction", "weight": 20},
+    {"name": "群众安全感满意度（测评）", "source": "survey_index", "weight": 20},
+    {"name": "刑事治安发案同比", "source": "incident_change", "weight": 20},
     {"name": "述职评议", "source": "manual", "weight": 15},
 ]
 DEMO_VETOES = [

@@ -353,11 +353,12 @@ def seed(*, full: bool = False, townships: Iterable[str] = SAMPLE_TOWNSHIPS) -> 
     # year (scorecards per township, hand scores with reasons).
     with transaction.atomic():
         report.history_added = reports_demo.seed_history(ruian, actor=User.objects.get(username="city_admin"))
-        report.round_published = reports_demo.seed_assessment(
+        # The residents' satisfaction survey of the month, open, with anonymous answers in every cell
+        # (before the round: the demo scheme scores the survey index).
+        report.survey_answers_added = reports_demo.seed_survey(
             ruian, actor=User.objects.get(username="city_admin")
         )
-        # The residents' satisfaction survey of the month, open, with anonymous answers in every cell.
-        report.survey_answers_added = reports_demo.seed_survey(
+        report.round_published = reports_demo.seed_assessment(
             ruian, actor=User.objects.get(username="city_admin")
         )
     # Hundreds of thousands of rows just arrived: without fresh statistics the planner would still

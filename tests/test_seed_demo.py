@@ -82,6 +82,12 @@ def units_cases_and_residents_are_there():
     assert departments.count() == Unit.objects.filter(tenant=ruian, kind=UnitKind.DEPARTMENT).count()
     assert departments.filter(rank=1).count() == 1
     assert WorkReport.objects.filter(tenant=ruian, status="scored").count() >= 7
+    # The residents' survey is open with answers, and the round scores its index for every township.
+    from reports.models import Line, SurveyResponse
+
+    assert SurveyResponse.objects.filter(tenant=ruian).count() > 1134 * 4
+    survey_lines = Line.objects.filter(scorecard__round=published, indicator__source="survey_index")
+    assert survey_lines.count() == 38 and not survey_lines.filter(insufficient=True).exists()
     assert Unit.objects.filter(tenant=ruian, kind=UnitKind.DEPARTMENT).count() >= 8
     assert Resident.objects.filter(tenant=ruian, cell__name="九三村").exists()
     police = User.objects.get(username="dept_police")
