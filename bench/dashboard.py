@@ -12,11 +12,13 @@ over generate_series, then ANALYZE):
 - one supervision card (yellow or red) per 100 cases; 100,000 households; 150,000 visits over the
   last 90 days.
 
-Then, for the city user's dashboard of this month through the whole stack (`/api/v1/reports/dashboard/`:
-middleware, session, grants, serialisation), the median of several requests and the number of
-queries, beside the seven figure families written by hand in SQL over the raw tables (the baseline),
-and the live computation without the monthly summary (`reports.summary` off). Prints the figures and
-the load average; `--json` writes them for `bench/run.py`'s table. Never part of `make test`.
+Then, through the whole stack (`/api/v1/reports/dashboard/`: middleware, session, grants,
+serialisation), the city user's dashboard of this month (past months from the monthly summary, this
+month live), of last month (all from the summary) and of this month without the summary (all live,
+the state before it), each beside the seven figure families written by hand in SQL over the raw
+tables for the same month (the baseline): medians of several requests, queries per request, and the
+load average before and after. `--json` writes them for `bench/run.py`'s table. Never part of
+`make test`.
 """
 
 from __future__ import annotations

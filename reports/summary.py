@@ -28,7 +28,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.utils import timezone
 
@@ -257,11 +257,18 @@ def refresh(*, tenant_id: int, first: dt.date | None = None, last: dt.date | Non
             satisfied=Count("pk", filter=Q(satisfaction__in=SATISFIED)),
             rated=Count("pk", filter=Q(satisfaction__in=RATED)),
         ),
-        # went overdue in the month: a red warning (or a card) raised in it
+        # went overdue in the month: a red warning (or a card) raised in it, the case not closed before
+        # the month began (as the live count, which looks at the cases open during the month)
         _grouped(
             DeadlineAlert.objects.filter(
                 tenant_id=tenant_id, level__gte=AlertLevel.RED, created_at__gte=start, created_at__lt=end
-            ).exclude(case__status=Status.MERGED),
+            )
+            .exclude(case__status=Status.MERGED)
+            .alias(
+                raised=ExtractYear("created_at") * 12 + ExtractMonth("created_at"),
+                closed=ExtractYear("case__closed_at") * 12 + ExtractMonth("case__closed_at"),
+            )
+            .filter(Q(case__closed_at__isnull=True) | Q(closed__gte=F("raised"))),
             "case__",
             "created_at",
             overdue=Count("case", distinct=True),

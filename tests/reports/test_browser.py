@@ -86,3 +86,51 @@ def test_township_dashboard_draws_charts_and_map_and_matches_the_api(
     assert int(page.inner_text("#fig-incidents")) == 1
     assert problems == []
     context.close()
+
+
+def test_township_dashboard_of_a_past_month_from_the_summary_matches_the_api(
+    cast, units, field, live_server, browser
+):
+    from cases.models import Case
+    from reports import selectors, summary
+    from tests.reports.test_dashboard import at_month
+
+    last_month = selectors.add_months(timezone.localdate().replace(day=1), -1)
+    hazard = record(
+        cast, node=cast.plot_a3, actor=cast.township_a_staff, kind="hazard", sub_kind="fire", title="消防"
+    )
+    done = close(cast, units, record(cast, kind="dispute", title="邻里纠纷"), "satisfied")
+    Case.objects.filter(pk__in=[hazard.pk, done.pk]).update(created_at=at_month(last_month, 3))
+    Case.objects.filter(pk=done.pk).update(closed_at=at_month(last_month, 9))
+    seed_boundaries(cast.ruian)
+    summary.refresh(tenant_id=cast.ruian.pk)
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(m.text)
+            if m.type in ("error", "warning") and not m.location.get("url", "").endswith("favicon.ico")
+            else None
+        ),
+    )
+    page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
+    path = f"/reports/{cast.township_a.pk}/"
+    page.goto(f"{live_server.url}/accounts/login/?next={path}")
+    page.fill("input[name=username]", "shangwang_staff")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{path}")
+    page.goto(f"{live_server.url}{path}?month={last_month:%Y-%m}")
+    page.wait_for_function("document.documentElement.getAttribute('data-charts') === '5'")
+    body = page.request.get(
+        f"{live_server.url}/api/v1/reports/dashboard/?node={cast.township_a.pk}&month={last_month:%Y-%m}"
+    ).json()
+    assert int(page.inner_text("#fig-hazards")) == body["outcomes"]["hazards"]["value"] == 1
+    assert int(page.inner_text("#fig-closed")) == body["cases"]["closed"] == 1
+    assert float(page.inner_text("#fig-satisfaction")) == body["outcomes"]["satisfaction"]["value"] == 100.0
+    assert "每小时" in page.inner_text("#freshness")
+    assert problems == []
+    context.close()

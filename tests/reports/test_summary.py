@@ -30,7 +30,7 @@ def history(cast, units, field, figures):
     """The dashboards' figures spread over past months: the two closed cases recorded and closed last month (the
     late one's red warning raised then too), the yellow card issued last month, a hazard recorded
     last month and still open, a dispute recorded four months ago and closed three months ago, and a
-    household visited last month."""
+    household visited last month; a red warning raised two months ago on the dispute closed before."""
     late = Case.objects.get(title="邻里纠纷")
     Case.objects.filter(status="closed").update(
         created_at=at_month(LAST_MONTH, 5), closed_at=at_month(LAST_MONTH, 20)
@@ -43,6 +43,14 @@ def history(cast, units, field, figures):
     Case.objects.filter(pk=old.pk).update(
         created_at=at_month(selectors.add_months(THIS_MONTH, -4)),
         closed_at=at_month(selectors.add_months(THIS_MONTH, -3)),
+    )
+    # A red warning raised after the case closed (a month later): it went overdue in no month.
+    DeadlineAlert.objects.create(
+        tenant=cast.ruian,
+        case=old,
+        deadline_seq=1,
+        level=2,
+        created_at=at_month(selectors.add_months(THIS_MONTH, -2)),
     )
     team_services.visit_record(
         actor=field.member, client_id=uuid.uuid4(), household_id=field.mine[1].pk, visited_on=LAST_MONTH
