@@ -201,7 +201,10 @@ def _advance(table: str, near: str, ids: list[int], now: dt.datetime) -> list[tu
 # marks, the supersession of lower orders, the new orders and every timeline entry, as
 # data-modifying CTEs over the claimed rows (no id list goes back and forth); it returns what the
 # notices need. The timeline entries are written in one INSERT ordered so the deadline's entry
-# precedes its order's.
+# precedes its order's. No two CTEs are joined to each other (the planner cannot estimate their
+# rows, and a nested loop between two of them is quadratic in the batch): the orders find their
+# case's title and status by its primary key, the orders superseded are found by an array of case
+# ids (computed once) on the index of orders by case.
 _CASES_SQL = f"""
 WITH claimed AS MATERIALIZED (
     SELECT id, alert_level AS was, reminded AS was_reminded,
@@ -237,7 +240,7 @@ WITH claimed AS MATERIALIZED (
     ON CONFLICT DO NOTHING
 ), superseded AS (
     UPDATE cases_supervisionorder SET status = 'superseded'
-    WHERE case_id IN (SELECT id FROM raised WHERE level >= 3) AND part_id IS NULL AND status = 'open'
+    WHERE case_id = ANY(ARRAY(SELECT id FROM raised WHERE level >= 3)) AND part_id IS NULL AND status = 'open'
         AND manual = FALSE
 ), orders AS (
     INSERT INTO cases_supervisionorder ({_ORDER_COLUMNS})
@@ -258,18 +261,18 @@ WITH claimed AS MATERIALIZED (
             r.status, r.due_at, jsonb_build_object('deadline_seq', r.deadline_seq, 'level', r.level) AS data
         FROM raised r
         UNION ALL
-        SELECT o.tenant_id, o.case_id, 1, 'supervision_order', r.status, r.due_at,
+        SELECT o.tenant_id, o.case_id, 1, 'supervision_order', c.status, c.due_at,
             jsonb_build_object('order', o.id, 'grade', o.grade, 'tier', o.tier, 'unit', o.unit_id)
-        FROM orders o JOIN raised r ON r.id = o.case_id
+        FROM orders o JOIN cases_case c ON c.id = o.case_id
     ) e
     ORDER BY case_id, k
 ), notice AS (
     SELECT 'supervision_order' AS kind, 'cases.supervisionorder' AS about_type,
-        REPLACE(REPLACE(%(order_subject)s, '%%(grade)s', (%(grades)s::text[])[o.grade]), '%%(title)s', r.title)
+        REPLACE(REPLACE(%(order_subject)s, '%%(grade)s', (%(grades)s::text[])[o.grade]), '%%(title)s', c.title)
             AS subject,
         %(order_url)s || o.id || '/' AS url, 'order:' || o.id AS key, o.id AS about_id,
         ARRAY[o.person_id] AS users, ARRAY[o.unit_id, {_ISSUER_OFFICE}] AS units
-    FROM orders o JOIN raised r ON r.id = o.case_id
+    FROM orders o JOIN cases_case c ON c.id = o.case_id
     UNION ALL
     SELECT 'reminder', 'cases.case', REPLACE(%(near_subject)s, '%%(title)s', title), %(case_url)s || id || '/',
         'remind:' || id || ':' || deadline_seq, id, ARRAY[responsible_person_id], ARRAY[responsible_unit_id]

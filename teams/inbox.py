@@ -103,7 +103,7 @@ def deliver_many(
 def deliver_cte(source: str) -> str:
     """The WITH-clauses that deliver, inside a caller's own statement (PostgreSQL), the notices of
     its CTE `source`: one row per notice with columns kind, about_type, subject, url, key, about_id,
-    users (bigint[]) and units (bigint[]), the keys distinct. The same rules as `deliver_many`: users of the city who are
+    users (bigint[]) and units (bigint[]). The same rules as `deliver_many`: users of the city who are
     active, the active members of the units, once per (user, key), and the outbox rows of the items
     written. Binds %(inbox_tenant)s and %(inbox_now)s; count the items with
     ``SELECT count(*) FROM {source}_item``.
@@ -111,20 +111,20 @@ def deliver_cte(source: str) -> str:
     For a set-based caller (the deadline scan): the items come from rows the statement itself
     writes, with no list of notices going through Python."""
     return f"""
-    {source}_who AS (
-        -- (key, user) once each: the users named, then the units' members (narrow rows, hash joins).
-        SELECT n.key, x.user_id FROM {source} n CROSS JOIN unnest(n.users) AS x(user_id)
-        WHERE x.user_id IS NOT NULL
+    {source}_to AS (
+        -- Each notice once per user: the users named, then the units' members. No join back to the
+        -- notices (a join between two CTEs may be planned as a nested loop, quadratic in their rows).
+        SELECT n.kind, n.about_type, LEFT(n.subject, 200) AS subject, LEFT(n.url, 300) AS url,
+            LEFT(n.key, 120) AS key, n.about_id, u.id AS user_id
+        FROM {source} n CROSS JOIN unnest(n.users) AS x(user_id)
+        JOIN teams_user u ON u.id = x.user_id AND u.tenant_id = %(inbox_tenant)s AND u.is_active
         UNION
-        SELECT n.key, m.user_id FROM {source} n CROSS JOIN unnest(n.units) AS x(unit_id)
+        SELECT n.kind, n.about_type, LEFT(n.subject, 200), LEFT(n.url, 300), LEFT(n.key, 120), n.about_id,
+            u.id
+        FROM {source} n CROSS JOIN unnest(n.units) AS x(unit_id)
         JOIN teams_membership m ON m.unit_id = x.unit_id
         JOIN teams_unit un ON un.id = m.unit_id AND un.tenant_id = %(inbox_tenant)s
-    ), {source}_to AS (
-        SELECT n.kind, n.about_type, LEFT(n.subject, 200) AS subject, LEFT(n.url, 300) AS url,
-            LEFT(n.key, 120) AS key, n.about_id, w.user_id
-        FROM {source}_who w
-        JOIN {source} n ON n.key = w.key
-        JOIN teams_user u ON u.id = w.user_id AND u.tenant_id = %(inbox_tenant)s AND u.is_active
+        JOIN teams_user u ON u.id = m.user_id AND u.is_active
     ), {source}_item AS (
         INSERT INTO teams_inboxitem
             (tenant_id, user_id, kind, subject, url, about_type, about_id, key, created_at, read_at)
