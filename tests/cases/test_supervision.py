@@ -334,3 +334,13 @@ def test_two_workers_scanning_at_once_write_each_case_once(cast, units, in_hand)
         assert actions.count("deadline_red") == 1 and actions.count("supervision_order") == 1
     assert InboxItem.objects.filter(user=cast.department_user, kind="supervision_order").count() == 12
     assert supervision.deadlines_scan(tenant_id=cast.ruian.pk, now=late).advanced == 0
+
+
+def test_the_order_page_words_a_reply_as_dafu_only(cast, units, order):
+    from django.test import Client
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(cast.department_user)
+    page = client.get(f"/cases/supervision/{order.pk}/").content.decode()
+    assert "提交答复" in page and "答复期限" in page
+    assert "回复" not in page
