@@ -12,6 +12,10 @@ The scan (`deadlines_scan`, one city at a time) works in batches, each one trans
 3. insert the overdue marks, timeline entries and orders with INSERT ... SELECT, the marks and orders
    with ON CONFLICT DO NOTHING on their unique keys; then the inbox items, keyed per recipient.
 
+On PostgreSQL a batch of cases is a single statement: the three steps are data-modifying CTEs over
+the claimed rows, the inbox items derived in SQL from the orders just written (`_CASES_SQL`,
+`teams.inbox.deliver_cte`); only four counts come back. See bench/supervision_scan_results.md.
+
 Besides the levels, two day reminders (Reminded, in the same UPDATE): when work starts on the working
 day before the deadline's day and when it starts on that day, to the responsible person and unit (or
 the assisting unit for its part), each once by its inbox key.
