@@ -1,7 +1,7 @@
 """`make bench-supervision`: the deadline scan over 1,000,000 open cases, 50,000 of them just overdue.
 
 Builds its dataset once (`--reload` rebuilds) in its own PostgreSQL database, ruian_bench_supervision
-on the server BENCH_DATABASE_URL names (default postgres://postgres@127.0.0.1:5432/), written by the
+(or BENCH_SUPERVISION_DB) on the server BENCH_DATABASE_URL names (default postgres://postgres@127.0.0.1:5432/), written by the
 database itself (INSERT ... SELECT over generate_series, then ANALYZE): one city of 10 townships x 10
 villages x 2 plots, 20 member departments and the township and city offices (two members each), and
 1,000,000 cases in hand, one in twenty overdue a minute ago and the rest due within two weeks.
@@ -40,10 +40,12 @@ args.add_argument("--overdue-every", type=int, default=20, help="one case in N i
 args.add_argument("--batch", type=int, default=None, help="claim batch size (default: the scan's)")
 args.add_argument("--reload", action="store_true", help="rebuild the dataset")
 args.add_argument("--no-write", action="store_true", help="print only")
+args.add_argument("--scan-only", action="store_true", help="the two scans only: no baseline, no plans, print")
 OPTIONS = args.parse_args()
 
 base = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/")
-URL = urlunsplit(urlsplit(base)._replace(path="/ruian_bench_supervision"))
+NAME = os.environ.get("BENCH_SUPERVISION_DB", "ruian_bench_supervision")
+URL = urlunsplit(urlsplit(base)._replace(path=f"/{NAME}"))
 
 
 def ensure_database(url: str) -> None:
@@ -73,14 +75,16 @@ settings.DEBUG = False
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from django.db.models import Count  # noqa: E402
 
 from cases import supervision  # noqa: E402
 from cases.models import Case, CaseEvent, DeadlineAlert, SupervisionOrder  # noqa: E402
 from grids import tree  # noqa: E402
 from grids.models import GridNode, Kind, Level, Tenant  # noqa: E402
 from ruian_grid import db  # noqa: E402
+from teams import selectors  # noqa: E402
 from teams.inbox_models import Delivery, InboxItem  # noqa: E402
-from teams.models import Unit, UnitKind  # noqa: E402
+from teams.models import Unit, UnitKind, User  # noqa: E402
 from teams.roles import Role  # noqa: E402
 from teams.services import membership_add, unit_create, user_create  # noqa: E402
 
@@ -90,14 +94,14 @@ NOW = dt.datetime(2026, 6, 1, 10, 0, tzinfo=dt.UTC)  # a Monday, 18:00 in Shangh
 CASES_SQL = """
 INSERT INTO cases_case (
     tenant_id, city_id, township_id, cell_id, plot_id, node_id, kind, sub_kind, source, source_ref,
-    severity, title, description, address, parties, status, tier, reporter_id, responsible_unit_id,
+    severity, title, description, address, parties, party_names, status, tier, reporter_id, responsible_unit_id,
     responsible_person_id, deadline_seq, alert_level, reminded, extension_minutes, extension_reason,
     pause_reason, paused_seconds, dispute_reason, dispute_seconds, resolution, satisfaction, callback_note,
     created_at, updated_at, version, step_started_at, due_at, yellow_at, red_at, yellow_card_at, red_card_at,
     day_before_at, on_day_at, next_check_at
 )
 SELECT %(tenant)s, %(city)s, p.township_id, p.cell_id, p.plot_id, p.plot_id, 'dispute', 'other', 'visit', '',
-       'general', 'case ' || g, '', '', '[]'::jsonb, 'in_hand', 'cell', %(reporter)s, u.unit_id, u.person_id,
+       'general', 'case ' || g, '', '', '[]'::jsonb, '', 'in_hand', 'cell', %(reporter)s, u.unit_id, u.person_id,
        1, CASE WHEN late THEN 1 ELSE 0 END, CASE WHEN late THEN 2 ELSE 0 END, 0, '', '', 0, '', 0, '', '', '',
        d.due - interval '5 days', d.due - interval '5 days', 1, d.due - interval '5 days', d.due,
        d.due - interval '20 hours', d.due, d.due + interval '8 hours', d.due + interval '24 hours',
@@ -233,22 +237,45 @@ def counts(tenant_id: int) -> dict[str, int]:
     return {name: count(tenant_id) for name, count in TABLES.items()}
 
 
-def scan(tenant_id: int) -> tuple[float, supervision.ScanResult]:
+def server_cpu() -> float:
+    """CPU seconds the database server process of this connection has used (0 when it runs elsewhere)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def scan(tenant_id: int) -> tuple[float, supervision.ScanResult, float]:
+    """One scan: its wall time, its result and the CPU seconds it used (this process and the
+    server's): on a shared machine the CPU time is what the scan would take with the cores to itself."""
     kw = {"batch": OPTIONS.batch} if OPTIONS.batch else {}
+    client, server = time.process_time(), server_cpu()
     started = time.perf_counter()
     result = supervision.deadlines_scan(tenant_id=tenant_id, now=NOW, **kw)
-    return time.perf_counter() - started, result
+    wall = time.perf_counter() - started
+    client, server = time.process_time() - client, server_cpu() - server
+    print(f"  CPU: {client:.2f} s here, {server:.2f} s in the database server", flush=True)
+    return wall, result, client + server
 
 
 NOTES = "<!-- notes: kept when the figures above are rewritten -->"
 
 WATCHED = [
-    ("claim (SELECT ... FOR UPDATE SKIP LOCKED)", re.compile(r"FOR UPDATE.*SKIP LOCKED", re.S)),
-    ("advance (conditional UPDATE)", re.compile(r"^\s*UPDATE cases_case SET alert_level")),
-    ("insert overdue marks", re.compile(r"INSERT INTO cases_deadlinealert")),
-    ("insert timeline entries", re.compile(r"INSERT INTO cases_caseevent")),
-    ("insert supervision orders", re.compile(r"INSERT INTO cases_supervisionorder")),
-    ("insert inbox items", re.compile(r"INSERT INTO teams_inboxitem")),
+    (
+        "one batch of cases: claim (FOR UPDATE SKIP LOCKED), conditional UPDATE, overdue marks, orders, "
+        "timeline entries and inbox items in one statement",
+        re.compile(r"^\s*WITH claimed AS", re.S),
+    ),
+    ("claim of assisting parts", re.compile(r"FROM \"cases_casepart\".*SKIP LOCKED", re.S)),
+    ("claim of late orders (climb)", re.compile(r"FROM \"cases_supervisionorder\".*SKIP LOCKED", re.S)),
+    (
+        "the inbox count in the header",
+        re.compile(r"SELECT COUNT\(\*\) AS \"__count\" FROM \"teams_inboxitem\""),
+    ),
 ]
 
 
@@ -294,9 +321,11 @@ def explain_scan(tenant_id: int) -> dict[str, tuple[str, str]]:
     """Run a scan whose first statement of each kind is first run under EXPLAIN (ANALYZE, BUFFERS)
     inside a savepoint that is rolled back, so the plans are of the real statements on the real data."""
     plans: dict[str, tuple[str, str]] = {}
+    prefix = ""
 
     def wrapper(execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
-        for name, pattern in WATCHED:
+        for label, pattern in WATCHED:
+            name = prefix + label
             if name not in plans and pattern.search(sql):
                 cursor = context["cursor"].cursor  # the driver's own: no wrapper again
                 cursor.execute("SAVEPOINT bench_explain")
@@ -311,6 +340,23 @@ def explain_scan(tenant_id: int) -> dict[str, tuple[str, str]]:
         supervision.deadlines_scan(
             tenant_id=tenant_id, now=NOW, **({"batch": OPTIONS.batch} if OPTIONS.batch else {})
         )
+        # The header's unread count of the person with the most items after the scan.
+        busiest = (
+            InboxItem.objects.filter(tenant_id=tenant_id, read_at__isnull=True)
+            .values("user_id")
+            .annotate(n=Count("id"))
+            .order_by("-n")
+            .first()
+        )
+        if busiest:
+            user = User.objects.get(pk=busiest["user_id"])
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE teams_inboxitem")  # as autovacuum leaves it after a scan
+            with transaction.atomic():
+                selectors.inbox_unread_count(user)
+        # The second scan right after: its one statement finds nothing to claim.
+        prefix = "second scan, writing nothing: "
+        supervision.deadlines_scan(tenant_id=tenant_id, now=NOW)
     return plans
 
 
@@ -323,15 +369,26 @@ def main() -> None:
         load(tenant)
     reset(t)
     db.analyze(Case, SupervisionOrder, InboxItem, CaseEvent, DeadlineAlert)
-    print(f"dataset ready in {time.perf_counter() - started:.0f} s (ruian_bench_supervision)", flush=True)
+    print(f"dataset ready in {time.perf_counter() - started:.0f} s ({NAME})", flush=True)
     due = Case.objects.filter(tenant=tenant, next_check_at__lte=NOW).count()
     total = Case.objects.filter(tenant=tenant).count()
 
     before = counts(t)
-    first_s, first = scan(t)
+    load_before = os.getloadavg()[0]
+    first_s, first, first_cpu = scan(t)
+    load_first = os.getloadavg()[0]
     after_first = counts(t)
-    second_s, second = scan(t)
+    second_s, second, second_cpu = scan(t)
     after_second = counts(t)
+    print(
+        f"first scan {first_s:.2f} s (CPU {first_cpu:.2f} s, load {load_before:.1f} -> {load_first:.1f}); "
+        f"second {second_s:.2f} s (CPU {second_cpu:.2f} s)",
+        flush=True,
+    )
+    if OPTIONS.scan_only:
+        assert after_first == after_second, "the second scan wrote rows"
+        print(after_first)
+        return
     reset(t)
     floor_s, floor_rows = floor_seconds(t)
     reset(t)
@@ -340,11 +397,12 @@ def main() -> None:
     batch = OPTIONS.batch or supervision.BATCH
     lines = [
         f"open cases: {total:,}; due at the scan's moment: {due:,} ({due / total:.0%}); batch {batch:,}",
-        f"first scan:  {first_s:6.2f} s (goal < 5 s): {first.advanced:,} cases advanced, {first.orders:,} orders, "
+        f"first scan:  {first_s:6.2f} s (goal < 5 s) at load {load_before:.1f} -> {load_first:.1f}, "
+        f"CPU {first_cpu:.2f} s (client + server): {first.advanced:,} cases advanced, {first.orders:,} orders, "
         f"{first.delivered:,} inbox items",
         f"baseline:    {floor_s:6.2f} s: the same rows by five plain INSERT/UPDATE ... SELECT over all due cases "
         f"at once, rolled back ({', '.join(f'{n:,}' for n in floor_rows)} rows); scan/baseline {first_s / floor_s:.1f}x",
-        f"second scan: {second_s:6.2f} s: {second.advanced} advanced, {second.orders} orders, "
+        f"second scan: {second_s:6.2f} s, CPU {second_cpu:.2f} s: {second.advanced} advanced, {second.orders} orders, "
         f"{second.delivered} inbox items",
         "",
         f"{'rows':<26} {'before':>10} {'after 1st':>10} {'after 2nd':>10}",

@@ -12,6 +12,10 @@ The scan (`deadlines_scan`, one city at a time) works in batches, each one trans
 3. insert the overdue marks, timeline entries and orders with INSERT ... SELECT, the marks and orders
    with ON CONFLICT DO NOTHING on their unique keys; then the inbox items, keyed per recipient.
 
+On PostgreSQL a batch of cases is a single statement: the three steps are data-modifying CTEs over
+the claimed rows, the inbox items derived in SQL from the orders just written (`_CASES_SQL`,
+`teams.inbox.deliver_cte`); only four counts come back. See bench/supervision_scan_results.md.
+
 Besides the levels, two day reminders (Reminded, in the same UPDATE): when work starts on the working
 day before the deadline's day and when it starts on that day, to the responsible person and unit (or
 the assisting unit for its part), each once by its inbox key.
@@ -199,7 +203,128 @@ def _advance(table: str, near: str, ids: list[int], now: dt.datetime) -> list[tu
     )
 
 
+# On PostgreSQL one statement does a batch of cases: the claim, the conditional UPDATE, the overdue
+# marks, the supersession of lower orders, the new orders and every timeline entry, as
+# data-modifying CTEs over the claimed rows (no id list goes back and forth); it returns what the
+# notices need. The timeline entries are written in one INSERT ordered so the deadline's entry
+# precedes its order's. No two CTEs are joined to each other (the planner cannot estimate their
+# rows, and a nested loop between two of them is quadratic in the batch): the orders find their
+# case's title and status by its primary key, the orders superseded are found by an array of case
+# ids (computed once) on the index of orders by case.
+_CASES_SQL = f"""
+WITH claimed AS MATERIALIZED (
+    SELECT id, alert_level AS was, reminded AS was_reminded,
+        CASE WHEN red_card_at <= %(now)s THEN 4 WHEN yellow_card_at <= %(now)s THEN 3
+            WHEN due_at <= %(now)s THEN 2 WHEN yellow_at <= %(now)s THEN 1 ELSE 0 END AS reached,
+        CASE WHEN due_at <= %(now)s OR on_day_at <= %(now)s THEN 2 WHEN day_before_at <= %(now)s THEN 1
+            ELSE 0 END AS reached_reminder
+    FROM cases_case
+    WHERE tenant_id = %(tenant)s AND next_check_at <= %(now)s AND status = ANY(%(statuses)s)
+    ORDER BY next_check_at
+    LIMIT %(batch)s
+    FOR UPDATE OF cases_case SKIP LOCKED
+), n AS (
+    SELECT id, was, was_reminded, GREATEST(was, reached) AS level,
+        GREATEST(was_reminded, reached_reminder) AS reminded
+    FROM claimed
+), moved AS (
+    UPDATE cases_case c SET alert_level = n.level, reminded = n.reminded,
+        next_check_at = LEAST(
+            CASE n.level WHEN 0 THEN c.yellow_at WHEN 1 THEN c.due_at WHEN 2 THEN c.yellow_card_at
+                WHEN 3 THEN c.red_card_at ELSE NULL END,
+            CASE n.reminded WHEN 0 THEN c.day_before_at WHEN 1 THEN c.on_day_at ELSE NULL END)
+    FROM n
+    WHERE c.id = n.id AND (c.alert_level < n.level OR c.reminded < n.reminded)
+    RETURNING c.id, c.tenant_id, c.city_id, c.township_id, c.cell_id, c.plot_id, c.tier, c.status, c.due_at,
+        c.deadline_seq, c.title, c.responsible_unit_id, c.responsible_person_id, c.alert_level AS level,
+        c.reminded, n.was, n.was_reminded
+), raised AS (
+    SELECT * FROM moved WHERE level > was
+), marks AS (
+    INSERT INTO cases_deadlinealert (tenant_id, case_id, deadline_seq, level, created_at)
+    SELECT tenant_id, id, deadline_seq, level, %(now)s FROM raised
+    ON CONFLICT DO NOTHING
+), superseded AS (
+    UPDATE cases_supervisionorder SET status = 'superseded'
+    WHERE case_id = ANY(ARRAY(SELECT id FROM raised WHERE level >= 3)) AND part_id IS NULL AND status = 'open'
+        AND manual = FALSE
+), orders AS (
+    INSERT INTO cases_supervisionorder ({_ORDER_COLUMNS})
+    SELECT c.tenant_id, c.city_id, c.township_id, c.cell_id, c.plot_id, c.id, NULL, c.deadline_seq,
+        {_ISSUER}, c.level - 1, COALESCE(c.responsible_unit_id, {_TIER_OFFICE}), c.responsible_person_id,
+        'open', 'case:' || c.id || ':' || c.deadline_seq || ':' || (c.level - 1), FALSE, '', NULL, NULL,
+        %(now)s, %(due)s, '', NULL, NULL, '', NULL, NULL
+    FROM raised c WHERE c.level >= 2
+    ON CONFLICT DO NOTHING
+    RETURNING id, case_id, tenant_id, city_id, township_id, tier, grade, unit_id, person_id
+), events AS (
+    INSERT INTO cases_caseevent ({_EVENT_COLUMNS})
+    SELECT tenant_id, case_id, %(now)s, NULL, action, status, status, '', due_at, data
+    FROM (
+        SELECT r.tenant_id, r.id AS case_id, 0 AS k,
+            CASE r.level WHEN 1 THEN 'deadline_yellow' WHEN 2 THEN 'deadline_red'
+                WHEN 3 THEN 'deadline_yellow_card' ELSE 'deadline_red_card' END AS action,
+            r.status, r.due_at, jsonb_build_object('deadline_seq', r.deadline_seq, 'level', r.level) AS data
+        FROM raised r
+        UNION ALL
+        SELECT o.tenant_id, o.case_id, 1, 'supervision_order', c.status, c.due_at,
+            jsonb_build_object('order', o.id, 'grade', o.grade, 'tier', o.tier, 'unit', o.unit_id)
+        FROM orders o JOIN cases_case c ON c.id = o.case_id
+    ) e
+    ORDER BY case_id, k
+), notice AS (
+    SELECT 'supervision_order' AS kind, 'cases.supervisionorder' AS about_type,
+        REPLACE(REPLACE(%(order_subject)s, '%%(grade)s', (%(grades)s::text[])[o.grade]), '%%(title)s', c.title)
+            AS subject,
+        %(order_url)s || o.id || '/' AS url, 'order:' || o.id AS key, o.id AS about_id,
+        ARRAY[o.person_id] AS users, ARRAY[o.unit_id, {_ISSUER_OFFICE}] AS units
+    FROM orders o JOIN cases_case c ON c.id = o.case_id
+    UNION ALL
+    SELECT 'reminder', 'cases.case', REPLACE(%(near_subject)s, '%%(title)s', title), %(case_url)s || id || '/',
+        'remind:' || id || ':' || deadline_seq, id, ARRAY[responsible_person_id], ARRAY[responsible_unit_id]
+    FROM raised WHERE level = 1
+    UNION ALL
+    SELECT 'day_reminder', 'cases.case',
+        REPLACE(CASE reminded WHEN 1 THEN %(day_before_subject)s ELSE %(on_day_subject)s END, '%%(title)s', title),
+        %(case_url)s || id || '/', 'day:' || id || ':' || deadline_seq || ':' || reminded, id,
+        ARRAY[responsible_person_id], ARRAY[responsible_unit_id]
+    FROM moved WHERE level < 2 AND reminded > was_reminded
+),{inbox.deliver_cte("notice")}
+SELECT (SELECT count(*) FROM claimed), (SELECT count(*) FROM moved), (SELECT count(*) FROM orders),
+    (SELECT count(*) FROM notice_item)
+"""  # noqa: S608
+
+
+def _cases_batch_pg(tenant_id: int, now: dt.datetime, due: dt.datetime, batch: int) -> tuple[int, ScanResult]:
+    labels = [str(Grade(g).label) for g in sorted(Grade.values)]  # by grade: 1, 2, 3
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")  # compiling a one-off statement costs more than it saves
+        cursor.execute(
+            _CASES_SQL,
+            {
+                "tenant": tenant_id,
+                "now": now,
+                "due": due,
+                "batch": batch,
+                "statuses": list(TIMED_STATUSES),
+                "grades": labels,
+                "order_subject": _("%(grade)s: %(title)s"),
+                "near_subject": _("Deadline near: %(title)s"),
+                "day_before_subject": _("Due on the next working day: %(title)s"),
+                "on_day_subject": _("Due today: %(title)s"),
+                "order_url": _order_url(0).removesuffix("0/"),
+                "case_url": _case_url(0).removesuffix("0/"),
+                "inbox_tenant": tenant_id,
+                "inbox_now": now,
+            },
+        )
+        claimed, advanced, orders, delivered = cursor.fetchone()
+    return claimed, ScanResult(advanced=advanced, orders=orders, delivered=delivered)
+
+
 def _cases_batch(tenant_id: int, now: dt.datetime, due: dt.datetime, batch: int) -> tuple[int, ScanResult]:
+    if connection.vendor == "postgresql":
+        return _cases_batch_pg(tenant_id, now, due, batch)
     result = ScanResult()
     claimed = list(
         Case.objects.select_for_update(skip_locked=True, of=("self",))
@@ -430,16 +555,25 @@ def _notify_orders(order_ids: list[int], tenant_id: int, now: dt.datetime) -> in
         """,  # noqa: S608
         order_ids,
     )
+    return _deliver_orders(rows, tenant_id, now)
+
+
+def _deliver_orders(rows: Sequence[Sequence[Any]], tenant_id: int, now: dt.datetime) -> int:
+    """The inbox items of new orders from rows (id, grade, unit, person, issuing office, case title, ...)."""
+    if not rows:
+        return 0
+    labels = {g: Grade(g).label for g in Grade.values}
+    base = _order_url(0).removesuffix("0/")  # reverse() once, not per order
     notices = [
         inbox.Notice(
-            subject=_("%(grade)s: %(title)s") % {"grade": Grade(grade).label, "title": title},
-            url=_order_url(pk),
+            subject=_("%(grade)s: %(title)s") % {"grade": labels[grade], "title": title},
+            url=f"{base}{pk}/",
             key=f"order:{pk}",
             about_id=pk,
             users=(person,) if person else (),
             units=tuple(u for u in (unit, office) if u),
         )
-        for pk, grade, unit, person, office, title in rows
+        for pk, grade, unit, person, office, title, *_rest in rows
     ]
     return inbox.deliver_many(
         tenant_id=tenant_id,
@@ -456,6 +590,15 @@ def _remind_cases(case_ids: list[int], tenant_id: int, now: dt.datetime) -> int:
     rows = Case.objects.filter(pk__in=case_ids).values_list(
         "pk", "deadline_seq", "title", "responsible_unit_id", "responsible_person_id"
     )
+    return _deliver_near(
+        [(pk, 0, unit, person, None, title, seq) for pk, seq, title, unit, person in rows], tenant_id, now
+    )
+
+
+def _deliver_near(rows: Sequence[Sequence[Any]], tenant_id: int, now: dt.datetime) -> int:
+    """'Deadline near' items from rows (case, -, unit, person, -, title, deadline number)."""
+    if not rows:
+        return 0
     notices = [
         inbox.Notice(
             subject=_("Deadline near: %(title)s") % {"title": title},
@@ -465,7 +608,7 @@ def _remind_cases(case_ids: list[int], tenant_id: int, now: dt.datetime) -> int:
             users=(person,) if person else (),
             units=(unit,) if unit else (),
         )
-        for pk, seq, title, unit, person in rows
+        for pk, _stage, unit, person, _office, title, seq in rows
     ]
     return inbox.deliver_many(
         tenant_id=tenant_id, kind="reminder", about_type="cases.case", notices=notices, now=now
@@ -513,19 +656,34 @@ def _remind_days(reminders: list[tuple[int, int]], tenant_id: int, now: dt.datet
                 )
             )
     else:
-        for pk, seq, title, unit, person in Case.objects.filter(pk__in=stage).values_list(
+        rows = Case.objects.filter(pk__in=stage).values_list(
             "pk", "deadline_seq", "title", "responsible_unit_id", "responsible_person_id"
-        ):
-            notices.append(
-                inbox.Notice(
-                    subject=_day_subject(stage[pk], title, part=False),
-                    url=_case_url(pk),
-                    key=f"day:{pk}:{seq}:{stage[pk]}",
-                    about_id=pk,
-                    users=(person,) if person else (),
-                    units=(unit,) if unit else (),
-                )
-            )
+        )
+        return _deliver_days(
+            [(pk, stage[pk], unit, person, None, title, seq) for pk, seq, title, unit, person in rows],
+            tenant_id,
+            now,
+        )
+    return inbox.deliver_many(
+        tenant_id=tenant_id, kind="day_reminder", about_type="cases.case", notices=notices, now=now
+    )
+
+
+def _deliver_days(rows: Sequence[Sequence[Any]], tenant_id: int, now: dt.datetime) -> int:
+    """Day reminders of cases from rows (case, reminder, unit, person, -, title, deadline number)."""
+    if not rows:
+        return 0
+    notices = [
+        inbox.Notice(
+            subject=_day_subject(stage, title, part=False),
+            url=_case_url(pk),
+            key=f"day:{pk}:{seq}:{stage}",
+            about_id=pk,
+            users=(person,) if person else (),
+            units=(unit,) if unit else (),
+        )
+        for pk, stage, unit, person, _office, title, seq in rows
+    ]
     return inbox.deliver_many(
         tenant_id=tenant_id, kind="day_reminder", about_type="cases.case", notices=notices, now=now
     )

@@ -100,6 +100,49 @@ def deliver_many(
     return written
 
 
+def deliver_cte(source: str) -> str:
+    """The WITH-clauses that deliver, inside a caller's own statement (PostgreSQL), the notices of
+    its CTE `source`: one row per notice with columns kind, about_type, subject, url, key, about_id,
+    users (bigint[]) and units (bigint[]). The same rules as `deliver_many`: users of the city who are
+    active, the active members of the units, once per (user, key), and the outbox rows of the items
+    written. Binds %(inbox_tenant)s and %(inbox_now)s; count the items with
+    ``SELECT count(*) FROM {source}_item``.
+
+    For a set-based caller (the deadline scan): the items come from rows the statement itself
+    writes, with no list of notices going through Python."""
+    return f"""
+    {source}_to AS (
+        -- Each notice once per user: the users named, then the units' members. No join back to the
+        -- notices (a join between two CTEs may be planned as a nested loop, quadratic in their rows).
+        SELECT n.kind, n.about_type, LEFT(n.subject, 200) AS subject, LEFT(n.url, 300) AS url,
+            LEFT(n.key, 120) AS key, n.about_id, u.id AS user_id
+        FROM {source} n CROSS JOIN unnest(n.users) AS x(user_id)
+        JOIN teams_user u ON u.id = x.user_id AND u.tenant_id = %(inbox_tenant)s AND u.is_active
+        UNION
+        SELECT n.kind, n.about_type, LEFT(n.subject, 200), LEFT(n.url, 300), LEFT(n.key, 120), n.about_id,
+            u.id
+        FROM {source} n CROSS JOIN unnest(n.units) AS x(unit_id)
+        JOIN teams_membership m ON m.unit_id = x.unit_id
+        JOIN teams_unit un ON un.id = m.unit_id AND un.tenant_id = %(inbox_tenant)s
+        JOIN teams_user u ON u.id = m.user_id AND u.is_active
+    ), {source}_item AS (
+        INSERT INTO teams_inboxitem
+            (tenant_id, user_id, kind, subject, url, about_type, about_id, key, created_at, read_at)
+        SELECT %(inbox_tenant)s, user_id, kind, subject, url, about_type, about_id, key, %(inbox_now)s, NULL
+        FROM {source}_to
+        ON CONFLICT DO NOTHING
+        RETURNING id, tenant_id, kind, created_at
+    ), {source}_outbox AS (
+        INSERT INTO teams_delivery
+            (tenant_id, item_id, channel, status, attempts, next_attempt_at, last_error, created_at)
+        SELECT i.tenant_id, i.id, c.channel, 'pending', 0, i.created_at, '', i.created_at
+        FROM {source}_item i
+        JOIN teams_citychannel c ON c.tenant_id = i.tenant_id AND c.is_active
+        WHERE c.kinds = '' OR (',' || c.kinds || ',') LIKE ('%%,' || i.kind || ',%%')
+        ON CONFLICT DO NOTHING
+    )"""  # noqa: S608
+
+
 def _active_users(tenant_id: int, ids: set[int]) -> set[int]:
     if not ids:
         return set()

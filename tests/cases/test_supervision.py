@@ -71,20 +71,22 @@ def test_reminder_then_overdue_order_then_cards_once_each(cast, units, in_hand):
 
 def test_a_scan_killed_halfway_leaves_nothing_and_the_retry_writes_once(cast, units, in_hand, monkeypatch):
     late = in_hand.due_at + dt.timedelta(minutes=1)
-    real = supervision.inbox.deliver_many
+    real = supervision._cases_batch
     calls = {"n": 0}
 
-    def dies_once(**kw):
+    def dies_once(*args):
+        written = real(*args)  # the batch's rows are written, in its transaction...
         calls["n"] += 1
         if calls["n"] == 1:
-            raise ConnectionError("worker lost")
-        return real(**kw)
+            raise ConnectionError("worker lost")  # ...and the worker dies before it commits
+        return written
 
-    monkeypatch.setattr(supervision.inbox, "deliver_many", dies_once)
+    monkeypatch.setattr(supervision, "_cases_batch", dies_once)
     with pytest.raises(ConnectionError):
         supervision.deadlines_scan(tenant_id=cast.ruian.pk, now=late)
     in_hand.refresh_from_db()
     assert in_hand.alert_level == AlertLevel.NONE and not SupervisionOrder.objects.exists()
+    assert not DeadlineAlert.objects.exists() and not InboxItem.objects.exists()
     supervision.deadlines_scan(tenant_id=cast.ruian.pk, now=late)
     supervision.deadlines_scan(tenant_id=cast.ruian.pk, now=late)
     assert SupervisionOrder.objects.filter(case=in_hand).count() == 1
@@ -194,11 +196,13 @@ def order(cast, units, in_hand) -> SupervisionOrder:
 def test_reply_to_another_units_order_is_refused_then_the_unit_replies(cast, units, order):
     # The township staff sees the order (their grid) but works in another unit.
     refused = _api(cast.township_a_staff).post(
-        f"/api/v1/supervision-orders/{order.pk}/reply/", {"reply": "已处理"}
+        f"/api/v1/supervision-orders/{order.pk}/reply/", {"reply": "已处理"}, HTTP_ACCEPT_LANGUAGE="zh-hans"
     )
     assert refused.status_code == 403
+    assert "只有督办单所发往的单位可以答复" in refused.content.decode()
     order.refresh_from_db()
-    assert order.status == OrderStatus.OPEN and order.reply == ""
+    assert order.status == OrderStatus.OPEN and order.reply == "" and order.replied_at is None
+    assert not order.case.events.filter(action="supervision_reply").exists()
     ok = _api(cast.department_user).post(
         f"/api/v1/supervision-orders/{order.pk}/reply/", {"reply": "已约谈双方"}
     )
@@ -253,10 +257,14 @@ def test_manual_order_on_a_closed_case_is_refused(cast, units, in_hand):
     services.case_submit(actor=cast.department_user, case=in_hand, resolution="已调解")
     services.case_close(actor=cast.township_a_staff, case=in_hand, satisfaction="satisfied")
     response = _api(cast.township_a_staff).post(
-        "/api/v1/supervision-orders/", {"case": in_hand.pk, "grade": 1, "reason": "复查"}
+        "/api/v1/supervision-orders/",
+        {"case": in_hand.pk, "grade": 1, "reason": "复查"},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
     )
     assert response.status_code == 400
+    assert "该事件已办结，不能再发督办单" in response.content.decode()
     assert not SupervisionOrder.objects.exists()
+    assert not in_hand.events.filter(action="supervision_order").exists()
 
 
 def test_cards_are_counted_per_unit_and_person(cast, units, in_hand):
@@ -277,3 +285,62 @@ def test_closing_a_case_withdraws_its_orders(cast, units, order, in_hand):
     order.refresh_from_db()
     assert order.status == OrderStatus.WITHDRAWN
     assert Case.objects.get(pk=in_hand.pk).next_check_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_scanning_at_once_write_each_case_once(cast, units, in_hand):
+    """Two scans of the same city at the same moment, each on its own connection, claiming one case
+    at a time: SKIP LOCKED shares the cases out and the conditional update and unique keys keep
+    every mark, order and inbox item single."""
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks with SKIP LOCKED: PostgreSQL")
+    copied = (
+        "status", "tier", "responsible_unit_id", "responsible_person_id", "due_at", "yellow_at", "red_at",
+        "yellow_card_at", "red_card_at", "day_before_at", "on_day_at", "next_check_at", "alert_level", "reminded",
+    )  # fmt: skip
+    values = {name: getattr(in_hand, name) for name in copied}
+    others = [record(cast, title=f"纠纷 {i}").pk for i in range(11)]
+    Case.objects.filter(pk__in=others).update(**values)
+    late = in_hand.due_at + dt.timedelta(minutes=1)
+    start = threading.Barrier(2)
+    results: list[supervision.ScanResult] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            start.wait()
+            results.append(supervision.deadlines_scan(tenant_id=cast.ruian.pk, now=late, batch=1))
+        except BaseException as exc:  # noqa: BLE001 - reported by the test below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors and len(results) == 2
+    cases = [in_hand.pk, *others]
+    assert sum(r.advanced for r in results) == 12 and sum(r.orders for r in results) == 12
+    for pk in cases:
+        assert DeadlineAlert.objects.filter(case_id=pk).count() == 1
+        assert SupervisionOrder.objects.filter(case_id=pk).count() == 1
+        actions = list(CaseEvent.objects.filter(case_id=pk).values_list("action", flat=True))
+        assert actions.count("deadline_red") == 1 and actions.count("supervision_order") == 1
+    assert InboxItem.objects.filter(user=cast.department_user, kind="supervision_order").count() == 12
+    assert supervision.deadlines_scan(tenant_id=cast.ruian.pk, now=late).advanced == 0
+
+
+def test_the_order_page_words_a_reply_as_dafu_only(cast, units, order):
+    from django.test import Client
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(cast.department_user)
+    page = client.get(f"/cases/supervision/{order.pk}/").content.decode()
+    assert "提交答复" in page and "答复期限" in page
+    assert "回复" not in page
