@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0012_case_party_names_fill'),
+        ('cases', '0013_supervision_order_subject'),
         ('grids', '0014_household_tally_fill'),
         ('teams', '0008_user_access_version'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
