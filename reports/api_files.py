@@ -141,7 +141,7 @@ class WorkReportListView(_Scoped):
     @extend_schema(
         operation_id="v1_reports_work_reports_list",
         parameters=[OpenApiParameter("year", OpenApiTypes.INT)],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: {"type": "array", "items": {"type": "object", "additionalProperties": {}}}},
     )
     def get(self, request: Request) -> Response:
         qs = self.get_queryset()

@@ -124,7 +124,8 @@ def test_township_dashboard_of_a_past_month_from_the_summary_matches_the_api(
     page.click("button[type=submit]")
     page.wait_for_url(f"**{path}")
     page.goto(f"{live_server.url}{path}?month={last_month:%Y-%m}")
-    page.wait_for_function("document.documentElement.getAttribute('data-charts') === '5'")
+    # 5 trends (incidents, hazards, petitions, close-out satisfaction, survey index) + map
+    page.wait_for_function("document.documentElement.getAttribute('data-charts') === '6'")
     body = page.request.get(
         f"{live_server.url}/api/v1/reports/dashboard/?node={cast.township_a.pk}&month={last_month:%Y-%m}"
     ).json()
