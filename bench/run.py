@@ -386,7 +386,7 @@ def main() -> None:
     print(f"\n{'figure':<{width}}  {'ours':>9}  {'baseline':>10}  {'ratio':>7}  {'goal':>6}  queries")
     for r in rows:
         if r["baseline"].startswith("raw SQL"):
-            ratio, goal = f"{r['ratio']:>6.1f}x", r["goal"]
+            ratio, goal = f"{r['ratio']:>6.{2 if r['ratio'] < 1 else 1}f}x", r["goal"]
         else:  # beside guardian the question is how many times faster we are
             ratio, goal = f"1/{r['baseline_ms'] / r['ours_ms']:>4.0f}", ">=50x faster"
         print(
