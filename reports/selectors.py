@@ -6,6 +6,9 @@ and a month. Every row set below also goes through `grids.scoping.scope_rows`, s
 only ever count rows the actor may see. The queries, in order (`dashboard` docstring names them):
 
 1. the node's children, each with its plots and the plots that have a responsible member;
+(then the monthly summary's rows of the node and its children, `reports.summary`: the past months it
+holds are read from there, and the families below count only the months from the first it does not
+hold, always including this month; a dashboard of a summarised month skips 2-5 and 7);
 2. outcomes: cases recorded per child and month over 13 months, by outcome (incidents, hazards,
    petitions);
 3. satisfaction: cases closed per child and month over 13 months with the residents' answer at the
