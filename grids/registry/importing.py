@@ -1,7 +1,8 @@
 """Excel in and out: the import templates (Chinese headers), the streamed import, the refused-rows file
 and list exports.
 
-An import reads the first sheet with openpyxl in read-only mode, in batches. Each batch is checked row
+An import streams the first sheet (`sheet.py`: expat callbacks, shared strings spilled to a temporary
+file, so memory stays flat as the file grows), in batches. Each batch is checked row
 by row (a refused row gets its reason), then written in one transaction with bulk inserts and updates
 (and their history rows), so a failure never leaves half a batch. Rows match on natural keys (household
 number, ID number's keyed hash, building code and room, credit code), so uploading the same file again
@@ -20,6 +21,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET  # noqa: N817
+from xml.parsers.expat import ExpatError
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -29,10 +31,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
-from openpyxl.utils.exceptions import InvalidFileException
 from simple_history.utils import bulk_update_with_history
 
 from grids import scoping
@@ -59,6 +60,7 @@ from .models import (
     Status,
     Tag,
 )
+from .sheet import DAMAGED, Sheet
 from .synthetic import credit_code, resident_id
 from .validators import normalize_uscc
 
@@ -323,16 +325,11 @@ def cell_problem(values: Sequence[Any], columns: dict[str, int], kind: str) -> s
     return ""
 
 
-def _open(fileobj: Any) -> Any:
+def _open(fileobj: Any) -> Sheet:
     try:
-        return load_workbook(fileobj, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
+        return Sheet(fileobj)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, ET.ParseError, ExpatError) as exc:
         raise BadWorkbook(_("The file is not a readable .xlsx workbook.")) from exc
-
-
-def _rows(workbook: Any) -> Iterator[tuple[Any, ...]]:
-    sheet = workbook.worksheets[0]
-    yield from sheet.iter_rows(values_only=True)
 
 
 def _blank(values: Sequence[Any]) -> bool:
@@ -963,12 +960,10 @@ def run_import(job_id: int) -> ImportJob:
     header: tuple[Any, ...] = ()
     importer: Importer | None = None
     try:
-        with default_storage.open(job.source, "rb") as fh:
-            workbook = _open(fh)
+        with default_storage.open(job.source, "rb") as fh, _open(fh) as sheet:
             try:
-                sheet = workbook.worksheets[0]
                 job.total_rows = max((sheet.max_row or 1) - 1, 0) or None
-                rows = enumerate(sheet.iter_rows(values_only=True), start=1)
+                rows = sheet.rows()
                 top = _head(rows)  # a title may sit above the headers
                 at, columns = find_header((values for _n, values in top), job.kind)
                 number, header = top[at]
@@ -979,24 +974,23 @@ def run_import(job_id: int) -> ImportJob:
                         continue
                     problem = cell_problem(values, columns, job.kind)
                     if problem:
-                        outcome.refused.append((number, tuple(values), problem))
+                        outcome.refused.append((number, values, problem))
                         continue
                     data = {
                         key: cell_text(values[i]) if i < len(values) else "" for key, i in columns.items()
                     }
-                    batch.append(Row(number=number, values=tuple(values), data=data))
+                    batch.append(Row(number=number, values=values, data=data))
                     if len(batch) >= settings.REGISTRY_IMPORT_BATCH:
                         _flush(importer, batch, outcome, job, number)
                         batch = []
                 _flush(importer, batch, outcome, job, number)
             finally:
-                workbook.close()
                 if importer is not None:
                     # Fresh planner statistics for what the import wrote (see ruian_grid.db.analyze).
                     db.analyze(*importer.written)
     except BadWorkbook as exc:
         job.status, job.message = ImportStatus.FAILED, message_of(exc)[:500]
-    except (zipfile.BadZipFile, ET.ParseError, EOFError) as exc:
+    except DAMAGED as exc:
         # A file damaged part-way: the batches before the damage are in, whole; say where it stopped.
         job.status = ImportStatus.FAILED
         job.message = _("The file is damaged after row %(row)s; the rows before it were imported.") % {
