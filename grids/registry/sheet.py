@@ -12,13 +12,15 @@ datetimes, booleans, error codes as text, formulas as their cached value.
 from __future__ import annotations
 
 import os
+import queue
 import re
 import tempfile
+import threading
 import zipfile
 import zlib
 from array import array
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 from xml.etree import ElementTree as ET  # noqa: N817
 from xml.parsers import expat
 
@@ -239,3 +241,56 @@ class Sheet:
                 done.clear()
                 if not chunk:
                     return
+
+
+T = TypeVar("T")
+_END = object()
+
+
+def read_ahead(items: Iterator[T], chunk: int = 500, depth: int = 4) -> Iterator[T]:
+    """The same items, produced by a thread of their own while the caller works.
+
+    An import spends much of its time waiting for the database, and the GIL is free while it waits,
+    so the sheet's next rows are parsed meanwhile. At most `depth` chunks wait in the queue (memory
+    stays bounded); an error of the producer is raised here after every item produced before it."""
+    handoff: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(value: Any) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(value, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        done: list[T] = []
+        try:
+            for item in items:
+                done.append(item)
+                if len(done) >= chunk:
+                    if not put(done):
+                        return
+                    done = []
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            if put(done):
+                put(exc)
+            return
+        if put(done):
+            put(_END)
+
+    worker = threading.Thread(target=produce, name="sheet-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            got = handoff.get()
+            if got is _END:
+                return
+            if isinstance(got, BaseException):
+                raise got
+            yield from got
+    finally:
+        stop.set()
+        worker.join()
