@@ -17,7 +17,7 @@ import logging
 import uuid
 import zipfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET  # noqa: N817
@@ -978,31 +978,30 @@ def run_import(job_id: int) -> ImportJob:
     importer: Importer | None = None
     try:
         with default_storage.open(job.source, "rb") as fh, _open(fh) as sheet:
-            rows = read_ahead(sheet.rows())  # parsed while the batches are written
+            rows = sheet.rows()
+            prepared: Generator[tuple[int, tuple[Any, ...], str, dict[str, str]], None, None] | None = None
             try:
                 job.total_rows = max((sheet.max_row or 1) - 1, 0) or None
                 top = _head(rows)  # a title may sit above the headers
                 at, columns = find_header((values for _n, values in top), job.kind)
                 number, header = top[at]
                 importer = IMPORTERS[job.kind](job)
+                # Parsed and read into cells by a thread of its own while the batches are written.
+                prepared = read_ahead(_prepare(itertools.chain(top[at + 1 :], rows), columns, job.kind))
                 batch: list[Row] = []
-                for number, values in itertools.chain(top[at + 1 :], rows):
-                    if _blank(values):
-                        continue
-                    problem = cell_problem(values, columns, job.kind)
+                for number, values, problem, data in prepared:
                     if problem:
                         outcome.refused.append((number, values, problem))
                         continue
-                    data = {
-                        key: cell_text(values[i]) if i < len(values) else "" for key, i in columns.items()
-                    }
                     batch.append(Row(number=number, values=values, data=data))
                     if len(batch) >= settings.REGISTRY_IMPORT_BATCH:
                         _flush(importer, batch, outcome, job, number)
                         batch = []
                 _flush(importer, batch, outcome, job, number)
             finally:
-                rows.close()  # the reading thread ends before the file closes
+                if prepared is not None:
+                    prepared.close()  # the reading thread ends first
+                rows.close()
                 if importer is not None:
                     # Fresh planner statistics for what the import wrote (see ruian_grid.db.analyze).
                     db.analyze(*importer.written)
@@ -1024,6 +1023,27 @@ def run_import(job_id: int) -> ImportJob:
     _save_job(job, "status", "message", "refused_file", "finished_at", "total_rows")
     default_storage.delete(job.source)
     return job
+
+
+def _prepare(
+    rows: Iterable[tuple[int, tuple[Any, ...]]], columns: dict[str, int], kind: str
+) -> Iterator[tuple[int, tuple[Any, ...], str, dict[str, str]]]:
+    """The non-blank rows below the headers as (number, values, why the cells cannot be read or "",
+    the cells as text by column key)."""
+    for number, values in rows:
+        if _blank(values):
+            continue
+        problem = cell_problem(values, columns, kind)
+        if problem:
+            yield number, values, problem, {}
+            continue
+        width = len(values)
+        yield (
+            number,
+            values,
+            "",
+            {key: cell_text(values[i]) if i < width else "" for key, i in columns.items()},
+        )
 
 
 def _flush(importer: Importer, batch: list[Row], outcome: Outcome, job: ImportJob, last_row: int) -> None:

@@ -19,11 +19,12 @@ import threading
 import zipfile
 import zlib
 from array import array
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import IO, Any, TypeVar
 from xml.etree import ElementTree as ET  # noqa: N817
 from xml.parsers import expat
 
+from django.utils import translation
 from openpyxl.styles.stylesheet import Stylesheet
 from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel, from_ISO8601
 
@@ -247,7 +248,7 @@ T = TypeVar("T")
 _END = object()
 
 
-def read_ahead(items: Iterator[T], chunk: int = 500, depth: int = 4) -> Iterator[T]:
+def read_ahead(items: Iterator[T], chunk: int = 500, depth: int = 4) -> Generator[T, None, None]:
     """The same items, produced by a thread of their own while the caller works.
 
     An import spends much of its time waiting for the database, and the GIL is free while it waits,
@@ -255,6 +256,7 @@ def read_ahead(items: Iterator[T], chunk: int = 500, depth: int = 4) -> Iterator
     stays bounded); an error of the producer is raised here after every item produced before it."""
     handoff: queue.Queue[Any] = queue.Queue(maxsize=depth)
     stop = threading.Event()
+    language = translation.get_language()  # messages made in the thread speak the caller's language
 
     def put(value: Any) -> bool:
         while not stop.is_set():
@@ -266,6 +268,10 @@ def read_ahead(items: Iterator[T], chunk: int = 500, depth: int = 4) -> Iterator
         return False
 
     def produce() -> None:
+        with translation.override(language):
+            work()
+
+    def work() -> None:
         done: list[T] = []
         try:
             for item in items:

@@ -57,3 +57,15 @@ def test_read_ahead_stops_its_thread_when_the_reader_stops_early():
     rows = read_ahead(iter(range(100_000)), chunk=10, depth=2)
     assert next(rows) == 0
     rows.close()  # returns: the producer gave up its blocked put
+
+
+def test_read_ahead_makes_its_items_in_the_callers_language():
+    from django.utils import translation
+
+    def languages():
+        yield translation.get_language()
+
+    with translation.override("en"):
+        assert list(read_ahead(languages())) == ["en"]
+    with translation.override("zh-hans"):
+        assert list(read_ahead(languages())) == ["zh-hans"]
