@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 APT_PACKAGES := chromium fonts-wqy-microhei gettext libpango-1.0-0 libpangoft2-1.0-0
 
-.PHONY: run test lint format bench bench-supervision fuzz system-deps messages migrate seed worker clean audit backup restore faults soak
+.PHONY: run test lint format bench bench-http bench-supervision fuzz system-deps messages migrate seed worker clean audit backup restore faults soak
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -76,6 +76,12 @@ SCALE ?= small
 bench: $(STAMP)
 	mkdir -p var
 	$(PY) bench/run.py --scale $(SCALE)
+
+# HTTP under bounded load on the same dataset: gunicorn (2 workers), each main endpoint beside a bare
+# view for BENCH_HTTP_SECONDS (default 20) with BENCH_HTTP_CLIENTS (default 8); bench/results/http-<scale>.json.
+bench-http: $(STAMP)
+	mkdir -p var
+	$(PY) bench/http_load.py --scale $(SCALE)
 
 # Known vulnerabilities in requirements.lock (pip-audit); accepted ones, with reasons, in
 # ops/accepted-vulnerabilities.toml. Run by CI after the tests. AUDIT_STRICT=1 also fails when the

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from grids.widgets import GridNamePicker, GridPicker, PositionFields, ResidentPicker
 from ruian_grid.inputs import IdFormField
+from ruian_grid.widgets import PlainSelect
 from teams.models import User
 
 from . import selectors
@@ -309,17 +310,22 @@ class CaseFilterForm(forms.Form):
         choices=[("", _("any")), *selectors.queue_choices()],
         required=False,
         label=_("Workbench queue"),
+        widget=PlainSelect,
     )
     view = forms.ChoiceField(
         choices=[("all", _("All in scope")), ("mine", _("My cases")), ("unit", _("My unit's cases"))],
         required=False,
         label=_("Show"),
+        widget=PlainSelect,
     )
     kind = forms.ChoiceField(
-        choices=[("", _("any kind")), *CaseKind.choices], required=False, label=_("Kind")
+        choices=[("", _("any kind")), *CaseKind.choices], required=False, label=_("Kind"), widget=PlainSelect
     )
     status = forms.ChoiceField(
-        choices=[("", _("any status")), *Status.choices], required=False, label=_("Status")
+        choices=[("", _("any status")), *Status.choices],
+        required=False,
+        label=_("Status"),
+        widget=PlainSelect,
     )
     node = IdFormField(required=False, widget=forms.HiddenInput)
     grid = forms.CharField(max_length=100, required=False, label=_("Grid"), widget=GridNamePicker())

@@ -1,7 +1,8 @@
 """Excel in and out: the import templates (Chinese headers), the streamed import, the refused-rows file
 and list exports.
 
-An import reads the first sheet with openpyxl in read-only mode, in batches. Each batch is checked row
+An import streams the first sheet (`sheet.py`: expat callbacks, shared strings spilled to a temporary
+file, so memory stays flat as the file grows), in batches. Each batch is checked row
 by row (a refused row gets its reason), then written in one transaction with bulk inserts and updates
 (and their history rows), so a failure never leaves half a batch. Rows match on natural keys (household
 number, ID number's keyed hash, building code and room, credit code), so uploading the same file again
@@ -16,10 +17,11 @@ import logging
 import uuid
 import zipfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET  # noqa: N817
+from xml.parsers.expat import ExpatError
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -29,10 +31,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
-from openpyxl.utils.exceptions import InvalidFileException
 from simple_history.utils import bulk_update_with_history
 
 from grids import scoping
@@ -59,6 +60,7 @@ from .models import (
     Status,
     Tag,
 )
+from .sheet import DAMAGED, Sheet, read_ahead
 from .synthetic import credit_code, resident_id
 from .validators import normalize_uscc
 
@@ -311,28 +313,29 @@ def cell_problem(values: Sequence[Any], columns: dict[str, int], kind: str) -> s
     """Why a row's cells cannot be read as typed, or "" (checked before the importer sees the row)."""
     for key, i in columns.items():
         value = values[i] if i < len(values) else None
-        header = next(c.header for c in COLUMNS[kind] if c.key == key)
-        if key in LONG_NUMBERS and (
+        if value is None:
+            continue
+        if isinstance(value, str):
+            if CONTROL_CHARACTERS.search(value):
+                return f"{_header_of(kind, key)}: {CONTROL_MESSAGE}"
+        elif key in LONG_NUMBERS and (
             isinstance(value, float) or (isinstance(value, int) and abs(value) >= 10**15)
         ):
             return _(
                 "%(column)s: the cell is formatted as a number, so Excel rounded it (it shows like 3.30381E+17) and its last digits are lost. Format the column as text (Format Cells, Text), type the numbers again and upload the file again."
-            ) % {"column": header}
-        if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
-            return f"{header}: {CONTROL_MESSAGE}"
+            ) % {"column": _header_of(kind, key)}
     return ""
 
 
-def _open(fileobj: Any) -> Any:
+def _header_of(kind: str, key: str) -> str:
+    return next(c.header for c in COLUMNS[kind] if c.key == key)
+
+
+def _open(fileobj: Any) -> Sheet:
     try:
-        return load_workbook(fileobj, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
+        return Sheet(fileobj)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, ET.ParseError, ExpatError) as exc:
         raise BadWorkbook(_("The file is not a readable .xlsx workbook.")) from exc
-
-
-def _rows(workbook: Any) -> Iterator[tuple[Any, ...]]:
-    sheet = workbook.worksheets[0]
-    yield from sheet.iter_rows(values_only=True)
 
 
 def _blank(values: Sequence[Any]) -> bool:
@@ -489,7 +492,7 @@ class Importer:
                 "cell_id": cell,
                 "plot_id": p.pk,
             }
-        self.seen: set[str] = set()
+        self.seen: set[str | int] = set()
 
     def plot(self, row: Row) -> GridNode:
         plot = self.plots.get(row.data.get("plot", ""))
@@ -503,7 +506,7 @@ class Importer:
                 header = next(c.header for c in COLUMNS[self.kind] if c.key == key)
                 raise RowError(_("%(column)s is required.") % {"column": header})
 
-    def once(self, key: str) -> None:
+    def once(self, key: str | int) -> None:
         if key in self.seen:
             raise RowError(_("The same record appears earlier in this file; this row was skipped."))
         self.seen.add(key)
@@ -578,7 +581,8 @@ class ResidentImporter(Importer):
         id_type = choice("id_type", d.get("id_type", ""))
         # Hashes only here: a row already registered unchanged never pays for encryption.
         try:
-            id_key = services.id_hash(id_type, d["id_number"])
+            id_parts = services.id_parts(id_type, d["id_number"])
+            id_key = services.id_number_hash(id_parts[0])
             phone = d.get("phone", "")
             phone_key = services.phone_hash(phone) if phone.strip() else ""
         except ValidationError as exc:
@@ -586,6 +590,7 @@ class ResidentImporter(Importer):
         row.parsed = {
             "plot": plot,
             "id_type": id_type,
+            "id_parts": id_parts,
             "id_hash": id_key,
             "phone_hash": phone_key,
             "relation": choice("relation", d.get("relation", "")),
@@ -595,7 +600,7 @@ class ResidentImporter(Importer):
         }
         if len(d["name"]) > 50 or len(d["household"]) > 32 or len(d.get("address", "")) > 200:
             raise RowError(_("A value is too long (name 50, household number 32, address 200 characters)."))
-        self.once(id_key)
+        self.once(int(id_key[:32], 16))  # 128 bits of the keyed hash: a third of the string's memory
 
     def write(self, rows: list[Row], out: Outcome) -> None:
         good: list[Row] = []
@@ -616,12 +621,15 @@ class ResidentImporter(Importer):
                 dwellings[(d.building.code, d.number)] = d
         numbers = {r.data["household"] for r in good}
         households = {
-            h.number: h for h in Household.objects.filter(tenant_id=self.tenant_id, number__in=numbers)
+            h.number: h
+            for h in bulk.matching(Household.objects.filter(tenant_id=self.tenant_id), "number", numbers)
         }
         hashes = [r.parsed["id_hash"] for r in good]
         residents = {
             p.id_number_hash: p
-            for p in Resident.objects.filter(tenant_id=self.tenant_id, id_number_hash__in=hashes)
+            for p in bulk.matching(
+                Resident.objects.filter(tenant_id=self.tenant_id), "id_number_hash", hashes
+            )
         }
 
         new_households: dict[str, Household] = {}
@@ -669,12 +677,15 @@ class ResidentImporter(Importer):
                     if diff:
                         changed_households.setdefault(number, (household, set()))[1].update(diff)
                 else:
-                    household = Household(
-                        **self.places[p["plot"].pk],
-                        number=number,
-                        address=d.get("address", ""),
-                        tags=p["tags"],
-                        dwelling=dwelling,
+                    household = bulk.new(
+                        Household,
+                        {
+                            **self.places[p["plot"].pk],
+                            "number": number,
+                            "address": d.get("address", ""),
+                            "tags": p["tags"],
+                            "dwelling_id": dwelling.pk if dwelling is not None else None,
+                        },
                     )
                     new_households[number] = household
                 accepted.append(row)
@@ -709,10 +720,13 @@ class ResidentImporter(Importer):
             }
             existing: Resident | None = p["existing"]
             if existing is None:
-                resident = Resident(**values)
-                sealed = services.seal_id(p["id_type"], row.data["id_number"])
+                resident = bulk.new(Resident, values)
+                sealed = services.seal_id(
+                    p["id_type"], row.data["id_number"], parts=p["id_parts"], hash=p["id_hash"]
+                )
                 services._apply_id(resident, sealed, p["id_type"])  # noqa: SLF001 - same package
-                services._apply_phone(resident, services.seal_phone(row.data.get("phone", "")))  # noqa: SLF001
+                phone = services.seal_phone(row.data.get("phone", ""), hash=p["phone_hash"])
+                services._apply_phone(resident, phone)  # noqa: SLF001
                 new_residents.append(resident)
                 out.added += 1
                 continue
@@ -963,40 +977,37 @@ def run_import(job_id: int) -> ImportJob:
     header: tuple[Any, ...] = ()
     importer: Importer | None = None
     try:
-        with default_storage.open(job.source, "rb") as fh:
-            workbook = _open(fh)
+        with default_storage.open(job.source, "rb") as fh, _open(fh) as sheet:
+            rows = sheet.rows()
+            prepared: Generator[tuple[int, tuple[Any, ...], str, dict[str, str]], None, None] | None = None
             try:
-                sheet = workbook.worksheets[0]
                 job.total_rows = max((sheet.max_row or 1) - 1, 0) or None
-                rows = enumerate(sheet.iter_rows(values_only=True), start=1)
                 top = _head(rows)  # a title may sit above the headers
                 at, columns = find_header((values for _n, values in top), job.kind)
                 number, header = top[at]
                 importer = IMPORTERS[job.kind](job)
+                # Parsed and read into cells by a thread of its own while the batches are written.
+                prepared = read_ahead(_prepare(itertools.chain(top[at + 1 :], rows), columns, job.kind))
                 batch: list[Row] = []
-                for number, values in itertools.chain(top[at + 1 :], rows):
-                    if _blank(values):
-                        continue
-                    problem = cell_problem(values, columns, job.kind)
+                for number, values, problem, data in prepared:
                     if problem:
-                        outcome.refused.append((number, tuple(values), problem))
+                        outcome.refused.append((number, values, problem))
                         continue
-                    data = {
-                        key: cell_text(values[i]) if i < len(values) else "" for key, i in columns.items()
-                    }
-                    batch.append(Row(number=number, values=tuple(values), data=data))
+                    batch.append(Row(number=number, values=values, data=data))
                     if len(batch) >= settings.REGISTRY_IMPORT_BATCH:
                         _flush(importer, batch, outcome, job, number)
                         batch = []
                 _flush(importer, batch, outcome, job, number)
             finally:
-                workbook.close()
+                if prepared is not None:
+                    prepared.close()  # the reading thread ends first
+                rows.close()
                 if importer is not None:
                     # Fresh planner statistics for what the import wrote (see ruian_grid.db.analyze).
                     db.analyze(*importer.written)
     except BadWorkbook as exc:
         job.status, job.message = ImportStatus.FAILED, message_of(exc)[:500]
-    except (zipfile.BadZipFile, ET.ParseError, EOFError) as exc:
+    except DAMAGED as exc:
         # A file damaged part-way: the batches before the damage are in, whole; say where it stopped.
         job.status = ImportStatus.FAILED
         job.message = _("The file is damaged after row %(row)s; the rows before it were imported.") % {
@@ -1012,6 +1023,27 @@ def run_import(job_id: int) -> ImportJob:
     _save_job(job, "status", "message", "refused_file", "finished_at", "total_rows")
     default_storage.delete(job.source)
     return job
+
+
+def _prepare(
+    rows: Iterable[tuple[int, tuple[Any, ...]]], columns: dict[str, int], kind: str
+) -> Iterator[tuple[int, tuple[Any, ...], str, dict[str, str]]]:
+    """The non-blank rows below the headers as (number, values, why the cells cannot be read or "",
+    the cells as text by column key)."""
+    for number, values in rows:
+        if _blank(values):
+            continue
+        problem = cell_problem(values, columns, kind)
+        if problem:
+            yield number, values, problem, {}
+            continue
+        width = len(values)
+        yield (
+            number,
+            values,
+            "",
+            {key: cell_text(values[i]) if i < width else "" for key, i in columns.items()},
+        )
 
 
 def _flush(importer: Importer, batch: list[Row], outcome: Outcome, job: ImportJob, last_row: int) -> None:

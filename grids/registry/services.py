@@ -124,34 +124,46 @@ class SealedPhone:
     masked: str
 
 
-def id_hash(id_type: str, raw: str) -> str:
-    """The keyed hash of a normalised ID number (raises ValidationError when it is not valid)."""
-    number = parse_resident_id(raw).number if id_type == IdType.RESIDENT_ID else normalize_other_id(raw)
+def id_parts(id_type: str, raw: str) -> tuple[str, str, int | None]:
+    """A valid ID number's normalised form, sex and birth year (ValidationError when not valid)."""
+    if id_type == IdType.RESIDENT_ID:
+        parsed = parse_resident_id(raw)
+        return parsed.number, parsed.sex, parsed.birth_date.year
+    return normalize_other_id(raw), "", None
+
+
+def id_number_hash(number: str) -> str:
+    """The keyed hash of an already normalised ID number."""
     return crypto.blind_index(number, column=ID_COLUMN)
 
 
-def seal_id(id_type: str, raw: str) -> SealedId:
-    if id_type == IdType.RESIDENT_ID:
-        parsed = parse_resident_id(raw)
-        number, sex, year = parsed.number, parsed.sex, parsed.birth_date.year
-    else:
-        number, sex, year = normalize_other_id(raw), "", None
+def id_hash(id_type: str, raw: str) -> str:
+    """The keyed hash of a normalised ID number (raises ValidationError when it is not valid)."""
+    return id_number_hash(id_parts(id_type, raw)[0])
+
+
+def seal_id(
+    id_type: str, raw: str, *, parts: tuple[str, str, int | None] | None = None, hash: str = ""
+) -> SealedId:
+    """The stored form of an ID number. An import passes the `parts` and `hash` it already worked out
+    for the row, so each number is parsed and hashed once."""
+    number, sex, year = parts or id_parts(id_type, raw)
     return SealedId(
         enc=crypto.encrypt(number, column=ID_COLUMN),
-        hash=crypto.blind_index(number, column=ID_COLUMN),
+        hash=hash or id_number_hash(number),
         masked=crypto.mask_id(number),
         sex=sex,
         birth_year=year,
     )
 
 
-def seal_phone(raw: str) -> SealedPhone:
+def seal_phone(raw: str, *, hash: str = "") -> SealedPhone:
     if not (raw or "").strip():
         return SealedPhone("", "", "")
     number = normalize_mobile(raw)
     return SealedPhone(
         enc=crypto.encrypt(number, column=PHONE_COLUMN),
-        hash=crypto.blind_index(number, column=PHONE_COLUMN),
+        hash=hash or crypto.blind_index(number, column=PHONE_COLUMN),
         masked=crypto.mask_phone(number),
     )
 
