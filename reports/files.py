@@ -440,7 +440,7 @@ def file_payload(f: PerformanceFile) -> dict[str, Any]:
             for r in f.cases
         ],
         "cards": [
-            {"id": o.pk, "grade": o.grade, "status": o.status, "case": o.case_id, "case_title": o.case.title,
+            {"id": o.pk, "grade": o.grade, "status": o.status, "case": o.case_id, "case_title": o.about_title,
              "unit": o.unit.name if o.unit else None, "created_at": o.created_at.isoformat()}
             for o in f.orders
         ],

@@ -118,7 +118,7 @@ def _file_sheets(f: files.PerformanceFile) -> list[tuple[str, list[str], list[li
         (
             _("Supervision cards"),
             [_("Grade"), _("Case"), _("Unit"), _("Issued at")],
-            [[str(GRADES.get(o.grade, o.grade)), o.case.title, o.unit.name if o.unit else "",
+            [[str(GRADES.get(o.grade, o.grade)), o.about_title, o.unit.name if o.unit else "",
               timezone.localtime(o.created_at).strftime("%Y-%m-%d %H:%M")] for o in f.orders],
         ),
         (
