@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import supervision
@@ -61,7 +62,8 @@ def review_late(review: DisputeReview) -> None:
         tenant_id=review.tenant_id,
         kind="review_late",
         key=f"review_late:{review.pk}",
-        subject=f"{review.month:%Y-%m} 矛盾纠纷月度研判逾期未签发",
+        subject=_("Monthly dispute review of %(month)s not signed off by its deadline")
+        % {"month": f"{review.month:%Y-%m}"},
         url=reverse("mechanisms:review", args=[review.pk]),
         about=("mechanisms.disputereview", review.pk),
         units=_offices_at([review.node_id]),
@@ -97,7 +99,7 @@ def warning_published(warning: SecurityWarning, cell_ids: Iterable[int]) -> None
         tenant_id=warning.tenant_id,
         kind="warning",
         key=f"warning:{warning.pk}",
-        subject=f"治安预警：{warning.title}",
+        subject=_("Security warning: %(title)s") % {"title": warning.title},
         url=reverse("mechanisms:warning", args=[warning.pk]),
         about=("mechanisms.securitywarning", warning.pk),
         units=_offices_at(cell_ids),
@@ -109,7 +111,7 @@ def warning_unacknowledged(warning: SecurityWarning, cell_ids: Iterable[int]) ->
         tenant_id=warning.tenant_id,
         kind="warning_chase",
         key=f"warning_chase:{warning.pk}",
-        subject=f"请签收治安预警：{warning.title}",
+        subject=_("Please acknowledge the security warning: %(title)s") % {"title": warning.title},
         url=reverse("mechanisms:warning", args=[warning.pk]),
         about=("mechanisms.securitywarning", warning.pk),
         units=_offices_at(cell_ids),
@@ -121,7 +123,7 @@ def draft_raised(draft: EarlyWarningDraft) -> None:
         tenant_id=draft.tenant_id,
         kind="early_warning",
         key=f"draft:{draft.pk}",
-        subject="数据预警待研判",
+        subject=_("An early warning from the data awaits review"),
         url=reverse("mechanisms:draft", args=[draft.pk]),
         about=("mechanisms.earlywarningdraft", draft.pk),
         units=_offices_at([draft.township_id or draft.city_id]),
@@ -133,7 +135,8 @@ def meeting_invited(meeting: Meeting, unit_ids: Iterable[int]) -> None:
         tenant_id=meeting.tenant_id,
         kind="meeting",
         key=f"meeting:{meeting.pk}",
-        subject=f"会议通知：{meeting.title} {meeting.starts_at:%Y-%m-%d %H:%M}",
+        subject=_("Meeting notice: %(title)s %(at)s")
+        % {"title": meeting.title, "at": f"{timezone.localtime(meeting.starts_at):%Y-%m-%d %H:%M}"},
         url=reverse("mechanisms:meeting", args=[meeting.pk]),
         about=("mechanisms.meeting", meeting.pk),
         units=unit_ids,
@@ -145,7 +148,7 @@ def decision_due_soon(decision: Decision) -> None:
         tenant_id=decision.tenant_id,
         kind="decision_due",
         key=f"decision_due:{decision.pk}",
-        subject=f"会议决定即将到期：{decision.text[:60]}",
+        subject=_("A meeting decision is due soon: %(text)s") % {"text": decision.text[:60]},
         url=reverse("mechanisms:meeting", args=[decision.meeting_id]),
         about=("mechanisms.decision", decision.pk),
         units=[decision.owner_id],
