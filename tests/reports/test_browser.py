@@ -135,3 +135,40 @@ def test_township_dashboard_of_a_past_month_from_the_summary_matches_the_api(
     assert "每小时" in page.inner_text("#freshness")
     assert problems == []
     context.close()
+
+
+def test_a_resident_answers_the_survey_on_a_phone_once(cast, live_server, browser, monkeypatch):
+    """The public page in a real browser: the form posts back to itself (CSRF's origin check passes,
+    so the page must not hide its origin), the answer is stored once, and the same phone is refused."""
+    from reports import survey as reports_survey
+    from reports.models import SurveyLink, SurveyResponse
+
+    monkeypatch.setattr(reports_survey, "FORM_MIN_SECONDS", 0)  # the browser answers at once
+    today = timezone.localdate()
+    survey = reports_survey.survey_create(
+        actor=cast.city_admin, tenant=cast.ruian, title="测评", period_start=today, period_end=today,
+        questions=[{"text": "治安状况", "kind": "safety"}, {"text": "工作满意度", "kind": "satisfaction"}],
+    )  # fmt: skip
+    reports_survey.survey_open(actor=cast.city_admin, survey=survey)
+    link = SurveyLink.objects.get(survey=survey, node=cast.cell_a1)
+
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+
+    def answer(value: str) -> str:
+        page.goto(f"{live_server.url}/s/{link.token}/")
+        for name in page.eval_on_selector_all("input[type=radio]", "e => [...new Set(e.map(x => x.name))]"):
+            page.check(f"input[name='{name}'][value='{value}']")
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        return page.inner_text("body")
+
+    assert "感谢" in answer("4")
+    assert SurveyResponse.objects.filter(survey=survey, cell=cast.cell_a1).count() == 1
+    assert "这部手机已经参加过本次测评" in answer("2")
+    assert SurveyResponse.objects.filter(survey=survey).count() == 1
+    assert not page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 2")
+    assert [p for p in problems if "403" in p or "Content Security Policy" in p] == []
+    context.close()
