@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -241,8 +242,11 @@ class VetoActionView(Scoped):
     action_name = ""
 
     def get_queryset(self) -> Any:
-        cards = selectors.scorecards_visible(self.request.user).values("pk")
-        return VetoHit.objects.filter(scorecard__in=cards)
+        from .work_reports import department_scorecards_visible
+
+        townships = selectors.scorecards_visible(self.request.user).values("pk")
+        departments = department_scorecards_visible(self.request.user).values("pk")
+        return VetoHit.objects.filter(Q(scorecard__in=townships) | Q(scorecard__in=departments))
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
     def post(self, request: Request, pk: int) -> Response:

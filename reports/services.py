@@ -501,7 +501,10 @@ def manual_score_set(
 
 
 def veto_appeal(*, actor: User, hit: VetoHit, reason: str) -> VetoHit:
-    """The township appeals a veto of its scorecard (before the round is published)."""
+    """The township (or the member department) appeals a veto of its scorecard (before the round is
+    published): a township through its appeal right over its grid, a department through its members."""
+    from teams.units import unit_ids_of
+
     with transaction.atomic():
         hit = (
             VetoHit.objects.select_for_update(of=("self",))
@@ -509,8 +512,11 @@ def veto_appeal(*, actor: User, hit: VetoHit, reason: str) -> VetoHit:
             .get(pk=hit.pk)
         )
         _frozen(hit.scorecard.round)
-        unit = hit.scorecard.unit
-        if unit is None or not scoping.can_now(actor, APPEAL, unit):
+        card = hit.scorecard
+        if card.department_id is not None:
+            if card.department_id not in unit_ids_of(actor):
+                raise PermissionDenied(_("Only the department concerned may appeal its veto."))
+        elif card.unit is None or not scoping.can_now(actor, APPEAL, card.unit):
             raise PermissionDenied(_("Only the township concerned may appeal its veto."))
         if hit.status != VetoStatus.STANDING:
             raise ValidationError(_("This veto has already been appealed."))
@@ -536,8 +542,20 @@ def veto_decide(*, actor: User, hit: VetoHit, grant: bool, note: str) -> VetoHit
         hit.decided_by = actor
         hit.decided_at = timezone.now()
         hit.save(update_fields=["decision_note", "status", "decided_by", "decided_at"])
-        cards = Scorecard.objects.filter(round=rnd, unit__isnull=False)
-        _rank(rnd, {c.unit_id or 0: c.total for c in cards}, {c.unit_id or 0: c.insufficient for c in cards})
+        if hit.scorecard.department_id is not None:  # the departments are ranked among themselves
+            from .work_reports import rank_departments
+
+            cards = Scorecard.objects.filter(round=rnd, department__isnull=False)
+            rank_departments(
+                rnd,
+                {c.department_id or 0: c.total for c in cards},
+                {c.department_id or 0: c.insufficient for c in cards},
+            )
+        else:
+            cards = Scorecard.objects.filter(round=rnd, unit__isnull=False)
+            _rank(
+                rnd, {c.unit_id or 0: c.total for c in cards}, {c.unit_id or 0: c.insufficient for c in cards}
+            )
     return hit
 
 

@@ -410,3 +410,37 @@ def test_lists_stay_within_their_query_budgets(cast, units, client, django_asser
     with django_assert_max_num_queries(6):
         page = client.get("/api/v1/reports/cadres/").json()
     assert len(page["results"]) >= 7
+
+
+def test_a_department_appeals_its_veto_and_the_city_grants_it(cast, units, client):
+    """A red card against the police vetoes its scorecard: the police (and nobody else) appeal, the
+    city decides, and the departments' ranking follows."""
+    _handled(cast, units, 4)
+    carded = record(cast, title="红牌案件")
+    case_services.case_dispatch(
+        actor=cast.township_a_staff, case=carded, responsible_unit=units.police,
+        responsible_person=cast.department_user,
+    )  # fmt: skip
+    supervision.order_issue(actor=cast.city_admin, case=carded, grade=3, reason="严重逾期")
+    report = submit(cast, units)
+    work_reports.work_report_review(actor=cast.city_admin, report=report, note="审阅")
+    work_reports.work_report_score(actor=cast.city_admin, report=report, score=Decimal(80))
+    rnd = department_round(cast)
+    services.round_compute(actor=cast.city_admin, rnd=rnd)
+    police = Scorecard.objects.get(round=rnd, department=units.police)
+    assert (police.vetoed, police.insufficient, police.rank) == (True, False, 1)
+    hit = police.vetoes.get()
+    url = f"/api/v1/reports/vetoes/{hit.pk}/appeal/"
+    for outsider in (cast.township_a_staff, cast.other_tenant_admin):  # they cannot see the card
+        client.force_login(outsider)
+        assert client.post(url, {"reason": "不服"}, content_type="application/json").status_code == 404
+    client.force_login(cast.city_admin)  # sees the card, but is not the department
+    assert client.post(url, {"reason": "不服"}, content_type="application/json").status_code == 403
+    hit.refresh_from_db()
+    assert hit.status == "standing"
+    client.force_login(cast.department_user)
+    response = client.post(url, {"reason": "红牌系他人转办延误"}, content_type="application/json")
+    assert response.status_code == 200 and response.json()["status"] == "appealed"
+    services.veto_decide(actor=cast.city_admin, hit=hit, grant=True, note="经核实，予以撤销")
+    police.refresh_from_db()
+    assert (police.vetoed, police.rank) == (False, 1)
