@@ -122,7 +122,7 @@ def scheme_create(
     if period_end < period_start:
         errors["period_end"] = [_("The period must end on or after its first day.")]
     total = 0
-    department_total = 0  # a member department's indicators add up to 100 on their own (decision 1303)
+    department_total = 0  # a member department's indicators add up to 100 on their own (decision 1304)
     for ind in indicators:
         if ind.get("source") not in Source.values:
             errors.setdefault("indicators", []).append(_("Every indicator needs a known source."))

@@ -1,5 +1,5 @@
 """Yearly work reports (述职) of the committee's member departments, and the member departments'
-scorecards in an assessment round (issue 13, items 2 and 4; decision 1303).
+scorecards in an assessment round (issue 13, items 2 and 4; decision 1304).
 
 Work reports: a member of the department submits the year's report (text and/or a file); the city
 reviews it (a written note), then scores it (0-100). One report per unit and year (a unique
