@@ -572,12 +572,13 @@ def scorecards_visible(actor: User | AnonymousUser) -> QuerySet[Scorecard]:
     )
 
 
-def _card_dict(card: Scorecard) -> dict[str, Any]:
-    unit = card.unit
-    assert unit is not None  # a township's card (departments: reports.work_reports.card_dict)
+def scorecard_dict(card: Scorecard) -> dict[str, Any]:
+    """A scorecard as plain data: its unit (the township, or the member department), lines and vetoes."""
+    unit = card.unit if card.unit_id is not None else card.department
+    assert unit is not None
     return {
         "id": card.pk,
-        "unit": {"id": card.unit_id, "name": unit.name, "code": unit.code},
+        "unit": {"id": unit.pk, "name": unit.name, "code": unit.code},
         "households": card.households,
         "total": float(card.total),
         "insufficient": card.insufficient,
@@ -645,7 +646,7 @@ def round_snapshot(rnd: Round) -> dict[str, Any]:
                 for v in scheme.vetoes.all()
             ],
         },
-        "scorecards": [_card_dict(c) for c in cards],
+        "scorecards": [scorecard_dict(c) for c in cards],
         "departments": department_cards(rnd),
     }
 

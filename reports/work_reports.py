@@ -51,6 +51,7 @@ from .models import (
     WorkReport,
     WorkReportStatus,
 )
+from .selectors import scorecard_dict
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -163,48 +164,8 @@ def department_snapshot(rnd: Round) -> list[dict[str, Any]]:
 
 
 def card_dict(card: Scorecard) -> dict[str, Any]:
-    unit = card.department
-    assert unit is not None
-    return {
-        "id": card.pk,
-        "kind": "department",
-        "unit": {"id": unit.pk, "name": unit.name, "code": unit.code},
-        "households": 0,
-        "total": float(card.total),
-        "insufficient": card.insufficient,
-        "vetoed": card.vetoed,
-        "rank": card.rank,
-        "lines": [
-            {
-                "indicator": line.indicator_id,
-                "name": line.indicator.name,
-                "source": line.indicator.source,
-                "weight": line.indicator.weight,
-                "value": line.value,
-                "basis": line.basis,
-                "points": line.points,
-                "weighted": float(line.weighted),
-                "insufficient": line.insufficient,
-                "note": line.note,
-                "evidence": line.evidence,
-            }
-            for line in card.lines.all()
-        ],
-        "vetoes": [
-            {
-                "id": hit.pk,
-                "item": hit.item_id,
-                "name": hit.item.name,
-                "rule": hit.item.rule,
-                "count": hit.count,
-                "evidence": hit.evidence,
-                "status": hit.status,
-                "appeal_reason": hit.appeal_reason,
-                "decision_note": hit.decision_note,
-            }
-            for hit in card.vetoes.all()
-        ],
-    }
+    """A member department's scorecard as plain data (the township's shape, marked as a department's)."""
+    return {**scorecard_dict(card), "kind": "department"}
 
 
 # --- work reports: use cases -----------------------------------------------------------------------
