@@ -130,14 +130,14 @@ INSERT INTO cases_case (
     severity, title, description, address, parties, party_names, status, tier, reporter_id,
     deadline_seq, alert_level, extension_minutes, extension_reason, pause_reason, paused_seconds,
     dispute_reason, dispute_seconds, resolution, satisfaction, callback_note, created_at, updated_at,
-    version, due_at, yellow_at, red_at, step_started_at, party_names
+    version, due_at, yellow_at, red_at, step_started_at
 )
 SELECT %(tenant)s, %(city)s, p.township_id, p.cell_id, p.plot_id, p.plot_id,
        (ARRAY['dispute','hazard','petition','incident','request'])[1 + g %% 5], 'other', 'visit', '',
        'general', 'case ' || g, '', '', '[]'::jsonb, '',
        (ARRAY['registered','closed'])[1 + g %% 2], 'cell', %(reporter)s,
        1, 0, 0, '', '', 0, '', 0, '', '', '',
-       ts, ts, 1, NULL, NULL, NULL, ts, ''
+       ts, ts, 1, NULL, NULL, NULL, ts
 FROM generate_series(1, %(rows)s) AS g
 JOIN bench_plots p ON p.n = g %% %(plots)s
 CROSS JOIN LATERAL (SELECT timestamptz '2026-01-01' - (g || ' seconds')::interval * 30 AS ts) t
