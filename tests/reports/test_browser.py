@@ -172,3 +172,51 @@ def test_a_resident_answers_the_survey_on_a_phone_once(cast, live_server, browse
     assert not page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 2")
     assert [p for p in problems if "403" in p or "Content Security Policy" in p] == []
     context.close()
+
+
+def test_a_published_scorecard_adds_up_on_screen_and_stays_as_published(
+    cast, units, field, live_server, browser
+):
+    """The committee's view in a real browser: the total on screen is the sum of the weighted
+    indicators on screen, and after publishing, a case closed later changes nothing on the page."""
+    from reports import services
+    from reports.models import Scorecard
+    from tests.reports.test_assessment import make_scheme
+
+    for _ in range(2):
+        close(cast, units, record(cast, kind="dispute", title="邻里纠纷"), "satisfied")
+    scheme = make_scheme(cast)
+    rnd = services.round_open(actor=cast.city_admin, scheme=scheme, name="第一轮")
+    services.round_compute(actor=cast.city_admin, rnd=rnd)
+    services.round_publish(actor=cast.city_admin, rnd=rnd)
+    card = Scorecard.objects.get(round=rnd, unit=cast.township_a)
+
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+    path = f"/reports/assessment/scorecards/{card.pk}/"
+    page.goto(f"{live_server.url}/accounts/login/?next={path}")
+    page.fill("input[name=username]", "city_admin")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{path}")
+
+    def shown() -> tuple[str, list[str], list[str]]:
+        return (
+            page.inner_text("#card-total"),
+            page.locator("#lines td.weighted").all_inner_texts(),
+            page.locator("#lines td.num").all_inner_texts(),
+        )
+
+    total, weighted, numbers = shown()
+    assert len(weighted) == len(scheme.indicators.all()) > 1
+    assert float(total) == pytest.approx(sum(float(w) for w in weighted), abs=0.01)
+    assert float(total) == float(card.total)
+
+    # The cases move on after publishing: the page still shows what the committee saw.
+    close(cast, units, record(cast, kind="dispute", title="后来的纠纷"), "unsatisfied")
+    page.reload()
+    assert shown() == (total, weighted, numbers)
+    assert problems == []
+    context.close()
