@@ -171,7 +171,9 @@ def cadre_file_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def work_report_list(request: HttpRequest) -> HttpResponse:
     units = work_reports.reporting_units(request.user)
+    posted: Any = {}  # a refused submission comes back with what was typed
     if request.method == "POST":
+        posted = request.POST
         unit = next((u for u in units if str(u.pk) == request.POST.get("unit")), None)
         try:
             if unit is None:
@@ -198,7 +200,7 @@ def work_report_list(request: HttpRequest) -> HttpResponse:
         request,
         "reports/work_reports.html",
         {"reports": list(qs[:500]), "units": units, "years": _years(), "year": chosen,
-         "this_year": timezone.localdate().year},
+         "this_year": timezone.localdate().year, "posted": posted},
     )  # fmt: skip
 
 
@@ -206,7 +208,9 @@ def work_report_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def work_report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = work_reports.work_report_get(request.user, pk)
+    posted: Any = {}  # a refused action comes back with what was typed
     if request.method == "POST":
+        posted = request.POST
         actor: Any = request.user
         what = request.POST.get("what", "")
         try:
@@ -235,7 +239,7 @@ def work_report_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "reports/work_report.html",
         {"report": report, "may_manage": work_reports.may_manage(request.user),
-         "may_edit": mine and report.status == WorkReportStatus.SUBMITTED},
+         "may_edit": mine and report.status == WorkReportStatus.SUBMITTED, "posted": posted},
     )  # fmt: skip
 
 

@@ -235,6 +235,15 @@ def test_a_second_submission_for_the_year_is_refused_and_the_database_refuses_it
     assert response.status_code == 400
     assert response.json()["year"][0] == f"市公安局 已提交过 {THIS_YEAR} 年度的述职报告。"
     assert WorkReport.objects.count() == 1
+    # On the page the refusal is shown in Chinese and what was typed is still in the form.
+    page = client.post(
+        "/reports/work-reports/", {"unit": units.police.pk, "year": THIS_YEAR, "text": "再交一次的<全文>"},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )  # fmt: skip
+    body = page.content.decode()
+    assert page.status_code == 200 and f"市公安局 已提交过 {THIS_YEAR} 年度的述职报告。" in body
+    assert "再交一次的&lt;全文&gt;</textarea>" in body
+    assert WorkReport.objects.count() == 1
 
 
 def test_submission_is_the_departments_own(cast, units):
