@@ -11,7 +11,7 @@ Then, at a fixed moment:
    counted before and after (every overdue case: a mark, a timeline entry, an ordinary order and its
    entry, inbox items for the unit, the person and the issuing office);
 2. a second scan right after, timed, which must write nothing;
-3. the baseline: the same rows written by five plain set-based statements over all due cases at
+3. the baseline: the same rows written by six plain set-based statements over all due cases at
    once (no claim, batches or Python), rolled back;
 4. after putting the 50,000 cases back, a third scan that runs EXPLAIN (ANALYZE, BUFFERS) of each
    statement's first batch inside a savepoint, rolls it back and then runs the statement itself.
@@ -26,6 +26,7 @@ import datetime as dt
 import os
 import re
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,9 @@ args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 args.add_argument("--cases", type=int, default=1_000_000)
 args.add_argument("--overdue-every", type=int, default=20, help="one case in N is overdue (5%%)")
 args.add_argument("--batch", type=int, default=None, help="claim batch size (default: the scan's)")
+args.add_argument(
+    "--workers", type=int, default=None, help="connections at once (default: SUPERVISION_SCAN_WORKERS)"
+)
 args.add_argument("--reload", action="store_true", help="rebuild the dataset")
 args.add_argument("--no-write", action="store_true", help="print only")
 args.add_argument("--scan-only", action="store_true", help="the two scans only: no baseline, no plans, print")
@@ -78,7 +82,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.db.models import Count  # noqa: E402
 
 from cases import supervision  # noqa: E402
-from cases.models import Case, CaseEvent, DeadlineAlert, SupervisionOrder  # noqa: E402
+from cases.models import Case, CaseEvent, DeadlineAlert, DeadlineWatch, SupervisionOrder  # noqa: E402
 from grids import tree  # noqa: E402
 from grids.models import GridNode, Kind, Level, Tenant  # noqa: E402
 from ruian_grid import db  # noqa: E402
@@ -98,15 +102,14 @@ INSERT INTO cases_case (
     responsible_person_id, deadline_seq, alert_level, reminded, extension_minutes, extension_reason,
     pause_reason, paused_seconds, dispute_reason, dispute_seconds, resolution, satisfaction, callback_note,
     created_at, updated_at, version, step_started_at, due_at, yellow_at, red_at, yellow_card_at, red_card_at,
-    day_before_at, on_day_at, next_check_at
+    day_before_at, on_day_at
 )
 SELECT %(tenant)s, %(city)s, p.township_id, p.cell_id, p.plot_id, p.plot_id, 'dispute', 'other', 'visit', '',
        'general', 'case ' || g, '', '', '[]'::jsonb, '', 'in_hand', 'cell', %(reporter)s, u.unit_id, u.person_id,
        1, CASE WHEN late THEN 1 ELSE 0 END, CASE WHEN late THEN 2 ELSE 0 END, 0, '', '', 0, '', 0, '', '', '',
        d.due - interval '5 days', d.due - interval '5 days', 1, d.due - interval '5 days', d.due,
        d.due - interval '20 hours', d.due, d.due + interval '8 hours', d.due + interval '24 hours',
-       d.due - interval '1 day', d.due - interval '2 hours',
-       CASE WHEN late THEN d.due ELSE d.due - interval '1 day' END
+       d.due - interval '1 day', d.due - interval '2 hours'
 FROM generate_series(1, %(rows)s) AS g
 CROSS JOIN LATERAL (SELECT g %% %(every)s = 0 AS late) l
 CROSS JOIN LATERAL (
@@ -114,6 +117,12 @@ CROSS JOIN LATERAL (
                 ELSE %(now)s + interval '2 days' + (g %% 1209600) * interval '1 second' END AS due) d
 JOIN bench_plots p ON p.n = g %% %(plots)s
 JOIN bench_units u ON u.n = g %% %(units)s
+"""
+# The scan's next look at each case: the deadline of the overdue ones, the day before for the rest.
+WATCH_SQL = """
+INSERT INTO cases_deadlinewatch (case_id, tenant_id, next_check_at)
+SELECT id, tenant_id, CASE WHEN due_at <= %(now)s THEN due_at ELSE due_at - interval '1 day' END
+FROM cases_case WHERE tenant_id = %(tenant)s
 """
 TABLES = {
     "cases past the deadline": lambda t: Case.objects.filter(tenant_id=t, alert_level__gte=2).count(),
@@ -173,6 +182,7 @@ def load(tenant: Tenant) -> None:
     reporter = Unit.objects.get(tenant=tenant, code="u0").memberships.first().user_id  # type: ignore[union-attr]
     with transaction.atomic(), connection.cursor() as cursor:
         clear(cursor, tenant.pk)
+        cursor.execute("DELETE FROM cases_deadlinewatch WHERE tenant_id = %s", [tenant.pk])
         cursor.execute("DELETE FROM cases_case WHERE tenant_id = %s", [tenant.pk])
         cursor.execute(
             """CREATE TEMP TABLE bench_plots ON COMMIT DROP AS
@@ -203,6 +213,7 @@ def load(tenant: Tenant) -> None:
                 "units": 20,
             },
         )
+        cursor.execute(WATCH_SQL, {"tenant": tenant.pk, "now": NOW})
     print(f"  loaded {OPTIONS.cases:,} cases in {time.perf_counter() - started:.0f} s", flush=True)
 
 
@@ -219,8 +230,14 @@ def clear(cursor: Any, tenant_id: int) -> None:
     )
     cursor.execute("DELETE FROM cases_supervisionorder WHERE tenant_id = %s", [tenant_id])
     cursor.execute(
-        "UPDATE cases_case SET alert_level = 1, reminded = 2, next_check_at = due_at "
-        "WHERE tenant_id = %s AND due_at <= %s AND (alert_level <> 1 OR next_check_at IS DISTINCT FROM due_at)",
+        "UPDATE cases_case SET alert_level = 1, reminded = 2 WHERE tenant_id = %s AND due_at <= %s "
+        "AND (alert_level <> 1 OR reminded <> 2)",
+        [tenant_id, NOW],
+    )
+    cursor.execute(
+        "UPDATE cases_deadlinewatch w SET next_check_at = c.due_at FROM cases_case c "
+        "WHERE c.id = w.case_id AND c.tenant_id = %s AND c.due_at <= %s "
+        "AND w.next_check_at IS DISTINCT FROM c.due_at",
         [tenant_id, NOW],
     )
 
@@ -229,7 +246,13 @@ def reset(tenant_id: int) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         clear(cursor, tenant_id)
     with connection.cursor() as cursor:
-        for table in ("cases_case", "cases_supervisionorder", "teams_inboxitem", "cases_caseevent"):
+        for table in (
+            "cases_case",
+            "cases_deadlinewatch",
+            "cases_supervisionorder",
+            "teams_inboxitem",
+            "cases_caseevent",
+        ):
             cursor.execute(f"VACUUM ANALYZE {table}")
 
 
@@ -251,14 +274,37 @@ def server_cpu() -> float:
 
 def scan(tenant_id: int) -> tuple[float, supervision.ScanResult, float]:
     """One scan: its wall time, its result and the CPU seconds it used (this process and the
-    server's): on a shared machine the CPU time is what the scan would take with the cores to itself."""
-    kw = {"batch": OPTIONS.batch} if OPTIONS.batch else {}
-    client, server = time.process_time(), server_cpu()
-    started = time.perf_counter()
-    result = supervision.deadlines_scan(tenant_id=tenant_id, now=NOW, **kw)
-    wall = time.perf_counter() - started
-    client, server = time.process_time() - client, server_cpu() - server
-    print(f"  CPU: {client:.2f} s here, {server:.2f} s in the database server", flush=True)
+    server's, over every connection the scan worked on): on a shared machine the CPU time is what
+    the scan would take with the cores to itself."""
+    kw: dict[str, Any] = {"batch": OPTIONS.batch} if OPTIONS.batch else {}
+    if OPTIONS.workers:
+        kw["workers"] = OPTIONS.workers
+    drain, on_workers = supervision._drain, []
+
+    def counted(*args: Any) -> supervision.ScanResult:
+        if threading.current_thread() is threading.main_thread():
+            return drain(*args)  # on the caller's connection, counted below
+        before = server_cpu()  # this worker thread's own connection
+        try:
+            return drain(*args)
+        finally:
+            on_workers.append(server_cpu() - before)
+
+    supervision._drain = counted
+    try:
+        client, server = time.process_time(), server_cpu()
+        started = time.perf_counter()
+        result = supervision.deadlines_scan(tenant_id=tenant_id, now=NOW, **kw)
+        wall = time.perf_counter() - started
+        client = time.process_time() - client
+        server = server_cpu() - server + sum(on_workers)
+    finally:
+        supervision._drain = drain
+    print(
+        f"  CPU: {client:.2f} s here, {server:.2f} s in the database server "
+        f"(cases on {max(len(on_workers), 1)} connection(s))",
+        flush=True,
+    )
     return wall, result, client + server
 
 
@@ -285,8 +331,9 @@ def _short(line: str, width: int = 240) -> str:
 
 
 FLOOR_SQL = [
-    "UPDATE cases_case SET alert_level = 2, next_check_at = yellow_card_at WHERE tenant_id = %(t)s AND due_at <= %(now)s "
-    "AND next_check_at <= %(now)s",
+    "UPDATE cases_case SET alert_level = 2 WHERE tenant_id = %(t)s AND due_at <= %(now)s",
+    "UPDATE cases_deadlinewatch w SET next_check_at = c.yellow_card_at FROM cases_case c "
+    "WHERE c.id = w.case_id AND c.tenant_id = %(t)s AND c.due_at <= %(now)s AND w.next_check_at <= %(now)s",
     "INSERT INTO cases_deadlinealert (tenant_id, case_id, deadline_seq, level, created_at) "
     "SELECT tenant_id, id, deadline_seq, 2, %(now)s FROM cases_case WHERE tenant_id = %(t)s AND due_at <= %(now)s",
     "INSERT INTO cases_caseevent (tenant_id, case_id, at, actor_id, action, from_status, to_status, note, due_at, data) "
@@ -305,7 +352,7 @@ FLOOR_SQL = [
 
 
 def floor_seconds(tenant_id: int) -> tuple[float, list[int]]:
-    """The baseline: the same rows written by five plain set-based statements over all 50,000 cases
+    """The baseline: the same rows written by six plain set-based statements over all 50,000 cases
     at once (no claim, no batches, no Python between), in a transaction rolled back afterwards."""
     started = time.perf_counter()
     rows = []
@@ -368,9 +415,9 @@ def main() -> None:
     if OPTIONS.reload or Case.objects.filter(tenant=tenant).count() != OPTIONS.cases:
         load(tenant)
     reset(t)
-    db.analyze(Case, SupervisionOrder, InboxItem, CaseEvent, DeadlineAlert)
+    db.analyze(Case, DeadlineWatch, SupervisionOrder, InboxItem, CaseEvent, DeadlineAlert)
     print(f"dataset ready in {time.perf_counter() - started:.0f} s ({NAME})", flush=True)
-    due = Case.objects.filter(tenant=tenant, next_check_at__lte=NOW).count()
+    due = DeadlineWatch.objects.filter(tenant=tenant, next_check_at__lte=NOW).count()
     total = Case.objects.filter(tenant=tenant).count()
 
     before = counts(t)
@@ -400,7 +447,7 @@ def main() -> None:
         f"first scan:  {first_s:6.2f} s (goal < 5 s) at load {load_before:.1f} -> {load_first:.1f}, "
         f"CPU {first_cpu:.2f} s (client + server): {first.advanced:,} cases advanced, {first.orders:,} orders, "
         f"{first.delivered:,} inbox items",
-        f"baseline:    {floor_s:6.2f} s: the same rows by five plain INSERT/UPDATE ... SELECT over all due cases "
+        f"baseline:    {floor_s:6.2f} s: the same rows by six plain INSERT/UPDATE ... SELECT over all due cases "
         f"at once, rolled back ({', '.join(f'{n:,}' for n in floor_rows)} rows); scan/baseline {first_s / floor_s:.1f}x",
         f"second scan: {second_s:6.2f} s, CPU {second_cpu:.2f} s: {second.advanced} advanced, {second.orders} orders, "
         f"{second.delivered} inbox items",

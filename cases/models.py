@@ -251,7 +251,8 @@ class Case(GridScoped):
     # next moment the deadline scan must look at this case (NULL: nothing left to raise).
     yellow_card_at = models.DateTimeField(_("yellow card at"), null=True, blank=True)
     red_card_at = models.DateTimeField(_("red card at"), null=True, blank=True)
-    next_check_at = models.DateTimeField(_("next deadline check"), null=True, blank=True)
+    # The next moment the scan looks at the case lives in `DeadlineWatch` (a narrow table), so the
+    # scan's writes here (`alert_level`, `reminded`: no index holds them) are heap-only updates.
     # Reminders one working day before the deadline and on its day (the scan sends each once).
     day_before_at = models.DateTimeField(_("reminder the working day before"), null=True, blank=True)
     on_day_at = models.DateTimeField(_("reminder on the day"), null=True, blank=True)
@@ -333,12 +334,6 @@ class Case(GridScoped):
                 name="cases_open_by_unit",
                 condition=Q(status__in=OPEN_STATUSES),
             ),
-            # The deadline scan: cases whose next warning or card is due.
-            models.Index(
-                fields=["tenant", "next_check_at"],
-                name="cases_deadline_watch",
-                condition=Q(next_check_at__isnull=False),
-            ),
             # The dashboards' live month (reports.selectors): the cases closed since the month began
             # and those still open (closed_at IS NULL), without reading every case of the city.
             models.Index(fields=["tenant", "closed_at"], name="cases_by_closed_at"),
@@ -386,6 +381,38 @@ class Case(GridScoped):
 class PartStatus(models.TextChoices):
     OPEN = "open", _("open")
     DONE = "done", _("done")
+
+
+class DeadlineWatch(models.Model):
+    """When the deadline scan must next look at a case (its next warning, card or day reminder).
+
+    One row per case whose deadline was ever armed; `next_check_at` is NULL when nothing is left to
+    raise. Kept apart from the case so the scan's claim and advance touch two small indexes instead
+    of every index of the case table (decision 1002).
+    """
+
+    case = models.OneToOneField(
+        Case, on_delete=models.CASCADE, primary_key=True, related_name="watch", verbose_name=_("case")
+    )
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant"), db_index=False
+    )
+    next_check_at = models.DateTimeField(_("next deadline check"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("deadline watch")
+        verbose_name_plural = _("deadline watches")
+        indexes = [
+            # The deadline scan: cases whose next warning, card or reminder is due.
+            models.Index(
+                fields=["tenant", "next_check_at"],
+                name="cases_watch_due",
+                condition=Q(next_check_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.next_check_at}"
 
 
 class CasePart(models.Model):
@@ -479,8 +506,14 @@ EVENT_LABELS: dict[str, object] = {
 class CaseEvent(models.Model):
     """One line of a case's timeline (工作痕迹). Append-only: a PostgreSQL trigger refuses UPDATE/DELETE."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant"))
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", verbose_name=_("case"))
+    # The case's own tenant, copied when the entry is written: not checked again at commit (1002).
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant"), db_constraint=False
+    )
+    # Indexed by `cases_event_by_case`; the actor only where there is one (most scan entries have none).
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="events", verbose_name=_("case"), db_index=False
+    )
     at = models.DateTimeField(_("at"), default=timezone.now)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -489,6 +522,7 @@ class CaseEvent(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("by"),
+        db_index=False,
     )
     action = models.CharField(_("action"), max_length=32)
     from_status = models.CharField(_("from"), max_length=12, blank=True)
@@ -501,7 +535,10 @@ class CaseEvent(models.Model):
         verbose_name = _("timeline entry")
         verbose_name_plural = _("timeline entries")
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["case", "at"], name="cases_event_by_case")]
+        indexes = [
+            models.Index(fields=["case", "at"], name="cases_event_by_case"),
+            models.Index(fields=["actor"], name="cases_event_by_actor", condition=Q(actor__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
@@ -562,8 +599,12 @@ class CaseAttachment(models.Model):
 class DeadlineAlert(models.Model):
     """A yellow or red warning raised once per deadline: the unique constraint makes a rerun a no-op."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="alerts")
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )  # the case's
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="alerts", db_index=False
+    )  # cases_alert_once
     deadline_seq = models.PositiveIntegerField()
     level = models.PositiveSmallIntegerField(choices=AlertLevel.choices)
     created_at = models.DateTimeField(default=timezone.now)
@@ -761,8 +802,59 @@ class SupervisionOrder(GridScoped):
     written once. Carries the ancestor columns of its case or subject: scoped like them.
     """
 
+    # The scan writes these rows in bulk: each index here is one more entry per order, so a column
+    # already leading a composite index below has none of its own, and a column mostly empty
+    # (who replied, reviewed, issued by hand; the part; the order climbed from) is indexed only
+    # where it is set.
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("tenant"),
+        db_index=False,
+        db_constraint=False,
+    )
+    # Copies of the case's (or subject's) grid columns, written in the same statement as the order
+    # from rows the database has checked: no constraint of their own to check again at commit (the
+    # ORM still refuses to delete a node they name: PROTECT). Decision 1002.
+    city = models.ForeignKey(
+        GridNode, on_delete=models.PROTECT, related_name="+", verbose_name=_("city"), db_constraint=False
+    )
+    township = models.ForeignKey(
+        GridNode,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("township"),
+        db_constraint=False,
+    )
+    cell = models.ForeignKey(
+        GridNode,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cell"),
+        db_constraint=False,
+    )
+    plot = models.ForeignKey(
+        GridNode,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("plot"),
+        db_constraint=False,
+    )
     case = models.ForeignKey(
-        Case, on_delete=models.PROTECT, null=True, blank=True, related_name="orders", verbose_name=_("case")
+        Case,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("case"),
+        db_index=False,
     )
     # The subject of an order not about a case; db defaults keep the scan's raw INSERTs unchanged.
     subject_kind = models.CharField(_("subject kind"), max_length=40, blank=True, default="", db_default="")
@@ -776,12 +868,19 @@ class SupervisionOrder(GridScoped):
         blank=True,
         related_name="orders",
         verbose_name=_("assisting part"),
+        db_index=False,
     )
     deadline_seq = models.PositiveIntegerField(_("deadline number"), default=0)
     tier = models.CharField(_("issued by tier"), max_length=10, choices=Tier.choices)
     grade = models.PositiveSmallIntegerField(_("grade"), choices=Grade.choices)
     unit = models.ForeignKey(
-        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="orders", verbose_name=_("unit")
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("unit"),
+        db_index=False,
     )
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -790,6 +889,7 @@ class SupervisionOrder(GridScoped):
         blank=True,
         related_name="+",
         verbose_name=_("responsible person"),
+        db_index=False,
     )
     status = models.CharField(
         _("status"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.OPEN
@@ -798,7 +898,12 @@ class SupervisionOrder(GridScoped):
     manual = models.BooleanField(_("issued by hand"), default=False)
     reason = models.TextField(_("reason"), blank=True)
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     parent = models.ForeignKey(
         "self",
@@ -807,18 +912,29 @@ class SupervisionOrder(GridScoped):
         blank=True,
         related_name="+",
         verbose_name=_("climbed from"),
+        db_index=False,
     )
     created_at = models.DateTimeField(_("issued at"), default=timezone.now)
     reply_due_at = models.DateTimeField(_("reply due at"))
     reply = models.TextField(_("reply"), blank=True)
     replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
     replied_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     review_note = models.TextField(_("review note"), blank=True)
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
 
     class Meta:
@@ -856,6 +972,14 @@ class SupervisionOrder(GridScoped):
             models.Index(
                 fields=["tenant", "reply_due_at"], name="cases_order_reply_watch", condition=Q(status="open")
             ),
+            *[
+                models.Index(
+                    fields=[column],
+                    name=f"cases_order_by_{column}",
+                    condition=Q(**{f"{column}__isnull": False}),
+                )
+                for column in ("part", "parent", "issued_by", "replied_by", "reviewed_by")
+            ],
         ]
 
     def __str__(self) -> str:

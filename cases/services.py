@@ -48,6 +48,7 @@ from .models import (
     CaseEvent,
     CaseKind,
     CasePart,
+    DeadlineWatch,
     LimitUnit,
     PartStatus,
     Reminded,
@@ -205,6 +206,23 @@ def _arm_part(part: CasePart, start: dt.datetime, cal: calendar.WorkCalendar, te
     part.alert_level = AlertLevel.NONE
     part.reminded = Reminded.NONE
     part.next_check_at = min(part.remind_at, part.day_before_at)
+
+
+def _watch_write(case: Case, changed: dict[str, Any]) -> None:
+    """Write the scan's next look at the case, where `_arm` changed it: a row of `DeadlineWatch`
+    (one upsert), not a column of the case. Takes it out of `changed` (the case's own columns)."""
+    if "next_check_at" not in changed:
+        return
+    DeadlineWatch.objects.bulk_create(
+        [
+            DeadlineWatch(
+                case_id=case.pk, tenant_id=case.tenant_id, next_check_at=changed.pop("next_check_at")
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["case"],
+        update_fields=["next_check_at"],
+    )
 
 
 def _set(case: Case, changed: dict[str, Any], **values: Any) -> None:
@@ -372,6 +390,7 @@ def _transition(actor: User, case: Case, name: str, version: int | None) -> Iter
 
             orders_withdraw(case=fresh, now=step.now)
         step.set(updated_at=step.now)
+        _watch_write(fresh, step.changed)
         rows = Case.objects.filter(pk=fresh.pk, version=expected).update(
             version=F("version") + 1, **step.changed
         )
@@ -530,6 +549,7 @@ def case_record(
         _arm(case, now, changed)
         case.full_clean(exclude=["tenant", "city", "township", "cell", "plot", "node", "reporter"])
         case.save()
+        _watch_write(case, changed)
         _event(
             case=case,
             actor=actor,

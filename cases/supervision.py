@@ -4,8 +4,9 @@ manual orders, replies and reviews. Every change is on the case's timeline; noti
 
 The scan (`deadlines_scan`, one city at a time) works in batches, each one transaction:
 
-1. claim due rows: ``SELECT id ... WHERE next_check_at <= now ... FOR UPDATE SKIP LOCKED LIMIT n``
-   (a second worker skips the rows the first holds and takes the next ones);
+1. claim due rows: ``SELECT ... WHERE next_check_at <= now ... FOR NO KEY UPDATE SKIP LOCKED LIMIT n``
+   (a case's `next_check_at` is in its `DeadlineWatch` row; a second worker skips the rows the
+   first holds and takes the next ones);
 2. advance them in one conditional UPDATE: the new level is computed from the row's own thresholds
    and written only where it is higher than the level the row has (``alert_level < new``), with the
    next moment to look (`next_check_at`) — a rerun finds nothing to raise;
@@ -32,7 +33,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +42,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from grids import scoping
@@ -55,6 +57,7 @@ from .models import (
     Case,
     CaseEvent,
     CasePart,
+    DeadlineWatch,
     Grade,
     OrderStatus,
     PartStatus,
@@ -155,39 +158,79 @@ def reply_due(tenant_id: int, now: dt.datetime) -> dt.datetime:
 # --- the scan -------------------------------------------------------------------------------------
 
 
-def deadlines_scan(*, tenant_id: int, now: dt.datetime | None = None, batch: int = BATCH) -> ScanResult:
+def deadlines_scan(
+    *, tenant_id: int, now: dt.datetime | None = None, batch: int = BATCH, workers: int | None = None
+) -> ScanResult:
     """Raise every reminder, overdue mark and card due in one city, and climb late orders.
 
     Runs until nothing is due (no cap leaving a backlog); a second run right after writes nothing.
+    On PostgreSQL, outside a transaction, the cases are worked on `workers` connections at once
+    (`SUPERVISION_SCAN_WORKERS`): each claims its own batches, SKIP LOCKED keeps them apart.
     """
     now = now or timezone.now()
     due = reply_due(tenant_id, now)
+    workers = settings.SUPERVISION_SCAN_WORKERS if workers is None else workers
+    parallel = workers > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block
     total = ScanResult()
     for step in (_cases_batch, _parts_batch, _climb_batch):
-        while True:
-            with transaction.atomic():
-                claimed, result = step(tenant_id, now, due, batch)
-            total.add(result)
-            # Stop when the claim came up short, or nothing moved (rows another worker holds).
-            if claimed < batch or not (result.advanced or result.climbed):
-                break
+        if parallel and step is _cases_batch:
+            for result in _on_connections(workers, _drain, step, tenant_id, now, due, batch):
+                total.add(result)
+        else:
+            total.add(_drain(step, tenant_id, now, due, batch))
     return total
+
+
+def _drain(step: Callable[..., tuple[int, ScanResult]], *args: Any) -> ScanResult:
+    """Batches of one step, each its own transaction, until nothing more is due for this worker."""
+    batch = args[-1]
+    total = ScanResult()
+    while True:
+        with transaction.atomic():
+            claimed, result = step(*args)
+        total.add(result)
+        # Stop when the claim came up short, or nothing moved (rows another worker holds).
+        if claimed < batch or not (result.advanced or result.climbed):
+            return total
+
+
+def _on_connections(workers: int, fn: Callable[..., ScanResult], *args: Any) -> list[ScanResult]:
+    """`fn(*args)` in `workers` threads, each on its own database connection (closed after), in the
+    caller's language (the notices' subjects)."""
+    language = translation.get_language()
+
+    def run() -> ScanResult:
+        try:
+            with translation.override(language):
+                return fn(*args)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(run) for _ in range(workers)]
+        return [future.result() for future in futures]
+
+
+def _next_check(t: str, near: str, level: str, reminded: str, *, postgres: bool = False) -> str:
+    """When to look again at a row of `t` at warning `level` with `reminded` day reminders sent."""
+    next_level = (
+        f"CASE {level} WHEN 0 THEN {t}.{near} WHEN 1 THEN {t}.due_at WHEN 2 THEN {t}.yellow_card_at "
+        f"WHEN 3 THEN {t}.red_card_at ELSE NULL END"
+    )
+    next_reminder = f"CASE {reminded} WHEN 0 THEN {t}.day_before_at WHEN 1 THEN {t}.on_day_at ELSE NULL END"
+    return f"LEAST({next_level}, {next_reminder})" if postgres else _least(next_level, next_reminder)
 
 
 def _advance(table: str, near: str, ids: list[int], now: dt.datetime) -> list[tuple[Any, ...]]:
     """One conditional UPDATE over claimed rows: the warning level and the day reminders reached
     now, written only where one of them rises, with the next moment to look; returns (id, level,
-    reminded) of the rows that moved."""
+    reminded) of the rows that moved. A case's next moment is in `cases_deadlinewatch`."""
     t = table
-    next_level = (
-        f"CASE n.level WHEN 0 THEN {t}.{near} WHEN 1 THEN {t}.due_at WHEN 2 THEN {t}.yellow_card_at "
-        f"WHEN 3 THEN {t}.red_card_at ELSE NULL END"
-    )
-    next_reminder = f"CASE n.reminded WHEN 0 THEN {t}.day_before_at WHEN 1 THEN {t}.on_day_at ELSE NULL END"
-    return _fetch(
+    watched = t == "cases_case"
+    next_check = "" if watched else f", next_check_at = {_next_check(t, near, 'n.level', 'n.reminded')}"
+    rows = _fetch(
         f"""
-        UPDATE {t} SET alert_level = n.level, reminded = n.reminded,
-            next_check_at = {_least(next_level, next_reminder)}
+        UPDATE {t} SET alert_level = n.level, reminded = n.reminded{next_check}
         FROM (SELECT id, {_greatest("was", "reached")} AS level,
                 {_greatest("was_reminded", "reached_reminder")} AS reminded
               FROM (SELECT id, alert_level AS was, reminded AS was_reminded,
@@ -201,6 +244,18 @@ def _advance(table: str, near: str, ids: list[int], now: dt.datetime) -> list[tu
         """,  # noqa: S608
         [now] * 7 + ids,
     )
+    if watched and rows:
+        moved = [r[0] for r in rows]
+        _run(
+            f"""
+            UPDATE cases_deadlinewatch SET next_check_at = (
+                SELECT {_next_check("c", near, "c.alert_level", "c.reminded")}
+                FROM cases_case c WHERE c.id = cases_deadlinewatch.case_id)
+            WHERE case_id IN ({_in(moved)})
+            """,  # noqa: S608
+            moved,
+        )
+    return rows
 
 
 # On PostgreSQL one statement does a batch of cases: the claim, the conditional UPDATE, the overdue
@@ -213,31 +268,33 @@ def _advance(table: str, near: str, ids: list[int], now: dt.datetime) -> list[tu
 # ids (computed once) on the index of orders by case.
 _CASES_SQL = f"""
 WITH claimed AS MATERIALIZED (
-    SELECT id, alert_level AS was, reminded AS was_reminded,
-        CASE WHEN red_card_at <= %(now)s THEN 4 WHEN yellow_card_at <= %(now)s THEN 3
-            WHEN due_at <= %(now)s THEN 2 WHEN yellow_at <= %(now)s THEN 1 ELSE 0 END AS reached,
-        CASE WHEN due_at <= %(now)s OR on_day_at <= %(now)s THEN 2 WHEN day_before_at <= %(now)s THEN 1
+    SELECT c.id, c.alert_level AS was, c.reminded AS was_reminded,
+        CASE WHEN c.red_card_at <= %(now)s THEN 4 WHEN c.yellow_card_at <= %(now)s THEN 3
+            WHEN c.due_at <= %(now)s THEN 2 WHEN c.yellow_at <= %(now)s THEN 1 ELSE 0 END AS reached,
+        CASE WHEN c.due_at <= %(now)s OR c.on_day_at <= %(now)s THEN 2 WHEN c.day_before_at <= %(now)s THEN 1
             ELSE 0 END AS reached_reminder
-    FROM cases_case
-    WHERE tenant_id = %(tenant)s AND next_check_at <= %(now)s AND status = ANY(%(statuses)s)
-    ORDER BY next_check_at
+    FROM cases_deadlinewatch w JOIN cases_case c ON c.id = w.case_id
+    WHERE w.tenant_id = %(tenant)s AND w.next_check_at <= %(now)s AND c.status = ANY(%(statuses)s)
+    ORDER BY w.next_check_at
     LIMIT %(batch)s
-    FOR UPDATE OF cases_case SKIP LOCKED
+    FOR NO KEY UPDATE OF w, c SKIP LOCKED
 ), n AS (
     SELECT id, was, was_reminded, GREATEST(was, reached) AS level,
         GREATEST(was_reminded, reached_reminder) AS reminded
     FROM claimed
 ), moved AS (
-    UPDATE cases_case c SET alert_level = n.level, reminded = n.reminded,
-        next_check_at = LEAST(
-            CASE n.level WHEN 0 THEN c.yellow_at WHEN 1 THEN c.due_at WHEN 2 THEN c.yellow_card_at
-                WHEN 3 THEN c.red_card_at ELSE NULL END,
-            CASE n.reminded WHEN 0 THEN c.day_before_at WHEN 1 THEN c.on_day_at ELSE NULL END)
+    -- Heap-only updates: no index of the case table holds these two columns.
+    UPDATE cases_case c SET alert_level = n.level, reminded = n.reminded
     FROM n
     WHERE c.id = n.id AND (c.alert_level < n.level OR c.reminded < n.reminded)
     RETURNING c.id, c.tenant_id, c.city_id, c.township_id, c.cell_id, c.plot_id, c.tier, c.status, c.due_at,
         c.deadline_seq, c.title, c.responsible_unit_id, c.responsible_person_id, c.alert_level AS level,
-        c.reminded, n.was, n.was_reminded
+        c.reminded, n.was, n.was_reminded, c.yellow_at, c.yellow_card_at, c.red_card_at, c.day_before_at,
+        c.on_day_at
+), watched AS (
+    UPDATE cases_deadlinewatch w SET next_check_at = {_next_check("m", "yellow_at", "m.level", "m.reminded", postgres=True)}
+    FROM moved m
+    WHERE w.case_id = m.id
 ), raised AS (
     SELECT * FROM moved WHERE level > was
 ), marks AS (
@@ -327,10 +384,10 @@ def _cases_batch(tenant_id: int, now: dt.datetime, due: dt.datetime, batch: int)
         return _cases_batch_pg(tenant_id, now, due, batch)
     result = ScanResult()
     claimed = list(
-        Case.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(tenant_id=tenant_id, next_check_at__lte=now, status__in=TIMED_STATUSES)
+        DeadlineWatch.objects.select_for_update(skip_locked=True, of=("self", "case"), no_key=True)
+        .filter(tenant_id=tenant_id, next_check_at__lte=now, case__status__in=TIMED_STATUSES)
         .order_by("next_check_at")
-        .values_list("pk", "alert_level", "reminded")[:batch]
+        .values_list("case_id", "case__alert_level", "case__reminded")[:batch]
     )
     if not claimed:
         return 0, result

@@ -272,6 +272,9 @@ TEAMS_DELIVERY_MAX_ATTEMPTS = env.int("TEAMS_DELIVERY_MAX_ATTEMPTS", default=6)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@ruian-grid.invalid")
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000")
+# Connections the deadline scan claims batches of cases on at once (PostgreSQL; SKIP LOCKED shares
+# them out). 1: one batch after another.
+SUPERVISION_SCAN_WORKERS = env.int("SUPERVISION_SCAN_WORKERS", default=2)
 HEALTHZ_BROKER_TIMEOUT = env.float("HEALTHZ_BROKER_TIMEOUT", default=2.0)
 # Seconds a request waits for the broker after its commit; past that the outbox relay sends the work.
 OUTBOX_BROKER_TIMEOUT = env.float("OUTBOX_BROKER_TIMEOUT", default=2.0)

@@ -16,11 +16,23 @@ from django.utils.translation import gettext_lazy as _
 class InboxItem(models.Model):
     """One thing a person should look at: a case sent to them, a reminder, a supervision order ..."""
 
+    # Both lead composite indexes below: no index of their own (each is one more entry per item).
+    # The tenant is the recipient's (deliveries only reach users of the city): not checked again at
+    # commit (decision 1002).
     tenant = models.ForeignKey(
-        "grids.Tenant", on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant")
+        "grids.Tenant",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("tenant"),
+        db_index=False,
+        db_constraint=False,
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox", verbose_name=_("recipient")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="inbox",
+        verbose_name=_("recipient"),
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=32)
     subject = models.CharField(_("subject"), max_length=200)

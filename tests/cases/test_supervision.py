@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
@@ -13,6 +14,7 @@ from cases.models import (
     Case,
     CaseEvent,
     DeadlineAlert,
+    DeadlineWatch,
     Grade,
     OrderStatus,
     SupervisionOrder,
@@ -23,6 +25,11 @@ from teams.models import InboxItem
 from .conftest import record
 
 pytestmark = pytest.mark.django_db
+
+
+def _next_check(case: Case) -> dt.datetime | None:
+    """When the deadline scan will next look at the case (None: nothing left to raise)."""
+    return DeadlineWatch.objects.filter(case=case).values_list("next_check_at", flat=True).first()
 
 
 def _counts() -> tuple[int, int, int, int]:
@@ -61,7 +68,7 @@ def test_reminder_then_overdue_order_then_cards_once_each(cast, units, in_hand):
     in_hand.refresh_from_db()
     supervision.deadlines_scan(tenant_id=t, now=in_hand.red_card_at + dt.timedelta(minutes=1))
     in_hand.refresh_from_db()
-    assert in_hand.alert_level == AlertLevel.RED_CARD and in_hand.next_check_at is None
+    assert in_hand.alert_level == AlertLevel.RED_CARD and _next_check(in_hand) is None
     grades = sorted(SupervisionOrder.objects.filter(case=in_hand).values_list("grade", "status"))
     assert grades == [(Grade.ORDINARY, OrderStatus.SUPERSEDED), (Grade.RED, OrderStatus.OPEN)]
     actions = list(in_hand.events.values_list("action", flat=True))
@@ -139,7 +146,7 @@ def test_assisting_part_overdue_gets_its_own_order(cast, units, case_a1):
 def test_paused_and_closed_cases_are_not_scanned(cast, units, in_hand):
     services.case_pause(actor=cast.department_user, case=in_hand, reason="等当事人回来")
     in_hand.refresh_from_db()
-    assert in_hand.next_check_at is None
+    assert _next_check(in_hand) is None
     assert (
         supervision.deadlines_scan(
             tenant_id=cast.ruian.pk, now=in_hand.due_at + dt.timedelta(days=30)
@@ -284,7 +291,7 @@ def test_closing_a_case_withdraws_its_orders(cast, units, order, in_hand):
     services.case_close(actor=cast.township_a_staff, case=in_hand, satisfaction="satisfied")
     order.refresh_from_db()
     assert order.status == OrderStatus.WITHDRAWN
-    assert Case.objects.get(pk=in_hand.pk).next_check_at is None
+    assert _next_check(in_hand) is None
 
 
 @pytest.mark.django_db(transaction=True)
@@ -298,13 +305,7 @@ def test_two_workers_scanning_at_once_write_each_case_once(cast, units, in_hand)
 
     if connection.vendor != "postgresql":
         pytest.skip("row locks with SKIP LOCKED: PostgreSQL")
-    copied = (
-        "status", "tier", "responsible_unit_id", "responsible_person_id", "due_at", "yellow_at", "red_at",
-        "yellow_card_at", "red_card_at", "day_before_at", "on_day_at", "next_check_at", "alert_level", "reminded",
-    )  # fmt: skip
-    values = {name: getattr(in_hand, name) for name in copied}
-    others = [record(cast, title=f"纠纷 {i}").pk for i in range(11)]
-    Case.objects.filter(pk__in=others).update(**values)
+    others = _eleven_more_like(cast, in_hand)
     late = in_hand.due_at + dt.timedelta(minutes=1)
     start = threading.Barrier(2)
     results: list[supervision.ScanResult] = []
@@ -313,7 +314,7 @@ def test_two_workers_scanning_at_once_write_each_case_once(cast, units, in_hand)
     def worker() -> None:
         try:
             start.wait()
-            results.append(supervision.deadlines_scan(tenant_id=cast.ruian.pk, now=late, batch=1))
+            results.append(supervision.deadlines_scan(tenant_id=cast.ruian.pk, now=late, batch=1, workers=1))
         except BaseException as exc:  # noqa: BLE001 - reported by the test below
             errors.append(exc)
         finally:
@@ -325,15 +326,51 @@ def test_two_workers_scanning_at_once_write_each_case_once(cast, units, in_hand)
     for thread in threads:
         thread.join(timeout=120)
     assert not errors and len(results) == 2
-    cases = [in_hand.pk, *others]
     assert sum(r.advanced for r in results) == 12 and sum(r.orders for r in results) == 12
+    _each_once(cast, [in_hand.pk, *others])
+    assert supervision.deadlines_scan(tenant_id=cast.ruian.pk, now=late).advanced == 0
+
+
+def _eleven_more_like(cast: Any, in_hand: Case) -> list[int]:
+    """Eleven more cases in the same state and deadline as `in_hand`."""
+    copied = (
+        "status", "tier", "responsible_unit_id", "responsible_person_id", "due_at", "yellow_at", "red_at",
+        "yellow_card_at", "red_card_at", "day_before_at", "on_day_at", "alert_level", "reminded",
+    )  # fmt: skip
+    values = {name: getattr(in_hand, name) for name in copied}
+    others = [record(cast, title=f"纠纷 {i}").pk for i in range(11)]
+    Case.objects.filter(pk__in=others).update(**values)
+    DeadlineWatch.objects.filter(case_id__in=others).update(next_check_at=_next_check(in_hand))
+    return others
+
+
+def _each_once(cast: Any, cases: list[int]) -> None:
     for pk in cases:
         assert DeadlineAlert.objects.filter(case_id=pk).count() == 1
         assert SupervisionOrder.objects.filter(case_id=pk).count() == 1
         actions = list(CaseEvent.objects.filter(case_id=pk).values_list("action", flat=True))
         assert actions.count("deadline_red") == 1 and actions.count("supervision_order") == 1
-    assert InboxItem.objects.filter(user=cast.department_user, kind="supervision_order").count() == 12
-    assert supervision.deadlines_scan(tenant_id=cast.ruian.pk, now=late).advanced == 0
+    assert InboxItem.objects.filter(user=cast.department_user, kind="supervision_order").count() == len(cases)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_scan_on_three_connections_writes_each_case_once_in_the_callers_language(cast, units, in_hand):
+    """Outside a transaction on PostgreSQL the scan works its batches on several connections at
+    once: every case is still raised once, and the notices are in the language of the caller."""
+    from django.db import connection
+    from django.utils import translation
+
+    if connection.vendor != "postgresql":
+        pytest.skip("several connections at once: PostgreSQL")
+    others = _eleven_more_like(cast, in_hand)
+    late = in_hand.due_at + dt.timedelta(minutes=1)
+    with translation.override("en"):
+        result = supervision.deadlines_scan(tenant_id=cast.ruian.pk, now=late, batch=2, workers=3)
+    assert (result.advanced, result.orders) == (12, 12)
+    _each_once(cast, [in_hand.pk, *others])
+    subjects = InboxItem.objects.filter(user=cast.department_user, kind="supervision_order")
+    assert all(s.startswith("ordinary supervision: ") for s in subjects.values_list("subject", flat=True))
+    assert supervision.deadlines_scan(tenant_id=cast.ruian.pk, now=late, workers=3).advanced == 0
 
 
 def test_the_order_page_words_a_reply_as_dafu_only(cast, units, order):
