@@ -15,11 +15,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .inbox_models import InboxItem
+from .inbox_models import CityChannel, Delivery
 from .models import Membership, Unit, User
 
 _BATCH = 5000
@@ -95,8 +96,6 @@ def deliver_many(
     with transaction.atomic():
         for start in range(0, len(rows_out), _BATCH):
             written += _insert(tenant_id, kind, about_type, rows_out[start : start + _BATCH], now)
-        if written and connection.vendor != "postgresql":
-            _outbox(tenant_id, kind, now)  # PostgreSQL wrote them with the items, in one statement
     return written
 
 
@@ -196,45 +195,45 @@ def _insert(
                 ],
             )
             return int(cursor.fetchone()[0])
-    before = InboxItem.objects.filter(tenant_id=tenant_id, created_at=now).count()
-    InboxItem.objects.bulk_create(
-        [
-            InboxItem(
-                tenant_id=tenant_id,
-                user_id=r[0],
-                kind=kind,
-                subject=r[1],
-                url=r[2],
-                key=r[3],
-                about_type=about_type,
-                about_id=r[4],
-                created_at=now,
+    # SQLite: multi-row INSERTs (within its bound-variable limit) returning the ids written, then
+    # the outbox rows of exactly those items.
+    written: list[int] = []
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 100):
+            chunk = rows[start : start + 100]
+            params: list[Any] = []
+            for user_id, subject, url, key, about_id, _unused in chunk:
+                params += [tenant_id, user_id, kind, subject, url, about_type, about_id, key, stamp]
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, NULL)"] * len(chunk))
+            columns = "tenant_id, user_id, kind, subject, url, about_type, about_id, key, created_at, read_at"
+            sql = (
+                f"INSERT INTO teams_inboxitem ({columns}) VALUES {values} ON CONFLICT DO NOTHING RETURNING id"  # noqa: S608
             )
-            for r in rows
+            cursor.execute(sql, params)
+            written += [row[0] for row in cursor.fetchall()]
+    _outbox(tenant_id, kind, written, now)
+    return len(written)
+
+
+def _outbox(tenant_id: int, kind: str, item_ids: list[int], now: dt.datetime) -> None:
+    """One outbox row per new item and active channel of the city that sends this kind."""
+    channels = [
+        channel
+        for channel, kinds in CityChannel.objects.filter(tenant_id=tenant_id, is_active=True).values_list(
+            "channel", "kinds"
+        )
+        if not kinds or kind in kinds.split(",")
+    ]
+    if not item_ids or not channels:
+        return
+    Delivery.objects.bulk_create(
+        [
+            Delivery(
+                tenant_id=tenant_id, item_id=item_id, channel=channel, next_attempt_at=now, created_at=now
+            )
+            for item_id in item_ids
+            for channel in channels
         ],
         ignore_conflicts=True,
     )
-    return InboxItem.objects.filter(tenant_id=tenant_id, created_at=now).count() - before
-
-
-def _outbox(tenant_id: int, kind: str, now: dt.datetime) -> None:
-    """One outbox row per new item and active channel of the city that sends this kind."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO teams_delivery
-                (tenant_id, item_id, channel, status, attempts, next_attempt_at, last_error, created_at)
-            SELECT i.tenant_id, i.id, c.channel, 'pending', 0, %s, '', %s
-            FROM teams_inboxitem i
-            JOIN teams_citychannel c ON c.tenant_id = i.tenant_id AND c.is_active
-            WHERE i.tenant_id = %s AND i.created_at = %s AND i.kind = %s
-              AND (c.kinds = '' OR (',' || c.kinds || ',') LIKE ('%%,' || i.kind || ',%%'))
-            ON CONFLICT DO NOTHING
-            """,
-            [
-                *(connection.ops.adapt_datetimefield_value(now),) * 2,
-                tenant_id,
-                connection.ops.adapt_datetimefield_value(now),
-                kind,
-            ],
-        )
