@@ -14,7 +14,8 @@ ours, baseline, ratio, goal) and writes it to bench/results/<scale>.json. Never 
 
 The dashboards come from bench/dashboard.py, run alongside on its own dataset (one city of 1,000,000
 cases, whatever the scale): the city dashboard beside the same aggregates in hand-written SQL
-(`--no-dashboard` leaves it out).
+(`--no-dashboard` leaves it out). The deadline scan comes from bench/supervision_scan.py, likewise
+(1,000,000 open cases, 50,000 just due; `--no-supervision` leaves it out).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ args.add_argument("--scale", choices=sorted(SCALES), default=os.environ.get("SCA
 args.add_argument("--reload", action="store_true", help="rebuild the dataset")
 args.add_argument("--runs", type=int, default=9)
 args.add_argument("--no-dashboard", action="store_true", help="leave out bench/dashboard.py")
+args.add_argument("--no-supervision", action="store_true", help="leave out bench/supervision_scan.py")
 OPTIONS = args.parse_args()
 URL = database_url(OPTIONS.scale)
 ensure_database(URL)
@@ -336,20 +338,28 @@ def deep(client: Client, url: str, pages: int = 20) -> str:
     return url
 
 
-def dashboard_figures(runs: int) -> list[dict[str, Any]]:
-    """The dashboards beside their raw SQL: bench/dashboard.py in its own process and database."""
-    if OPTIONS.no_dashboard:
-        return []
+def script_figures(script: str, *args: str) -> list[dict[str, Any]]:
+    """The rows another benchmark writes with `--json`, run in its own process and database."""
     import subprocess
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "dashboard.json"
+        out = Path(tmp) / "figures.json"
         subprocess.run(  # noqa: S603 - our own script, our own interpreter
-            [sys.executable, str(ROOT / "bench" / "dashboard.py"), "--runs", str(runs), "--json", str(out)],
-            check=True,
+            [sys.executable, str(ROOT / "bench" / script), *args, "--json", str(out)], check=True
         )
         return json.loads(out.read_text())["figures"]
+
+
+def dashboard_figures(runs: int) -> list[dict[str, Any]]:
+    """The dashboards beside their raw SQL: bench/dashboard.py (one city of 1,000,000 cases)."""
+    return [] if OPTIONS.no_dashboard else script_figures("dashboard.py", "--runs", str(runs))
+
+
+def supervision_figures() -> list[dict[str, Any]]:
+    """The deadline scan beside the same rows written by plain SQL: bench/supervision_scan.py
+    (1,000,000 open cases, 50,000 just due)."""
+    return [] if OPTIONS.no_supervision else script_figures("supervision_scan.py")
 
 
 def main() -> None:
@@ -382,11 +392,15 @@ def main() -> None:
         print(f"  {name}: {ours:.1f} ms vs {base:.1f} ms", flush=True)
     rows += guardian_figures(OPTIONS.runs)
     rows += dashboard_figures(OPTIONS.runs)
+    rows += supervision_figures()
     width = max(len(r["figure"]) for r in rows)
     print(f"\n{'figure':<{width}}  {'ours':>9}  {'baseline':>10}  {'ratio':>7}  {'goal':>6}  queries")
     for r in rows:
         if r["baseline"].startswith("raw SQL"):
-            ratio, goal = f"{r['ratio']:>6.{2 if r['ratio'] < 1 else 1}f}x", r["goal"]
+            ratio, goal = (
+                f"{r['ratio']:>6.{3 if r['ratio'] < 0.01 else 2 if r['ratio'] < 1 else 1}f}x",
+                r["goal"],
+            )
         else:  # beside guardian the question is how many times faster we are
             ratio, goal = f"1/{r['baseline_ms'] / r['ours_ms']:>4.0f}", ">=50x faster"
         print(
