@@ -50,7 +50,9 @@ class Migration(migrations.Migration):
         migrations.RunSQL(
             "INSERT INTO cases_deadlinewatch (case_id, tenant_id, next_check_at) "
             "SELECT id, tenant_id, next_check_at FROM cases_case WHERE next_check_at IS NOT NULL",
-            migrations.RunSQL.noop,
+            # Backwards: the column is back (empty) by now; it gets the watch's moments again.
+            "UPDATE cases_case SET next_check_at = w.next_check_at FROM cases_deadlinewatch w "
+            "WHERE w.case_id = cases_case.id",
         ),
         migrations.RunPython(_fillfactor, _fillfactor_back, elidable=False),
         migrations.RemoveIndex(
