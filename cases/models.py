@@ -7,6 +7,7 @@ through `cases.selectors`. A case keeps the grid it was recorded in (`FOLLOWS_GR
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -791,6 +792,20 @@ class OrderStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("case finished")
 
 
+def _copied_node(label: Any, *, null: bool = True) -> models.ForeignKey[Any, Any]:
+    """A grid column a bulk-written row copies from its case: protected in the ORM, not checked
+    again by a database constraint (decision 1002)."""
+    return models.ForeignKey(
+        GridNode,
+        on_delete=models.PROTECT,
+        null=null,
+        blank=null,
+        related_name="+",
+        verbose_name=label,
+        db_constraint=False,
+    )
+
+
 class SupervisionOrder(GridScoped):
     """A supervision order (督办单) from a tier to the unit responsible for an overdue case or part,
     or for other late work a higher app follows up (a monthly review not signed off, a meeting
@@ -817,36 +832,10 @@ class SupervisionOrder(GridScoped):
     # Copies of the case's (or subject's) grid columns, written in the same statement as the order
     # from rows the database has checked: no constraint of their own to check again at commit (the
     # ORM still refuses to delete a node they name: PROTECT). Decision 1002.
-    city = models.ForeignKey(
-        GridNode, on_delete=models.PROTECT, related_name="+", verbose_name=_("city"), db_constraint=False
-    )
-    township = models.ForeignKey(
-        GridNode,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("township"),
-        db_constraint=False,
-    )
-    cell = models.ForeignKey(
-        GridNode,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("cell"),
-        db_constraint=False,
-    )
-    plot = models.ForeignKey(
-        GridNode,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("plot"),
-        db_constraint=False,
-    )
+    city = _copied_node(_("city"), null=False)
+    township = _copied_node(_("township"))
+    cell = _copied_node(_("cell"))
+    plot = _copied_node(_("plot"))
     case = models.ForeignKey(
         Case,
         on_delete=models.PROTECT,
