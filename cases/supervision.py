@@ -314,6 +314,9 @@ WITH claimed AS MATERIALIZED (
     FROM raised c WHERE c.level >= 2
     ON CONFLICT DO NOTHING
     RETURNING id, case_id, tenant_id, city_id, township_id, tier, grade, unit_id, person_id
+), ordered AS MATERIALIZED (
+    -- The new orders with what their timeline entry and notice show of the case, read once.
+    SELECT o.*, c.status, c.due_at, c.title FROM orders o JOIN cases_case c ON c.id = o.case_id
 ), events AS (
     INSERT INTO cases_caseevent ({_EVENT_COLUMNS})
     SELECT tenant_id, case_id, %(now)s, NULL, action, status, status, '', due_at, data
@@ -324,18 +327,18 @@ WITH claimed AS MATERIALIZED (
             r.status, r.due_at, jsonb_build_object('deadline_seq', r.deadline_seq, 'level', r.level) AS data
         FROM raised r
         UNION ALL
-        SELECT o.tenant_id, o.case_id, 1, 'supervision_order', c.status, c.due_at,
+        SELECT o.tenant_id, o.case_id, 1, 'supervision_order', o.status, o.due_at,
             jsonb_build_object('order', o.id, 'grade', o.grade, 'tier', o.tier, 'unit', o.unit_id)
-        FROM orders o JOIN cases_case c ON c.id = o.case_id
+        FROM ordered o
     ) e
     ORDER BY case_id, k
 ), notice AS (
     SELECT 'supervision_order' AS kind, 'cases.supervisionorder' AS about_type,
-        REPLACE(REPLACE(%(order_subject)s, '%%(grade)s', (%(grades)s::text[])[o.grade]), '%%(title)s', c.title)
+        REPLACE(REPLACE(%(order_subject)s, '%%(grade)s', (%(grades)s::text[])[o.grade]), '%%(title)s', o.title)
             AS subject,
         %(order_url)s || o.id || '/' AS url, 'order:' || o.id AS key, o.id AS about_id,
         ARRAY[o.person_id] AS users, ARRAY[o.unit_id, {_ISSUER_OFFICE}] AS units
-    FROM orders o JOIN cases_case c ON c.id = o.case_id
+    FROM ordered o
     UNION ALL
     SELECT 'reminder', 'cases.case', REPLACE(%(near_subject)s, '%%(title)s', title), %(case_url)s || id || '/',
         'remind:' || id || ':' || deadline_seq, id, ARRAY[responsible_person_id], ARRAY[responsible_unit_id]
