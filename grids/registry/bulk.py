@@ -11,6 +11,7 @@ registry models (text, integers, foreign-key ids, aware datetimes), which COPY a
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import attrgetter
 from typing import Any
 
 from django.db import connection, models
@@ -61,7 +62,7 @@ def _quote(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def _copy(cursor: Any, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+def _copy(cursor: Any, table: str, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
     """COPY rows in; driver errors become Django's (a duplicate is an IntegrityError, as for INSERT)."""
     sql = f"COPY {_quote(table)} ({', '.join(_quote(c) for c in columns)}) FROM STDIN"
     with connection.wrap_database_errors, cursor.copy(sql) as copy:
@@ -80,22 +81,23 @@ def create_with_history(model: type[models.Model], objs: list[Any], *, user: Any
     meta = model._meta
     now = timezone.now()
     fields = list(meta.concrete_fields)
-    for f in fields:
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            for obj in objs:
-                setattr(obj, f.attname, now)
+    stamps = {
+        f.attname: now for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    }
+    pk_name, alias = meta.pk.attname, connection.alias
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
             [meta.db_table, meta.pk.column, len(objs)],
         )
         for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
-            obj.pk = pk
+            obj.__dict__.update(stamps)
+            obj.__dict__[pk_name] = pk
             obj._state.adding = False
-            obj._state.db = connection.alias
+            obj._state.db = alias
         columns = [f.column for f in fields]
-        attnames = [f.attname for f in fields]
-        _copy(cursor.cursor, meta.db_table, columns, [tuple(getattr(o, a) for a in attnames) for o in objs])
+        row_of = attrgetter(*[f.attname for f in fields])  # one C call a row: a tuple of its values
+        _copy(cursor.cursor, meta.db_table, columns, map(row_of, objs))
 
         history = model.history.model  # type: ignore[attr-defined]
         tracked = [f for f in history._meta.concrete_fields if f.attname not in HISTORY_FIELDS]
@@ -104,6 +106,6 @@ def create_with_history(model: type[models.Model], objs: list[Any], *, user: Any
             history._meta.get_field(n.removesuffix("_id")).column for n in extra
         ]
         user_id = getattr(user, "pk", None)
-        h_rows = [tuple(getattr(o, f.attname) for f in tracked) + (now, reason, "+", user_id) for o in objs]
-        _copy(cursor.cursor, history._meta.db_table, h_columns, h_rows)
+        tracked_of, tail = attrgetter(*[f.attname for f in tracked]), (now, reason, "+", user_id)
+        _copy(cursor.cursor, history._meta.db_table, h_columns, (tracked_of(o) + tail for o in objs))
     return objs
