@@ -11,7 +11,7 @@ registry models (text, integers, foreign-key ids, aware datetimes), which COPY a
 from __future__ import annotations
 
 from collections.abc import Iterable
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from django.db import connection, models
@@ -70,6 +70,17 @@ def _copy(cursor: Any, table: str, columns: list[str], rows: Iterable[tuple[Any,
             copy.write_row(row)
 
 
+def _values(objs: list[Any], names: list[str]) -> Iterable[tuple[Any, ...]]:
+    """Each object's values of the attributes `names`, as a tuple: one C call a row, read from the
+    instance's dict when every object holds them all there (a foreign key's `_id` attribute would
+    otherwise go through its descriptor)."""
+    needed = set(names)
+    if all(o.__dict__.keys() >= needed for o in objs):
+        pick = itemgetter(*names)
+        return (pick(o.__dict__) for o in objs)
+    return map(attrgetter(*names), objs)
+
+
 def create_with_history(model: type[models.Model], objs: list[Any], *, user: Any, reason: str) -> list[Any]:
     """Insert `objs` (unsaved) and one history row each; sets their primary keys."""
     if not objs:
@@ -96,8 +107,7 @@ def create_with_history(model: type[models.Model], objs: list[Any], *, user: Any
             obj._state.adding = False
             obj._state.db = alias
         columns = [f.column for f in fields]
-        row_of = attrgetter(*[f.attname for f in fields])  # one C call a row: a tuple of its values
-        _copy(cursor.cursor, meta.db_table, columns, map(row_of, objs))
+        _copy(cursor.cursor, meta.db_table, columns, _values(objs, [f.attname for f in fields]))
 
         history = model.history.model  # type: ignore[attr-defined]
         tracked = [f for f in history._meta.concrete_fields if f.attname not in HISTORY_FIELDS]
@@ -106,6 +116,7 @@ def create_with_history(model: type[models.Model], objs: list[Any], *, user: Any
             history._meta.get_field(n.removesuffix("_id")).column for n in extra
         ]
         user_id = getattr(user, "pk", None)
-        tracked_of, tail = attrgetter(*[f.attname for f in tracked]), (now, reason, "+", user_id)
-        _copy(cursor.cursor, history._meta.db_table, h_columns, (tracked_of(o) + tail for o in objs))
+        tail = (now, reason, "+", user_id)
+        h_rows = (row + tail for row in _values(objs, [f.attname for f in tracked]))
+        _copy(cursor.cursor, history._meta.db_table, h_columns, h_rows)
     return objs

@@ -19,6 +19,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET  # noqa: N817
 from xml.parsers.expat import ExpatError
@@ -705,14 +706,17 @@ class ResidentImporter(Importer):
         new_residents: list[Resident] = []
         changed_residents: list[Resident] = []
         changed_fields: set[str] = set()
+        places: dict[int, dict[str, Any]] = {}  # each household's columns, worked out once
         for row in accepted:
             p, household = row.parsed, row.parsed["household"]
+            place = places.get(household.pk)
+            if place is None:
+                place = places[household.pk] = {
+                    **services.place_from(household),
+                    "household_id": household.pk,
+                }
             values = {
-                **{
-                    k: getattr(household, k)
-                    for k in ("tenant_id", "city_id", "township_id", "cell_id", "plot_id")
-                },
-                "household_id": household.pk,
+                **place,
                 "name": row.data["name"],
                 "relation": p["relation"],
                 "population_type": p["population_type"],
@@ -1030,19 +1034,29 @@ def _prepare(
 ) -> Iterator[tuple[int, tuple[Any, ...], str, dict[str, str]]]:
     """The non-blank rows below the headers as (number, values, why the cells cannot be read or "",
     the cells as text by column key)."""
+    keys = list(columns)
+    positions = list(columns.values())
+    reach = max(positions) + 1
+    pick = itemgetter(*positions) if len(positions) > 1 else (lambda row: (row[positions[0]],))
     for number, values in rows:
         if _blank(values):
             continue
-        problem = cell_problem(values, columns, kind)
+        picked = pick(values if len(values) >= reach else (*values, *(None,) * (reach - len(values))))
+        texts = [v for v in picked if v.__class__ is str]
+        # A row of text cells (the common one) has a problem only if one holds a control character;
+        # any other row gets cell_problem's reason for the first column in trouble.
+        if len(texts) + picked.count(None) == len(picked) and not CONTROL_CHARACTERS.search("".join(texts)):
+            problem = ""
+        else:
+            problem = cell_problem(values, columns, kind)
         if problem:
             yield number, values, problem, {}
             continue
-        width = len(values)
         yield (
             number,
             values,
             "",
-            {key: cell_text(values[i]) if i < width else "" for key, i in columns.items()},
+            dict(zip(keys, [v.strip() if v.__class__ is str else cell_text(v) for v in picked], strict=True)),
         )
 
 
