@@ -17,7 +17,7 @@ import logging
 import uuid
 import zipfile
 from collections import Counter
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
@@ -451,6 +451,7 @@ class Row:
     values: tuple[Any, ...]
     data: dict[str, str]
     parsed: dict[str, Any] = field(default_factory=dict)
+    early: Any = None  # the importer's `early` work, done in the reading thread
 
 
 @dataclass
@@ -494,6 +495,11 @@ class Importer:
                 "plot_id": p.pk,
             }
         self.seen: set[str | int] = set()
+
+    @staticmethod
+    def early(data: dict[str, str]) -> Any:
+        """Pure work on a row's cells, done in the reading thread while batches are written."""
+        return None
 
     def plot(self, row: Row) -> GridNode:
         plot = self.plots.get(row.data.get("plot", ""))
@@ -575,19 +581,41 @@ def _field_of(column: str) -> str:
 class ResidentImporter(Importer):
     kind = ImportKind.RESIDENTS
 
+    @staticmethod
+    def early(data: dict[str, str]) -> Any:
+        """The ID number parsed and both numbers hashed (or the error that refuses them): `check`
+        uses it, and raises the error in its place among the row's checks."""
+        try:
+            id_type = choice("id_type", data.get("id_type", ""))
+        except RowError:
+            return None
+        return id_type, *ResidentImporter._numbers(id_type, data)
+
+    @staticmethod
+    def _numbers(id_type: str, data: dict[str, str]) -> tuple[Any, ...]:
+        """(ID number's parts, its keyed hash, the phone's keyed hash), or (the ValidationError,)."""
+        try:
+            id_parts = services.id_parts(id_type, data.get("id_number", ""))
+            phone = data.get("phone", "")
+            return (
+                id_parts,
+                services.id_number_hash(id_parts[0]),
+                services.phone_hash(phone) if phone.strip() else "",
+            )
+        except ValidationError as exc:
+            return (exc,)
+
     def check(self, row: Row) -> None:
         d = row.data
         self.required(row, "plot", "household", "name", "id_number")
         plot = self.plot(row)
         id_type = choice("id_type", d.get("id_type", ""))
         # Hashes only here: a row already registered unchanged never pays for encryption.
-        try:
-            id_parts = services.id_parts(id_type, d["id_number"])
-            id_key = services.id_number_hash(id_parts[0])
-            phone = d.get("phone", "")
-            phone_key = services.phone_hash(phone) if phone.strip() else ""
-        except ValidationError as exc:
-            raise RowError(message_of(exc)) from None
+        early = row.early
+        numbers = early[1:] if early is not None and early[0] == id_type else self._numbers(id_type, d)
+        if len(numbers) == 1:
+            raise RowError(message_of(numbers[0]))
+        id_parts, id_key, phone_key = numbers
         row.parsed = {
             "plot": plot,
             "id_type": id_type,
@@ -983,7 +1011,9 @@ def run_import(job_id: int) -> ImportJob:
     try:
         with default_storage.open(job.source, "rb") as fh, _open(fh) as sheet:
             rows = sheet.rows()
-            prepared: Generator[tuple[int, tuple[Any, ...], str, dict[str, str]], None, None] | None = None
+            prepared: Generator[tuple[int, tuple[Any, ...], str, dict[str, str], Any], None, None] | None = (
+                None
+            )
             try:
                 job.total_rows = max((sheet.max_row or 1) - 1, 0) or None
                 top = _head(rows)  # a title may sit above the headers
@@ -991,13 +1021,15 @@ def run_import(job_id: int) -> ImportJob:
                 number, header = top[at]
                 importer = IMPORTERS[job.kind](job)
                 # Parsed and read into cells by a thread of its own while the batches are written.
-                prepared = read_ahead(_prepare(itertools.chain(top[at + 1 :], rows), columns, job.kind))
+                prepared = read_ahead(
+                    _prepare(itertools.chain(top[at + 1 :], rows), columns, job.kind, importer.early)
+                )
                 batch: list[Row] = []
-                for number, values, problem, data in prepared:
+                for number, values, problem, data, early in prepared:
                     if problem:
                         outcome.refused.append((number, values, problem))
                         continue
-                    batch.append(Row(number=number, values=values, data=data))
+                    batch.append(Row(number=number, values=values, data=data, early=early))
                     if len(batch) >= settings.REGISTRY_IMPORT_BATCH:
                         _flush(importer, batch, outcome, job, number)
                         batch = []
@@ -1030,10 +1062,13 @@ def run_import(job_id: int) -> ImportJob:
 
 
 def _prepare(
-    rows: Iterable[tuple[int, tuple[Any, ...]]], columns: dict[str, int], kind: str
-) -> Iterator[tuple[int, tuple[Any, ...], str, dict[str, str]]]:
+    rows: Iterable[tuple[int, tuple[Any, ...]]],
+    columns: dict[str, int],
+    kind: str,
+    early: Callable[[dict[str, str]], Any] = lambda _data: None,
+) -> Iterator[tuple[int, tuple[Any, ...], str, dict[str, str], Any]]:
     """The non-blank rows below the headers as (number, values, why the cells cannot be read or "",
-    the cells as text by column key)."""
+    the cells as text by column key, the importer's `early` work on them)."""
     keys = list(columns)
     positions = list(columns.values())
     reach = max(positions) + 1
@@ -1050,14 +1085,12 @@ def _prepare(
         else:
             problem = cell_problem(values, columns, kind)
         if problem:
-            yield number, values, problem, {}
+            yield number, values, problem, {}, None
             continue
-        yield (
-            number,
-            values,
-            "",
-            dict(zip(keys, [v.strip() if v.__class__ is str else cell_text(v) for v in picked], strict=True)),
+        data = dict(
+            zip(keys, [v.strip() if v.__class__ is str else cell_text(v) for v in picked], strict=True)
         )
+        yield number, values, "", data, early(data)
 
 
 def _flush(importer: Importer, batch: list[Row], outcome: Outcome, job: ImportJob, last_row: int) -> None:
