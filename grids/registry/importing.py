@@ -1,8 +1,10 @@
 """Excel in and out: the import templates (Chinese headers), the streamed import, the refused-rows file
 and list exports.
 
-An import streams the first sheet (`sheet.py`: expat callbacks, shared strings spilled to a temporary
-file, so memory stays flat as the file grows), in batches. Each batch is checked row
+An import streams the first sheet (`sheet.py`: plain rows read with a regular expression, any other
+shape with expat callbacks, shared strings spilled to a temporary file, so memory stays flat as the
+file grows), in batches; the cells are read, and ID and phone numbers parsed and hashed, in a thread of
+their own while the batches are written. Each batch is checked row
 by row (a refused row gets its reason), then written in one transaction with bulk inserts and updates
 (and their history rows), so a failure never leaves half a batch. Rows match on natural keys (household
 number, ID number's keyed hash, building code and room, credit code), so uploading the same file again
