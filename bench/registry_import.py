@@ -160,6 +160,29 @@ def run(user, data: bytes | Path):
     return ImportJob.objects.get(pk=job.pk), elapsed
 
 
+def cpu_s() -> float:
+    """CPU time of this process so far (all its threads: the import's reading thread included)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def db_cpu_s() -> float | None:
+    """CPU time so far of the database server process serving this connection, when it runs on
+    this machine and /proc shows it (None otherwise): the import's work inside PostgreSQL."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _spent(after: float | None, before: float | None) -> float | None:
+    return round(after - before, 2) if after is not None and before is not None else None
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident memory. On Linux from VmHWM, which starts afresh at exec
     (getrusage's maxrss would carry over the peak of the parent that forked us)."""
@@ -177,19 +200,21 @@ def child(path: str, username: str) -> None:
     from teams.models import User
 
     user = User.objects.get(username=username)
-    before = peak_rss_mb()
+    before, cpu_before, db_before = peak_rss_mb(), cpu_s(), db_cpu_s()
     job, seconds = run(user, Path(path))
-    print(json.dumps({"seconds": seconds, "added": job.added, "refused": job.refused,
+    cpu, db = cpu_s() - cpu_before, _spent(db_cpu_s(), db_before)
+    print(json.dumps({"seconds": seconds, "added": job.added, "refused": job.refused, "cpu_s": cpu, "db_cpu_s": db,
                       "rss_before_mb": before, "rss_peak_mb": peak_rss_mb()}))  # fmt: skip
 
 
 WRITTEN = ("grids_household", "grids_historicalhousehold", "grids_resident", "grids_historicalresident")
 
 
-def copy_baseline() -> tuple[float, int]:
+def copy_baseline() -> tuple[float, int, float | None]:
     """COPY of the same rows the import wrote (households, residents and their history rows) into
-    empty tables with the same columns and indexes: seconds, rows."""
-    total, rows = 0.0, 0
+    empty tables with the same columns and indexes: seconds, rows, the database server's CPU seconds.
+    (The tables copied into have no foreign keys, so the server checks none: the import's tables do.)"""
+    total, rows, db_total = 0.0, 0, 0.0
     with connection.cursor() as cursor:
         raw = cursor.cursor
         for table in WRITTEN:
@@ -200,12 +225,42 @@ def copy_baseline() -> tuple[float, int]:
             cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 - our own table names
             rows += cursor.fetchone()[0]
             cursor.execute(f"CREATE TABLE bench_copy_{table} (LIKE {table} INCLUDING ALL)")
-            started = time.perf_counter()
+            started, db_before = time.perf_counter(), db_cpu_s()
             with raw.copy(f"COPY bench_copy_{table} FROM STDIN") as into:
                 into.write(buffer.getvalue())
             total += time.perf_counter() - started
+            spent = _spent(db_cpu_s(), db_before)
+            db_total = db_total + spent if db_total is not None and spent is not None else None
             cursor.execute(f"DROP TABLE bench_copy_{table}")
-    return total, rows
+    return total, rows, db_total
+
+
+def copy_with_foreign_keys() -> float:
+    """The same COPY into tables that also carry the import's tables' foreign keys (checked at
+    commit, as Django declares them): seconds. What a bulk load cannot avoid beside plain COPY."""
+    total = 0.0
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        for table in WRITTEN:
+            buffer = io.BytesIO()
+            with raw.copy(f"COPY {table} TO STDOUT") as out:
+                for chunk in out:
+                    buffer.write(chunk)
+            cursor.execute(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'",
+                [table],
+            )
+            keys = [definition for (definition,) in cursor.fetchall()]
+            cursor.execute(f"CREATE TABLE bench_fk_{table} (LIKE {table} INCLUDING ALL)")
+            for definition in keys:
+                cursor.execute(f"ALTER TABLE bench_fk_{table} ADD {definition}")
+            started = time.perf_counter()
+            # Autocommit: the deferred checks run as the COPY's own transaction commits.
+            with raw.copy(f"COPY bench_fk_{table} FROM STDIN") as into:
+                into.write(buffer.getvalue())
+            total += time.perf_counter() - started
+            cursor.execute(f"DROP TABLE bench_fk_{table}")
+    return total
 
 
 def measure(rows: int) -> dict[str, float | int]:
@@ -226,7 +281,9 @@ def measure(rows: int) -> dict[str, float | int]:
                 env=env, capture_output=True, text=True, check=True,
             )  # fmt: skip
         figures = json.loads(done.stdout.strip().splitlines()[-1])
-        copy_seconds, copied = copy_baseline()
+        load = os.getloadavg()[0]  # the last minute's, as the import ends
+        copy_seconds, copied, copy_db = copy_baseline()
+        copy_fk_seconds = copy_with_foreign_keys()
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
     import_rate = rows / figures["seconds"]
@@ -235,8 +292,11 @@ def measure(rows: int) -> dict[str, float | int]:
         "rows": rows, "workbook_mb": round(len(data) / 2**20, 1), "import_s": round(figures["seconds"], 1),
         "import_rows_per_s": round(import_rate), "added": figures["added"], "refused": figures["refused"],
         "peak_rss_mb": round(figures["rss_peak_mb"]), "rss_before_import_mb": round(figures["rss_before_mb"]),
-        "copy_s": round(copy_seconds, 2), "copy_rows_written": copied, "copy_rows_per_s": round(copy_rate),
-        "import_share_of_copy": round(import_rate / copy_rate, 3),
+        "import_cpu_s": round(figures["cpu_s"], 1), "import_db_cpu_s": figures["db_cpu_s"],
+        "copy_s": round(copy_seconds, 2), "copy_db_cpu_s": round(copy_db, 2) if copy_db is not None else None, "copy_rows_written": copied,
+        "copy_rows_per_s": round(copy_rate), "import_share_of_copy": round(import_rate / copy_rate, 3),
+        "copy_with_foreign_keys_s": round(copy_fk_seconds, 2),
+        "load_average_1min": round(load, 2), "load_average_1min_after_copy": round(os.getloadavg()[0], 2),
     }  # fmt: skip
 
 
@@ -260,9 +320,13 @@ def main() -> None:
         results.append(figures)
         print(
             f"{rows:>8,} rows: import {figures['import_s']} s ({figures['import_rows_per_s']:,} rows/s, "
+            f"CPU {figures['import_cpu_s']} s here + {figures['import_db_cpu_s']} s in the database, "
             f"peak RSS {figures['peak_rss_mb']} MB, {figures['rss_before_import_mb']} MB before) — "
-            f"COPY of the same rows {figures['copy_s']} s ({figures['copy_rows_per_s']:,} rows/s): "
-            f"import at {figures['import_share_of_copy']:.0%} of COPY (goal >= 33%)",
+            f"COPY of the same rows {figures['copy_s']} s ({figures['copy_rows_per_s']:,} rows/s, "
+            f"{figures['copy_db_cpu_s']} s CPU in the database): "
+            f"import at {figures['import_share_of_copy']:.0%} of COPY (goal >= 33%); "
+            f"COPY into tables with the import's foreign keys {figures['copy_with_foreign_keys_s']} s; "
+            f"load average {figures['load_average_1min']}",
             flush=True,
         )
     out = Path(__file__).resolve().parent / "results" / "import.json"

@@ -10,7 +10,9 @@ registry models (text, integers, foreign-key ids, aware datetimes), which COPY a
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from django.db import connection, models
@@ -61,12 +63,75 @@ def _quote(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def _copy(cursor: Any, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+def _copy(cursor: Any, table: str, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
     """COPY rows in; driver errors become Django's (a duplicate is an IntegrityError, as for INSERT)."""
     sql = f"COPY {_quote(table)} ({', '.join(_quote(c) for c in columns)}) FROM STDIN"
     with connection.wrap_database_errors, cursor.copy(sql) as copy:
         for row in rows:
             copy.write_row(row)
+
+
+class _NotPlain(Exception):
+    """A value `_field_text` does not write (then psycopg adapts the rows)."""
+
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _field_text(value: Any) -> str:
+    """A value in COPY's text format, for the plain types the registry's rows hold."""
+    if value is None:
+        return "\\N"
+    kind = value.__class__
+    if kind is int:
+        return str(value)
+    if kind is str or isinstance(value, str):  # choices (TextChoices members) are str too
+        text = value if kind is str else str.__str__(value)
+        if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+            return text.translate(_ESCAPES)
+        return text
+    if kind is bool:
+        return "t" if value else "f"
+    if kind is dt.datetime or kind is dt.date:
+        return value.isoformat()
+    raise _NotPlain
+
+
+def _as_text(
+    objs: list[Any], shared: list[str], own: list[str], tail: tuple[Any, ...]
+) -> tuple[list[str], list[str]]:
+    """The COPY lines of `objs` (`shared` then `own` attributes) and of their history rows (`shared`
+    then `tail`): each row's `shared` part is written once, for both."""
+    after = "\t" + "\t".join(map(_field_text, tail))
+    lines, h_lines = [], []
+    for start, rest in zip(
+        _values(objs, shared), _values(objs, own) if own else ((),) * len(objs), strict=True
+    ):
+        text = "\t".join(map(_field_text, start))
+        lines.append(text + "\t" + "\t".join(map(_field_text, rest)) if rest else text)
+        h_lines.append(text + after)
+    return lines, h_lines
+
+
+def _copy_text(cursor: Any, table: str, columns: list[str], lines: list[str], chunk: int = 1000) -> None:
+    """COPY lines already in the text format, a thousand to a write."""
+    sql = f"COPY {_quote(table)} ({', '.join(_quote(c) for c in columns)}) FROM STDIN"
+    with connection.wrap_database_errors, cursor.copy(sql) as copy:
+        for at in range(0, len(lines), chunk):
+            copy.write(("\n".join(lines[at : at + chunk]) + "\n").encode())
+
+
+def _values(objs: list[Any], names: list[str]) -> Iterable[tuple[Any, ...]]:
+    """Each object's values of the attributes `names`, as a tuple: one C call a row, read from the
+    instance's dict when every object holds them all there (a foreign key's `_id` attribute would
+    otherwise go through its descriptor)."""
+    needed = set(names)
+    if all(o.__dict__.keys() >= needed for o in objs):
+        pick = itemgetter(*names)
+        rows = (pick(o.__dict__) for o in objs)
+    else:
+        rows = map(attrgetter(*names), objs)
+    return rows if len(names) > 1 else ((value,) for value in rows)  # one name: a value, not a tuple
 
 
 def create_with_history(model: type[models.Model], objs: list[Any], *, user: Any, reason: str) -> list[Any]:
@@ -80,30 +145,44 @@ def create_with_history(model: type[models.Model], objs: list[Any], *, user: Any
     meta = model._meta
     now = timezone.now()
     fields = list(meta.concrete_fields)
-    for f in fields:
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            for obj in objs:
-                setattr(obj, f.attname, now)
+    stamps = {
+        f.attname: now for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    }
+    pk_name, alias = meta.pk.attname, connection.alias
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
             [meta.db_table, meta.pk.column, len(objs)],
         )
         for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
-            obj.pk = pk
+            obj.__dict__.update(stamps)
+            obj.__dict__[pk_name] = pk
             obj._state.adding = False
-            obj._state.db = connection.alias
-        columns = [f.column for f in fields]
-        attnames = [f.attname for f in fields]
-        _copy(cursor.cursor, meta.db_table, columns, [tuple(getattr(o, a) for a in attnames) for o in objs])
-
+            obj._state.db = alias
         history = model.history.model  # type: ignore[attr-defined]
         tracked = [f for f in history._meta.concrete_fields if f.attname not in HISTORY_FIELDS]
         extra = ["history_date", "history_change_reason", "history_type", "history_user_id"]
         h_columns = [f.column for f in tracked] + [
             history._meta.get_field(n.removesuffix("_id")).column for n in extra
         ]
-        user_id = getattr(user, "pk", None)
-        h_rows = [tuple(getattr(o, f.attname) for f in tracked) + (now, reason, "+", user_id) for o in objs]
+        tail = (now, reason, "+", getattr(user, "pk", None))
+        # The table's columns in the history table's order first, so that each row's text, written
+        # once, is also the start of its history row's.
+        column_of = {f.attname: f.column for f in fields}
+        shared = [f.attname for f in tracked]
+        own = [f.attname for f in fields if f.attname not in set(shared)]
+        if set(shared) <= column_of.keys():
+            try:
+                lines, h_lines = _as_text(objs, shared, own, tail)
+            except _NotPlain:
+                pass
+            else:
+                columns = [column_of[a] for a in [*shared, *own]]
+                _copy_text(cursor.cursor, meta.db_table, columns, lines)
+                _copy_text(cursor.cursor, history._meta.db_table, h_columns, h_lines)
+                return objs
+        columns = [f.column for f in fields]
+        _copy(cursor.cursor, meta.db_table, columns, _values(objs, [f.attname for f in fields]))
+        h_rows = (row + tail for row in _values(objs, [f.attname for f in tracked]))
         _copy(cursor.cursor, history._meta.db_table, h_columns, h_rows)
     return objs

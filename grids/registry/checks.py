@@ -14,6 +14,7 @@ def registry_keys(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMe
 
     crypto.provider.cache_clear()
     crypto._hash_key.cache_clear()  # noqa: SLF001 - same package
+    crypto._hmac_sha256.cache_clear()  # noqa: SLF001
     try:
         crypto.provider()
         crypto._hash_key()  # noqa: SLF001

@@ -1,8 +1,10 @@
 """Excel in and out: the import templates (Chinese headers), the streamed import, the refused-rows file
 and list exports.
 
-An import streams the first sheet (`sheet.py`: expat callbacks, shared strings spilled to a temporary
-file, so memory stays flat as the file grows), in batches. Each batch is checked row
+An import streams the first sheet (`sheet.py`: plain rows read with a regular expression, any other
+shape with expat callbacks, shared strings spilled to a temporary file, so memory stays flat as the
+file grows), in batches; the cells are read, and ID and phone numbers parsed and hashed, in a thread of
+their own while the batches are written. Each batch is checked row
 by row (a refused row gets its reason), then written in one transaction with bulk inserts and updates
 (and their history rows), so a failure never leaves half a batch. Rows match on natural keys (household
 number, ID number's keyed hash, building code and room, credit code), so uploading the same file again
@@ -17,8 +19,9 @@ import logging
 import uuid
 import zipfile
 from collections import Counter
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET  # noqa: N817
 from xml.parsers.expat import ExpatError
@@ -450,6 +453,7 @@ class Row:
     values: tuple[Any, ...]
     data: dict[str, str]
     parsed: dict[str, Any] = field(default_factory=dict)
+    early: Any = None  # the importer's `early` work, done in the reading thread
 
 
 @dataclass
@@ -493,6 +497,11 @@ class Importer:
                 "plot_id": p.pk,
             }
         self.seen: set[str | int] = set()
+
+    @staticmethod
+    def early(data: dict[str, str]) -> Any:
+        """Pure work on a row's cells, done in the reading thread while batches are written."""
+        return None
 
     def plot(self, row: Row) -> GridNode:
         plot = self.plots.get(row.data.get("plot", ""))
@@ -574,19 +583,41 @@ def _field_of(column: str) -> str:
 class ResidentImporter(Importer):
     kind = ImportKind.RESIDENTS
 
+    @staticmethod
+    def early(data: dict[str, str]) -> Any:
+        """The ID number parsed and both numbers hashed (or the error that refuses them): `check`
+        uses it, and raises the error in its place among the row's checks."""
+        try:
+            id_type = choice("id_type", data.get("id_type", ""))
+        except RowError:
+            return None
+        return id_type, *ResidentImporter._numbers(id_type, data)
+
+    @staticmethod
+    def _numbers(id_type: str, data: dict[str, str]) -> tuple[Any, ...]:
+        """(ID number's parts, its keyed hash, the phone's keyed hash), or (the ValidationError,)."""
+        try:
+            id_parts = services.id_parts(id_type, data.get("id_number", ""))
+            phone = data.get("phone", "")
+            return (
+                id_parts,
+                services.id_number_hash(id_parts[0]),
+                services.phone_hash(phone) if phone.strip() else "",
+            )
+        except ValidationError as exc:
+            return (exc,)
+
     def check(self, row: Row) -> None:
         d = row.data
         self.required(row, "plot", "household", "name", "id_number")
         plot = self.plot(row)
         id_type = choice("id_type", d.get("id_type", ""))
         # Hashes only here: a row already registered unchanged never pays for encryption.
-        try:
-            id_parts = services.id_parts(id_type, d["id_number"])
-            id_key = services.id_number_hash(id_parts[0])
-            phone = d.get("phone", "")
-            phone_key = services.phone_hash(phone) if phone.strip() else ""
-        except ValidationError as exc:
-            raise RowError(message_of(exc)) from None
+        early = row.early
+        numbers = early[1:] if early is not None and early[0] == id_type else self._numbers(id_type, d)
+        if len(numbers) == 1:
+            raise RowError(message_of(numbers[0]))
+        id_parts, id_key, phone_key = numbers
         row.parsed = {
             "plot": plot,
             "id_type": id_type,
@@ -705,14 +736,17 @@ class ResidentImporter(Importer):
         new_residents: list[Resident] = []
         changed_residents: list[Resident] = []
         changed_fields: set[str] = set()
+        places: dict[int, dict[str, Any]] = {}  # each household's columns, worked out once
         for row in accepted:
             p, household = row.parsed, row.parsed["household"]
+            place = places.get(household.pk)
+            if place is None:
+                place = places[household.pk] = {
+                    **services.place_from(household),
+                    "household_id": household.pk,
+                }
             values = {
-                **{
-                    k: getattr(household, k)
-                    for k in ("tenant_id", "city_id", "township_id", "cell_id", "plot_id")
-                },
-                "household_id": household.pk,
+                **place,
                 "name": row.data["name"],
                 "relation": p["relation"],
                 "population_type": p["population_type"],
@@ -979,7 +1013,9 @@ def run_import(job_id: int) -> ImportJob:
     try:
         with default_storage.open(job.source, "rb") as fh, _open(fh) as sheet:
             rows = sheet.rows()
-            prepared: Generator[tuple[int, tuple[Any, ...], str, dict[str, str]], None, None] | None = None
+            prepared: Generator[tuple[int, tuple[Any, ...], str, dict[str, str], Any], None, None] | None = (
+                None
+            )
             try:
                 job.total_rows = max((sheet.max_row or 1) - 1, 0) or None
                 top = _head(rows)  # a title may sit above the headers
@@ -987,13 +1023,15 @@ def run_import(job_id: int) -> ImportJob:
                 number, header = top[at]
                 importer = IMPORTERS[job.kind](job)
                 # Parsed and read into cells by a thread of its own while the batches are written.
-                prepared = read_ahead(_prepare(itertools.chain(top[at + 1 :], rows), columns, job.kind))
+                prepared = read_ahead(
+                    _prepare(itertools.chain(top[at + 1 :], rows), columns, job.kind, importer.early)
+                )
                 batch: list[Row] = []
-                for number, values, problem, data in prepared:
+                for number, values, problem, data, early in prepared:
                     if problem:
                         outcome.refused.append((number, values, problem))
                         continue
-                    batch.append(Row(number=number, values=values, data=data))
+                    batch.append(Row(number=number, values=values, data=data, early=early))
                     if len(batch) >= settings.REGISTRY_IMPORT_BATCH:
                         _flush(importer, batch, outcome, job, number)
                         batch = []
@@ -1026,24 +1064,35 @@ def run_import(job_id: int) -> ImportJob:
 
 
 def _prepare(
-    rows: Iterable[tuple[int, tuple[Any, ...]]], columns: dict[str, int], kind: str
-) -> Iterator[tuple[int, tuple[Any, ...], str, dict[str, str]]]:
+    rows: Iterable[tuple[int, tuple[Any, ...]]],
+    columns: dict[str, int],
+    kind: str,
+    early: Callable[[dict[str, str]], Any] = lambda _data: None,
+) -> Iterator[tuple[int, tuple[Any, ...], str, dict[str, str], Any]]:
     """The non-blank rows below the headers as (number, values, why the cells cannot be read or "",
-    the cells as text by column key)."""
+    the cells as text by column key, the importer's `early` work on them)."""
+    keys = list(columns)
+    positions = list(columns.values())
+    reach = max(positions) + 1
+    pick = itemgetter(*positions) if len(positions) > 1 else (lambda row: (row[positions[0]],))
     for number, values in rows:
         if _blank(values):
             continue
-        problem = cell_problem(values, columns, kind)
+        picked = pick(values if len(values) >= reach else (*values, *(None,) * (reach - len(values))))
+        texts = [v for v in picked if v.__class__ is str]
+        # A row of text cells (the common one) has a problem only if one holds a control character;
+        # any other row gets cell_problem's reason for the first column in trouble.
+        if len(texts) + picked.count(None) == len(picked) and not CONTROL_CHARACTERS.search("".join(texts)):
+            problem = ""
+        else:
+            problem = cell_problem(values, columns, kind)
         if problem:
-            yield number, values, problem, {}
+            yield number, values, problem, {}, None
             continue
-        width = len(values)
-        yield (
-            number,
-            values,
-            "",
-            {key: cell_text(values[i]) if i < width else "" for key, i in columns.items()},
+        data = dict(
+            zip(keys, [v.strip() if v.__class__ is str else cell_text(v) for v in picked], strict=True)
         )
+        yield number, values, "", data, early(data)
 
 
 def _flush(importer: Importer, batch: list[Row], outcome: Outcome, job: ImportJob, last_row: int) -> None:

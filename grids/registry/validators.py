@@ -10,6 +10,7 @@ person would be registered twice and a search would not find them."""
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ def compatible_text(value: object) -> str:
 def normalize_identifier(value: object) -> str:
     """A number as the registry stores and hashes it: `compatible_text`, spaces and dashes dropped,
     letters upper-cased (x becomes X)."""
+    if value.__class__ is str and value.isascii() and value.isalnum():
+        return value.upper()  # plain ASCII letters and digits: NFKC and the rest leave them as they are
     return _SEPARATORS.sub("", compatible_text(value)).upper()
 
 
@@ -49,7 +52,9 @@ class ResidentId:
 
 
 def id_check_char(first17: str) -> str:
-    return ID_CHECK[sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
+    if len(first17) != len(ID_WEIGHTS):
+        raise ValueError("an ID number's check character is computed from its first 17 characters")
+    return ID_CHECK[sum(map(operator.mul, map(int, first17), ID_WEIGHTS)) % 11]
 
 
 def parse_resident_id(value: str, *, today: dt.date | None = None) -> ResidentId:

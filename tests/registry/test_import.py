@@ -120,6 +120,32 @@ def test_rows_with_bad_numbers_or_out_of_scope_plots_are_refused_with_reasons(
     assert Resident.objects.filter(tenant=cast.ruian).count() == 4  # the three of `people` and one new
 
 
+def test_number_errors_are_reported_in_the_order_the_row_is_checked(cast, django_capture_on_commit_callbacks):
+    """ID and phone numbers are parsed and hashed while the sheet is read; the reason a row gets is
+    still the first check it fails, in the order: required cells, plot, document type, numbers."""
+    good = resident_id(1)
+    bad_check = good[:-1] + ("0" if good[-1] != "0" else "1")
+    rows = [
+        resident_row(cast.plot_a1.code, "JS-1", 1),
+        resident_row(cast.plot_a1.code, "JS-1", 2, id_number=bad_check),
+        resident_row(cast.plot_a1.code, "JS-1", 3, phone="12345"),
+        resident_row(cast.plot_a1.code, "JS-2", 4, id_type="火星证", id_number=bad_check),
+        resident_row(cast.plot_a1.code, "JS-2", 5, id_number="", phone="12345"),
+        resident_row("33038100000000", "JS-2", 6, id_number=bad_check),
+        resident_row(cast.plot_a1.code, "JS-2", 7, id_number="330381X"),
+    ]
+    job = _run(cast.township_a_staff, xlsx(rows), django_capture_on_commit_callbacks)
+    assert (job.added, job.refused) == (1, 6)
+    assert [r[-1] for r in _refused_rows(job)] == [
+        "The ID number's check digit is wrong.",
+        "A mainland mobile number is 11 digits starting with 13 to 19.",
+        "Unknown value “火星证”; use one of: 居民身份证、身份证、护照、其他证件.",
+        "证件号码 is required.",
+        "Plot code unknown or outside your grid.",
+        "A resident ID number is 17 digits followed by a digit or X.",
+    ]
+
+
 def test_reupload_with_a_changed_phone_updates_and_keeps_history(cast, django_capture_on_commit_callbacks):
     rows = [resident_row(cast.plot_a1.code, "JS-1", n) for n in range(3)]
     _run(cast.village_member, xlsx(rows), django_capture_on_commit_callbacks)
