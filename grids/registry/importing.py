@@ -497,6 +497,7 @@ class Importer:
                 "plot_id": p.pk,
             }
         self.seen: set[str | int] = set()
+        self.seen_in_batch: list[str | int] = []  # this batch's keys, taken back if it rolls back
 
     @staticmethod
     def early(data: dict[str, str]) -> Any:
@@ -519,15 +520,20 @@ class Importer:
         if key in self.seen:
             raise RowError(_("The same record appears earlier in this file; this row was skipped."))
         self.seen.add(key)
+        self.seen_in_batch.append(key)
 
     def process(self, rows: list[Row], outcome: Outcome) -> None:
         """Check then write one batch; a lost race with a concurrent writer retries the batch once."""
         for attempt in (1, 2):
             batch = Outcome()
+            self.seen_in_batch = []
             try:
                 with transaction.atomic():
                     self.write(rows, batch)
             except IntegrityError:
+                # The rows of a batch rolled back were not written: the retry must not take them
+                # for repeats of themselves.
+                self.seen.difference_update(self.seen_in_batch)
                 if attempt == 2:
                     for row in rows:
                         outcome.refused.append(

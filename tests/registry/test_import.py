@@ -288,6 +288,31 @@ def test_a_batch_that_fails_to_write_leaves_nothing_half_written(
     assert "concurrent" in _refused_rows(job)[0][-1]
 
 
+def test_a_batch_that_loses_one_race_is_written_whole_on_its_retry(
+    cast, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The retry checks the batch again: its rows are not taken for repeats of themselves, and the
+    households the failed attempt made (rolled back) are made again."""
+    from django.db import IntegrityError
+
+    from grids.registry import bulk
+
+    real, calls = bulk.create_with_history, []
+
+    def fail_once_on_residents(model, objs, **kwargs):
+        if model is Resident and not calls:
+            calls.append(1)
+            raise IntegrityError("simulated lost race")
+        return real(model, objs, **kwargs)
+
+    monkeypatch.setattr(bulk, "create_with_history", fail_once_on_residents)
+    rows = [resident_row(cast.plot_a1.code, f"JS-{n // 2}", n) for n in range(4)]
+    job = _run(cast.village_member, xlsx(rows), django_capture_on_commit_callbacks)
+    assert (job.status, job.added, job.refused) == (ImportStatus.DONE, 4, 0)
+    assert Household.objects.count() == 2 and Resident.objects.count() == 4
+    assert set(Resident.objects.values_list("household__number", flat=True)) == {"JS-0", "JS-1"}
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_uploads_of_the_same_file_at_once_register_each_person_once(cast, settings):
