@@ -151,9 +151,9 @@ def test_case_list_filter_by_grid_name(cast, units):
     b = record(cast, node=cast.plot_a3, actor=cast.township_a_staff)
     client = web(cast.township_a_staff)
     listed = client.get(reverse("cases:list"), {"grid": "上望社区"}).context["cases"]
-    assert [c.pk for c in listed] == [b.pk]
+    assert [c["id"] for c in listed] == [b.pk]
     listed = client.get(reverse("cases:list"), {"grid": cast.plot_a1.code}).context["cases"]
-    assert [c.pk for c in listed] == [a.pk]
+    assert [c["id"] for c in listed] == [a.pk]
     response = client.get(reverse("cases:list"), {"grid": "林北村"})
     assert "没有名为“林北村”的网格" in response.content.decode()
 
