@@ -193,10 +193,23 @@ def _column(model: Any, field: Any) -> tuple[str, bool] | None:
     return "__".join(attrs), False
 
 
+# DRF fields whose `to_representation` is `str(value)` / `int(value)`: a value already of that exact
+# type is sent as it is.
+_AS_IS = {serializers.CharField: str, serializers.IntegerField: int}
+
+
 def _reader(lookup: str, field: Any) -> RowReader:
     if isinstance(field, PrimaryKeyRelatedField):
         return lambda row: row[lookup]
     to_repr = field.to_representation
+    kind = _AS_IS.get(type(field))
+    if kind is not None:
+
+        def plain(row: dict[str, Any]) -> Any:
+            value = row[lookup]
+            return value if value is None or type(value) is kind else to_repr(value)
+
+        return plain
 
     def read(row: dict[str, Any]) -> Any:
         value = row[lookup]
