@@ -71,6 +71,10 @@ class PlainHiddenInput(_PlainInput, forms.HiddenInput):
     pass
 
 
+class PlainNumberInput(_PlainInput, forms.NumberInput):
+    pass
+
+
 class PlainDateInput(_PlainInput, forms.DateInput):
     pass
 
