@@ -65,10 +65,17 @@ args.add_argument("--reload", action="store_true", help="rebuild the dataset")
 args.add_argument("--runs", type=int, default=9)
 args.add_argument("--no-dashboard", action="store_true", help="leave out bench/dashboard.py")
 args.add_argument("--no-supervision", action="store_true", help="leave out bench/supervision_scan.py")
+args.add_argument(
+    "--only", metavar="TEXT", help="only the list figures whose name contains TEXT (no scoping, no dashboard)"
+)
+args.add_argument("--json", metavar="PATH", help="write the table here instead of bench/results/<scale>.json")
 OPTIONS = args.parse_args()
 URL = database_url(OPTIONS.scale)
 ensure_database(URL)
 os.environ["DATABASE_URL"] = URL
+# The cache as in production: Redis (grants, units and sessions read from it); a Redis that does not
+# answer reads as a miss, so the figures then include the database's reads instead.
+os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ruian_grid.settings")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
@@ -380,9 +387,10 @@ def main() -> None:
         ("HTML households, first page, city user", fetch(city, "/registry/households/"), "grids_household", "<=5x"),
         ("city grid page (children with counts), city user", fetch(city, f"/grid/{root.pk}/"), "grids_gridnode", "<=5x"),
     ]  # fmt: skip
-    load_guardian_baseline(tenants[0])
     rows = []
     for name, run, table, goal in figures:
+        if OPTIONS.only and OPTIONS.only.lower() not in name.lower():
+            continue
         sql, queries = page_sql(run, table)
         ours, base = median_ms(run, OPTIONS.runs), median_ms(raw(sql), OPTIONS.runs)
         rows.append(
@@ -390,9 +398,11 @@ def main() -> None:
              "ratio": round(ours / base, 1), "goal": goal, "queries": queries}
         )  # fmt: skip
         print(f"  {name}: {ours:.1f} ms vs {base:.1f} ms", flush=True)
-    rows += guardian_figures(OPTIONS.runs)
-    rows += dashboard_figures(OPTIONS.runs)
-    rows += supervision_figures()
+    if not OPTIONS.only:
+        load_guardian_baseline(tenants[0])
+        rows += guardian_figures(OPTIONS.runs)
+        rows += dashboard_figures(OPTIONS.runs)
+        rows += supervision_figures()
     width = max(len(r["figure"]) for r in rows)
     print(f"\n{'figure':<{width}}  {'ours':>9}  {'baseline':>10}  {'ratio':>7}  {'goal':>6}  queries")
     for r in rows:
@@ -407,8 +417,8 @@ def main() -> None:
             f"{r['figure']:<{width}}  {r['ours_ms']:>7.1f}ms  {r['baseline_ms']:>8.1f}ms  "
             f"{ratio:>7}  {goal:>6}  {r['queries'] if r['queries'] is not None else ''}"
         )
-    out = ROOT / "bench" / "results"
-    out.mkdir(parents=True, exist_ok=True)
+    path = Path(OPTIONS.json) if OPTIONS.json else ROOT / "bench" / "results" / f"{OPTIONS.scale}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
     document = {
         "scale": OPTIONS.scale,
         "dataset": scale,
@@ -417,8 +427,8 @@ def main() -> None:
         "runs": OPTIONS.runs,
         "figures": rows,
     }
-    (out / f"{OPTIONS.scale}.json").write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
-    print(f"\nwritten to bench/results/{OPTIONS.scale}.json")
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    print(f"\nwritten to {path}")
 
 
 if __name__ == "__main__":

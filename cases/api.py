@@ -27,6 +27,7 @@ from ruian_grid.errors import service_errors_as_400
 from ruian_grid.inputs import ID_MAX, IdField
 from ruian_grid.scoped import ScopedReadOnlyViewSet
 from ruian_grid.serializers import LeanListSerializer
+from teams.models import person_name
 
 from . import actions, rules, selectors, services
 from .models import (
@@ -43,6 +44,8 @@ from .models import (
     Source,
     Status,
     SubKind,
+    case_number,
+    is_overdue,
 )
 
 
@@ -93,6 +96,21 @@ class CaseListSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
         list_serializer_class = LeanListSerializer
+
+    # The fields that are not columns, for a list read as values (ruian_grid.serializers.as_values):
+    # the columns each needs and the model's own code over them.
+    lean_values = {
+        "number": (("id", "created_at"), lambda row: case_number(row["id"], row["created_at"])),
+        "responsible_person_name": (
+            ("responsible_person__full_name", "responsible_person__username"),
+            lambda row: (
+                None
+                if row["responsible_person__username"] is None
+                else person_name(row["responsible_person__full_name"], row["responsible_person__username"])
+            ),
+        ),
+        "overdue": (("status", "due_at"), lambda row: is_overdue(row["status"], row["due_at"])),
+    }
 
     def get_overdue(self, case: Case) -> bool:
         return case.is_overdue()

@@ -11,7 +11,13 @@ from django.utils.translation import gettext_lazy as _
 
 from grids.widgets import GridNamePicker, GridPicker, PositionFields, ResidentPicker
 from ruian_grid.inputs import IdFormField
-from ruian_grid.widgets import PlainSelect
+from ruian_grid.widgets import (
+    PlainCheckboxInput,
+    PlainDateInput,
+    PlainHiddenInput,
+    PlainSelect,
+    PlainTextInput,
+)
 from teams.models import User
 
 from . import selectors
@@ -302,7 +308,7 @@ class CaseFilterForm(forms.Form):
         required=False,
         strip=True,
         label=_("Keyword"),
-        widget=forms.TextInput(
+        widget=PlainTextInput(
             attrs={"type": "search", "placeholder": _("number, title, description or party")}
         ),
     )
@@ -327,12 +333,12 @@ class CaseFilterForm(forms.Form):
         label=_("Status"),
         widget=PlainSelect,
     )
-    node = IdFormField(required=False, widget=forms.HiddenInput)
+    node = IdFormField(required=False, widget=PlainHiddenInput)
     grid = forms.CharField(max_length=100, required=False, label=_("Grid"), widget=GridNamePicker())
     due_before = forms.DateField(
-        required=False, label=_("Due by"), widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=_("Due by"), widget=PlainDateInput(attrs={"type": "date"})
     )
-    overdue = forms.BooleanField(required=False, label=_("Overdue only"))
+    overdue = forms.BooleanField(required=False, label=_("Overdue only"), widget=PlainCheckboxInput)
 
 
 class UploadForm(forms.Form):

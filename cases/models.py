@@ -359,8 +359,7 @@ class Case(GridScoped):
 
     @property
     def number(self) -> str:
-        local = timezone.localtime(self.created_at) if self.created_at else None
-        return f"{local:%Y%m%d}-{self.pk}" if local else f"-{self.pk}"
+        return case_number(self.pk, self.created_at)
 
     @property
     def is_open(self) -> bool:
@@ -375,8 +374,20 @@ class Case(GridScoped):
         return str(Step(self.step).label) if self.step else ""
 
     def is_overdue(self, now: datetime.datetime | None = None) -> bool:
-        moment = now or timezone.now()
-        return bool(self.due_at and self.status in TIMED_STATUSES and self.due_at < moment)
+        return is_overdue(self.status, self.due_at, now)
+
+
+# The two below are the case's `number` and `is_overdue` for a list row read as plain values.
+
+
+def case_number(pk: int | None, created_at: datetime.datetime | None) -> str:
+    local = timezone.localtime(created_at) if created_at else None
+    return f"{local:%Y%m%d}-{pk}" if local else f"-{pk}"
+
+
+def is_overdue(status: str, due_at: datetime.datetime | None, now: datetime.datetime | None = None) -> bool:
+    moment = now or timezone.now()
+    return bool(due_at and status in TIMED_STATUSES and due_at < moment)
 
 
 class PartStatus(models.TextChoices):

@@ -37,6 +37,20 @@ def _soft(call: Callable[[], T], fallback: T) -> T:
 
 
 class FailSoftRedisCacheClient(RedisCacheClient):
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        # One redis-py client per connection pool, kept: Django makes a new one for every call, and
+        # building one (its table of response callbacks) cost more than the round trip to Redis. A
+        # client is safe to share between threads: each command takes a connection from the pool.
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, Any] = {}
+
     def get(self, key: Any, default: Any) -> Any:
         return _soft(lambda: super(FailSoftRedisCacheClient, self).get(key, default), default)
 

@@ -72,12 +72,18 @@ def _field(model: type[Model], name: str) -> Any:
     return meta.pk if name == "pk" else meta.get_field(name)
 
 
-def position_of(row: Model, ordering: Sequence[str]) -> list[Any]:
-    """The row's values for the ordering columns, as JSON-friendly values."""
+def position_of(
+    row: Model | dict[str, Any], ordering: Sequence[str], model: type[Model] | None = None
+) -> list[Any]:
+    """The row's values for the ordering columns, as JSON-friendly values. A row read as values
+    (ruian_grid.serializers.as_values) is a dict of the `model`'s columns."""
     values = []
     for name in ordering:
-        field = _field(type(row), name.lstrip("-"))
-        value = getattr(row, field.attname)
+        if isinstance(row, dict):
+            assert model is not None
+            value = row[_field(model, name.lstrip("-")).attname]
+        else:
+            value = getattr(row, _field(type(row), name.lstrip("-")).attname)
         values.append(value.isoformat() if hasattr(value, "isoformat") else value)
     return values
 
@@ -127,12 +133,13 @@ class Window:
     ordering: tuple[str, ...]
     has_more: bool  # rows beyond this window in its direction
     backwards: bool
+    model: type[Model] | None = None
 
     def first_position(self) -> list[Any]:
-        return position_of(self.rows[0], self.ordering)
+        return position_of(self.rows[0], self.ordering, self.model)
 
     def last_position(self) -> list[Any]:
-        return position_of(self.rows[-1], self.ordering)
+        return position_of(self.rows[-1], self.ordering, self.model)
 
 
 def window(qs: QuerySet[Any], cursor: str | None, size: int) -> Window:
@@ -151,7 +158,7 @@ def window(qs: QuerySet[Any], cursor: str | None, size: int) -> Window:
     rows = rows[:size]
     if backwards:
         rows.reverse()
-    return Window(rows=rows, ordering=ordering, has_more=has_more, backwards=backwards)
+    return Window(rows=rows, ordering=ordering, has_more=has_more, backwards=backwards, model=qs.model)
 
 
 def capped_count(qs: QuerySet[Any], cap: int = COUNT_CAP) -> int:

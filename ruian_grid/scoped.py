@@ -14,6 +14,8 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import QuerySet
 from rest_framework import viewsets
 
+from .serializers import as_values
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -30,6 +32,14 @@ class ScopedAPIMixin:
 
     def get_queryset(self) -> QuerySet[Any]:
         raise NotImplementedError(f"{type(self).__name__} must return a selector's queryset")
+
+    def paginate_queryset(self, queryset: QuerySet[Any]) -> Any:
+        # A list page is read as plain values when its serializer allows (ruian_grid.serializers).
+        if getattr(self, "action", None) == "list":
+            order = getattr(self.paginator, "ordering", None) or ()  # type: ignore[attr-defined]
+            order = (order,) if isinstance(order, str) else tuple(order)
+            queryset = as_values(queryset, self.get_serializer_class(), order)  # type: ignore[attr-defined]
+        return super().paginate_queryset(queryset)  # type: ignore[misc]
 
 
 class ScopedReadOnlyViewSet(ScopedAPIMixin, viewsets.ReadOnlyModelViewSet):

@@ -291,6 +291,16 @@ CACHES = {
     },
 }
 
+# Sessions: read from the cache, written to both (`cached_db`: one query less on every request), when
+# the cache is shared by every process (Redis). With the per-process default cache a session signed
+# out in one process would live on in another's cache, so there they stay in the database alone.
+# SESSION_CACHED=1 forces the cached engine (a shared CACHE_URL, or one process only).
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if env.bool("SESSION_CACHED", default=bool(REDIS_URL))
+    else "django.contrib.sessions.backends.db"
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -5,6 +5,9 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-only-not-secret")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+# Sessions read from the cache as in production: the suite is one process (the live server of the
+# browser tests is a thread of it), so its per-process cache is shared by every request.
+os.environ.setdefault("SESSION_CACHED", "1")
 # Registry personal-data keys for tests only (base64 of fixed test strings; never used elsewhere).
 os.environ.setdefault(
     "REGISTRY_ENCRYPTION_KEYS",

@@ -52,7 +52,7 @@ class User(AbstractUser):
         ]
 
     def __str__(self) -> str:
-        return self.full_name or self.username
+        return person_name(self.full_name, self.username)
 
 
 class UnitKind(models.TextChoices):
@@ -481,3 +481,8 @@ class WorkLogNote(GridScoped):
 
     def __str__(self) -> str:
         return f"{self.day} {self.text[:30]}"
+
+
+def person_name(full_name: str, username: str) -> str:
+    """How a person is named on screen (`str(user)`), from the two columns alone."""
+    return full_name or username

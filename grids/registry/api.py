@@ -106,7 +106,8 @@ class _PlotScoped(serializers.Serializer):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
-        if request is not None and "plot" in self.fields and "data" in kwargs:
+        # `"data" in kwargs` first: reading self.fields builds every field, which a list never needs.
+        if request is not None and "data" in kwargs and "plot" in self.fields:
             self.fields["plot"].queryset = selectors.plots_for(request.user, selectors.MANAGE)
 
 

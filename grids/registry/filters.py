@@ -17,6 +17,7 @@ from grids import selectors as grid_selectors
 from grids.models import Level
 from grids.widgets import GridNamePicker
 from ruian_grid.inputs import IdFilter
+from ruian_grid.widgets import PlainNumberInput, PlainSelect, PlainTextInput
 
 from .models import (
     AgeBand,
@@ -55,6 +56,20 @@ class _GridFilters(df.FilterSet):
     status = df.ChoiceFilter(choices=Status.choices, label=_("status"))
 
     LEVELS = {"plot": Level.PLOT, "cell": Level.CELL, "township": Level.TOWNSHIP}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Selects and text inputs drawn in Python (ruian_grid/widgets.py: the same HTML without a
+        # template per input and per option); each filter set has its own copies of the filters.
+        for f in self.filters.values():
+            if "widget" in f.extra:
+                continue
+            if isinstance(f, df.ChoiceFilter | df.TypedChoiceFilter):
+                f.extra["widget"] = PlainSelect
+            elif isinstance(f, df.CharFilter):
+                f.extra["widget"] = PlainTextInput
+            elif isinstance(f, df.NumberFilter):
+                f.extra["widget"] = PlainNumberInput
 
     def filter_grid(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         if not value:

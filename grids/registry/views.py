@@ -55,6 +55,11 @@ def _paginate(request: HttpRequest, qs: Any, *, count: bool = True) -> Page:
     return page_of(request, qs, PAGE_SIZE, count=count)
 
 
+# The related rows a list page's rows draw (grids/templatetags/registry_rows.py): the page loads these
+# alone, not every row the selector joins for exports and detail pages.
+ROW_RELATED = {"households": ("plot", "dwelling__building"), "residents": ("household",)}
+
+
 def _export_or_list(
     request: HttpRequest, kind: str, qs: Any, template: str, extra: dict[str, Any]
 ) -> HttpResponse:
@@ -62,7 +67,8 @@ def _export_or_list(
         return api._export(kind, qs)  # noqa: SLF001 - one export function for API and pages
     query = request.GET.copy()
     query.pop("after", None)
-    context = {**extra, "page_obj": _paginate(request, qs), "query": query.urlencode()}
+    rows = qs.select_related(None).select_related(*ROW_RELATED[kind]) if kind in ROW_RELATED else qs
+    context = {**extra, "page_obj": _paginate(request, rows), "query": query.urlencode()}
     return render(request, template, context)
 
 

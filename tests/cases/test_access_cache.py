@@ -37,21 +37,28 @@ def test_a_later_request_reads_grants_and_units_from_the_cache(cast, units, djan
         assert units_of(later) == units_of(first)
 
 
-def test_list_requests_after_the_first_cost_session_user_and_page_only(
-    cast, units, django_assert_num_queries
-):
+def test_list_requests_after_the_first_cost_user_and_page_only(cast, units, django_assert_num_queries):
     record(cast)
     client = Client()
     client.force_login(cast.township_a_staff)
     assert client.get("/api/v1/cases/").status_code == 200
     assert client.get(reverse("cases:list")).status_code == 200
-    # session (1), user (1), the page of cases (1): grants and units come from the cache
-    with django_assert_num_queries(3):
+    # user (1), the page of cases (1): the session, grants and units come from the cache
+    with django_assert_num_queries(2):
         assert client.get("/api/v1/cases/").status_code == 200
-    # the same, and the page header's count of unread inbox items (1)
-    # session, user, the page's rows, the filter's total count (exact up to 1,000), the header's inbox count
-    with django_assert_num_queries(5):
+    # user, the page's rows, the filter's total count (exact up to 1,000), the header's inbox count
+    with django_assert_num_queries(4):
         assert client.get(reverse("cases:list")).status_code == 200
+
+
+def test_a_signed_out_session_is_not_served_from_the_cache(cast):
+    client = Client()
+    client.force_login(cast.township_a_staff)
+    assert client.get("/api/v1/cases/").status_code == 200
+    cookie = client.cookies["sessionid"].value
+    client.post(reverse("logout"))
+    client.cookies["sessionid"] = cookie  # the old cookie, kept by someone
+    assert client.get("/api/v1/cases/").status_code == 403
 
 
 def test_a_grant_given_between_requests_is_seen_by_the_next(cast):

@@ -32,9 +32,9 @@ def test_every_registry_page_is_scoped_and_sign_in_only():
 
 def test_index_lists_plots_in_scope_with_household_counts(cast, people, django_assert_max_num_queries):
     client = login(cast.township_a_staff)
-    # session, user, grants, plot page, household counts of the page's plots (no COUNT of the plots),
-    # the header's unread inbox count
-    with django_assert_max_num_queries(6):
+    # user, grants, plot page, household counts of the page's plots (no COUNT of the plots), the
+    # header's unread inbox count; the session comes from the cache
+    with django_assert_max_num_queries(5):
         response = client.get("/registry/")
     assert response.status_code == 200
     body = response.content.decode()
@@ -48,8 +48,9 @@ def test_plot_page_refuses_another_township_then_shows_it_to_its_own_staff(
     url = reverse("registry:plot", args=[cast.plot_a1.pk])
     assert login(cast.township_b_staff).get(url).status_code == 404
     client = login(cast.township_a_staff)
-    # session, user, grants (view), plot, households page, count (capped), grants (manage), unread inbox count
-    with django_assert_max_num_queries(8):
+    # user, grants (view), plot, households page, count (capped), grants (manage), unread inbox count;
+    # the session comes from the cache
+    with django_assert_max_num_queries(7):
         response = client.get(url)
     assert response.status_code == 200
     assert "JS-0001" in response.content.decode()
@@ -180,8 +181,9 @@ def test_template_download_has_chinese_headers_and_the_users_plots(cast):
 
 def test_lists_export_with_their_filters(cast, people, django_assert_max_num_queries):
     client = login(cast.city_admin)
-    # session, user, grants, the township named by its name, residents with their household and plot
-    with django_assert_max_num_queries(6):
+    # user, grants, the township named by its name, residents with their household and plot; the
+    # session comes from the cache
+    with django_assert_max_num_queries(5):
         response = client.get(
             reverse("registry:residents"), {"township": cast.township_b.name, "export": "xlsx"}
         )
@@ -309,9 +311,9 @@ def test_household_list_pages_by_keyset_and_more_appends_the_next_rows(cast, dja
 
     numbers = _households(cast, 120)
     client = login(cast.township_a_staff)
-    # session, user, grants, page of households with resident counts, count (capped at 1,000),
-    # the header's unread inbox count
-    with django_assert_max_num_queries(6):
+    # user, grants, page of households with resident counts, count (capped at 1,000), the header's
+    # unread inbox count; the session comes from the cache
+    with django_assert_max_num_queries(5):
         body = client.get("/registry/households/").content.decode()
     assert '<span class="badge">120</span>' in body
     seen = re.findall(r">(KS-\d{4})<", body)

@@ -133,16 +133,16 @@ def test_city_dashboard_takes_the_same_queries_whatever_the_number_of_townships(
     client.force_login(cast.city_admin)
     url = f"/api/v1/reports/dashboard/?node={cast.city.pk}"
     client.get(url)  # warm the session and the content types
-    # 1 session, 2 user, 3 the node in scope (grants come from the per-user cache once warm),
-    # 4 children with plots and covered plots, 5 the monthly summary (none here: every month live),
-    # 6 outcomes per township and month, 7 satisfaction per township and month, 8 handling (open,
-    # closed, on time, overdue), 9 supervision cards, 10 households, 11 visits, 12 survey answers per
+    # 1 user, 2 the node in scope (the session and the grants come from the cache once warm),
+    # 3 children with plots and covered plots, 4 the monthly summary (none here: every month live),
+    # 5 outcomes per township and month, 6 satisfaction per township and month, 7 handling (open,
+    # closed, on time, overdue), 8 supervision cards, 9 households, 10 visits, 11 survey answers per
     # township and month.
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         first = client.get(url)
     _add_townships(cast, 4)
     client.get(url)  # the tree changed: the cached grants are read again once
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         second = client.get(url)
     assert len(second.json()["children"]) == len(first.json()["children"]) + 4
     assert second.json()["outcomes"]["incidents"]["value"] == 6
@@ -235,13 +235,13 @@ def test_dashboard_page_takes_the_same_queries_whatever_the_number_of_townships(
     client.force_login(cast.city_admin)
     url = f"/reports/{cast.city.pk}/"
     client.get(url)  # warm the session and the content types
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         client.get(url)
     _add_townships(cast, 3)
     client.get(url)  # the tree changed: the cached grants are read again once
-    # The API's 12 (session, user, node, the summary, the seven figure families, the survey answers)
-    # and the header's unread inbox count (the city has no ancestors for the breadcrumbs: no query):
-    # the same before and after three more townships.
-    with django_assert_num_queries(13):
+    # The API's 11 (user, node, the summary, the seven figure families, the survey answers; the session
+    # from the cache) and the header's unread inbox count (the city has no ancestors for the
+    # breadcrumbs: no query): the same before and after three more townships.
+    with django_assert_num_queries(12):
         response = client.get(url)
     assert response.content.decode().count('<tr data-id="') == 5

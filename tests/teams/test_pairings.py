@@ -160,9 +160,9 @@ def test_the_township_pairing_page_runs_a_constant_number_of_queries(
     _pairings_with_visits(cast, field, police, n)
     client.force_login(cast.township_a_staff)
     client.get("/api/v1/teams/")  # warm the session
-    # session + user; the grants (view_gridnode); the node in scope; the figures (one aggregate);
-    # the pairings with their visits this month; the header's unread inbox count.
-    with django_assert_max_num_queries(7):
+    # user (the session comes from the cache); the grants (view_gridnode); the node in scope; the
+    # figures (one aggregate); the pairings with their visits this month; the header's unread inbox count.
+    with django_assert_max_num_queries(6):
         response = client.get(f"/teams/pairings/{cast.township_a.pk}/")
     assert response.status_code == 200
     page = response.context["pp"]

@@ -164,10 +164,10 @@ def test_the_log_page_runs_a_constant_number_of_queries(
     services.worklog_note_add(actor=field.member, day=timezone.localdate(), text="记事", person=field.member)
     client.force_login(cast.township_a_staff)
     client.get("/api/v1/teams/")  # warm the session
-    # session + user; the grants (view_gridnode); the person in scope; the sources: visits, case
-    # timeline (the reader's units, then the entries), registry changes (one UNION), notes; the
-    # header's unread inbox count.
-    with django_assert_max_num_queries(11):
+    # user (the session comes from the cache); the grants (view_gridnode); the person in scope; the
+    # sources: visits, case timeline (the reader's units, then the entries), registry changes (one
+    # UNION), notes; the header's unread inbox count.
+    with django_assert_max_num_queries(10):
         response = client.get(f"/teams/log/?person={field.member.pk}")
     assert response.status_code == 200
     kinds = [e.kind for e in response.context["entries"]]
