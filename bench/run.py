@@ -66,7 +66,9 @@ args.add_argument("--runs", type=int, default=9)
 args.add_argument("--no-dashboard", action="store_true", help="leave out bench/dashboard.py")
 args.add_argument("--no-supervision", action="store_true", help="leave out bench/supervision_scan.py")
 args.add_argument(
-    "--only", metavar="TEXT", help="only the list figures whose name contains TEXT (no scoping, no dashboard)"
+    "--only",
+    metavar="TEXT",
+    help="only the list figures whose name contains TEXT (no scoping, dashboard or scan)",
 )
 args.add_argument("--json", metavar="PATH", help="write the table here instead of bench/results/<scale>.json")
 OPTIONS = args.parse_args()
