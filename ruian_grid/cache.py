@@ -41,10 +41,10 @@ class FailSoftRedisCacheClient(RedisCacheClient):
         # One redis-py client per connection pool, kept: Django makes a new one for every call, and
         # building one (its table of response callbacks) cost more than the round trip to Redis. A
         # client is safe to share between threads: each command takes a connection from the pool.
-        pool = self._get_connection_pool(write)
+        pool = self._get_connection_pool(write)  # type: ignore[attr-defined]
         client = self._clients.get(id(pool))
         if client is None:
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)  # type: ignore[attr-defined]
         return client
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

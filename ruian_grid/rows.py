@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Model
+from django.db.models import Field, Model
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -27,7 +27,9 @@ def link_to(viewname: str) -> Callable[[Any], str]:
 
 def labels_of(model: type[Model], name: str) -> dict[Any, str]:
     """The field's choice labels, translated in the request's language and escaped."""
-    return {value: escape(label) for value, label in model._meta.get_field(name).flatchoices}
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field)
+    return {value: escape(label) for value, label in field.flatchoices}
 
 
 def or_dash(value: Any) -> str:
