@@ -388,8 +388,10 @@ def explain_scan(tenant_id: int) -> dict[str, tuple[str, str]]:
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(wrapper):
+        # On this connection only (the wrapper sees this thread's statements): one batch's plan is
+        # the same whichever connection runs it.
         supervision.deadlines_scan(
-            tenant_id=tenant_id, now=NOW, **({"batch": OPTIONS.batch} if OPTIONS.batch else {})
+            tenant_id=tenant_id, now=NOW, workers=1, **({"batch": OPTIONS.batch} if OPTIONS.batch else {})
         )
         # The header's unread count of the person with the most items after the scan.
         busiest = (
@@ -407,7 +409,7 @@ def explain_scan(tenant_id: int) -> dict[str, tuple[str, str]]:
                 selectors.inbox_unread_count(user)
         # The second scan right after: its one statement finds nothing to claim.
         prefix = "second scan, writing nothing: "
-        supervision.deadlines_scan(tenant_id=tenant_id, now=NOW)
+        supervision.deadlines_scan(tenant_id=tenant_id, now=NOW, workers=1)
     return plans
 
 
