@@ -84,3 +84,18 @@ class FailSoftRedisCache(RedisCache):
     def __init__(self, server: Any, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = FailSoftRedisCacheClient
+
+    def hit(self, key: str, timeout: int) -> int | None:
+        """Add one to the counter `key` and return its new value, in one round trip and atomically
+        (INCR), the counter living `timeout` seconds from its last hit; None when Redis does not
+        answer. The API's rate limits count with it (ruian_grid/throttling.py)."""
+        key = self.make_and_validate_key(key)
+        client = self._cache.get_client(key, write=True)  # type: ignore[attr-defined]
+
+        def run() -> int:
+            pipe = client.pipeline(transaction=False)
+            pipe.incr(key)
+            pipe.expire(key, timeout)
+            return int(pipe.execute()[0])
+
+        return _soft(run, None)

@@ -19,7 +19,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle
+
+from .throttling import AnonRateThrottle, ScopedRateThrottle
 
 
 def lockout_message() -> str:
