@@ -87,6 +87,11 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+settings.ROOT_URLCONF = "bench_urls"  # the product's routes and the bare views of the floor figures
+
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -347,6 +352,29 @@ def deep(client: Client, url: str, pages: int = 20) -> str:
     return url
 
 
+def floor_figures(client: Client, runs: int) -> list[dict[str, Any]]:
+    """What any API list costs before its own work, beside the case list page's SQL: a bare Django
+    view (the middleware), a bare DRF view (sign-in, the user, the rate limit, JSON) and that view
+    plus the page's SQL, the least an API list page can cost in this stack."""
+    sql, _ = page_sql(fetch(client, "/api/v1/cases/"), "cases_case")
+    base = median_ms(raw(sql), runs)
+    rows = []
+    floors = [("a bare Django view (middleware only)", "/bench/bare/"),
+              ("a bare DRF view (sign-in, user, rate limit, JSON)", "/bench/bare-api/")]  # fmt: skip
+    for name, url in floors:
+        with CaptureQueriesContext(connection) as ctx:
+            fetch(client, url)()
+        rows.append({"figure": f"floor: {name}", "ours_ms": round(median_ms(fetch(client, url), runs), 2),
+                     "queries": len(ctx.captured_queries)})  # fmt: skip
+    rows.append({"figure": "floor: the bare DRF view + the page's SQL", "queries": rows[-1]["queries"] + 1,
+                 "ours_ms": round(rows[-1]["ours_ms"] + base, 2)})  # fmt: skip
+    for row in rows:
+        row.update(baseline="raw SQL of the API case list's first page", baseline_ms=round(base, 2),
+                   ratio=round(row["ours_ms"] / base, 1), goal="(floor)")  # fmt: skip
+        print(f"  {row['figure']}: {row['ours_ms']:.1f} ms vs {base:.1f} ms", flush=True)
+    return rows
+
+
 def script_figures(script: str, *args: str) -> list[dict[str, Any]]:
     """The rows another benchmark writes with `--json`, run in its own process and database."""
     import subprocess
@@ -400,6 +428,8 @@ def main() -> None:
              "ratio": round(ours / base, 1), "goal": goal, "queries": queries}
         )  # fmt: skip
         print(f"  {name}: {ours:.1f} ms vs {base:.1f} ms", flush=True)
+    if not OPTIONS.only or OPTIONS.only.lower() in "floor":
+        rows += floor_figures(township, OPTIONS.runs)
     if not OPTIONS.only:
         load_guardian_baseline(tenants[0])
         rows += guardian_figures(OPTIONS.runs)
