@@ -71,7 +71,8 @@ fuzz: $(STAMP) messages
 
 # Slow measurements, printed; never part of `make test`. Each figure beside its baseline in one table,
 # on PostgreSQL databases of its own (ruian_bench_<scale> on BENCH_DATABASE_URL's server), written to
-# bench/results/<scale>.json. SCALE=small (default, a few minutes) or SCALE=province.
+# bench/results/<scale>.json. SCALE=small (default) or SCALE=province. The dashboard and deadline-scan rows
+# build 1,000,000-case datasets of their own the first time (tens of minutes; bench/run.py --help).
 SCALE ?= small
 bench: $(STAMP)
 	mkdir -p var
@@ -110,7 +111,7 @@ soak: $(STAMP) messages
 
 # The deadline scan over 1,000,000 open cases of which 50,000 just became overdue, on its own database
 # (ruian_bench_supervision): one scan's time, a second scan writing nothing, the statements' plans;
-# written to bench/supervision_scan_results.md. Not in `make bench`, whose table is of pages.
+# written to bench/supervision_scan_results.md. `make bench` runs it too and puts its figures in its table.
 bench-supervision: $(STAMP)
 	$(PY) bench/supervision_scan.py
 
