@@ -8,7 +8,7 @@ static/reports/dashboard.js from the `<script type="application/json">` block (n
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
@@ -27,12 +27,13 @@ def page(view):  # type: ignore[no-untyped-def]
 @page
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    """The dashboard of the user's home node (or of the first node they may see)."""
+    """The dashboard of the user's home node (or of the first node they may see). A user who may see
+    no grid (a member department's staff) gets the report pages that are theirs instead of a 404."""
     home = getattr(request.user, "home_node_id", None)
     if home is None:
         top = scoping.top_nodes(request.user).first()
         if top is None:
-            raise Http404
+            return render(request, "reports/no_grid.html")
         home = top.pk
     target = scoping.get_node_or_404(request.user, home)
     query = f"?month={request.GET['month']}" if request.GET.get("month") else ""

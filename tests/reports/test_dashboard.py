@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from cases import services as case_services
@@ -164,6 +165,20 @@ def test_reports_index_opens_the_home_node(cast, client):
     client.force_login(cast.township_a_staff)
     response = client.get("/reports/")
     assert response.status_code == 302 and response["Location"] == f"/reports/{cast.township_a.pk}/"
+
+
+def test_reports_index_of_a_user_without_a_grid_lists_the_report_pages_open_to_them(cast, client):
+    client.force_login(cast.department_user)
+    response = client.get("/reports/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "您的账号不属于任何网格" in html
+    for name in ("reports:rounds", "reports:work_reports", "reports:cadres", "reports:surveys"):
+        link = reverse(name)
+        assert f'href="{link}"' in html
+        assert client.get(link).status_code == 200
+    # No dashboard of any grid leaks through the landing page.
+    assert f"/reports/{cast.township_a.pk}/" not in html
 
 
 @pytest.mark.parametrize(
