@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import F
+from django.utils import timezone
 
 from grids.models import GridNode, Level, Tenant
 from teams.models import Unit, UnitKind, User
@@ -126,6 +128,7 @@ def _seed_cases(tenant: Tenant, *, actor: User, count: int, seed: int) -> int:
     )
     kinds = list(TITLES)
     created = 0
+    in_hand: list[Case] = []
     for n in range(count):
         plot = plots[rng.randrange(len(plots))]
         kind = kinds[n % len(kinds)]
@@ -168,6 +171,7 @@ def _seed_cases(tenant: Tenant, *, actor: User, count: int, seed: int) -> int:
             continue  # nobody works in that unit yet: the case waits for acceptance
         services.case_accept(actor=handler, case=case)
         if stage == 2:
+            in_hand.append(case)
             continue
         if stage == 3:
             services.case_pause(actor=handler, case=case, reason="等待当事人返乡")
@@ -180,4 +184,34 @@ def _seed_cases(tenant: Tenant, *, actor: User, count: int, seed: int) -> int:
         services.case_close(
             actor=actor, case=case, satisfaction="satisfied", callback_note="电话回访，群众表示满意"
         )
+    _make_late(in_hand[: len(LATE_PAST)], tenant)
     return created
+
+
+# How far past which of its moments three of the demo's cases in hand are set, so that the supervision
+# pages, the cards and the inbox have something in them from the first sign-in: just overdue (an
+# ordinary order), past the yellow-card threshold, past the red-card threshold.
+LATE_PAST = ("due_at", "yellow_card_at", "red_card_at")
+
+
+def _make_late(cases: list[Case], tenant: Tenant) -> None:
+    """Move each case's whole history back in time (every moment of the case, its timeline and its
+    assisting parts, by the same amount) until its `LATE_PAST` moment lies an hour ago, then run the
+    deadline scan as the worker would. Only cases created by this run come here: a rerun moves nothing."""
+    from . import supervision
+    from .models import CaseEvent, CasePart, DeadlineWatch
+
+    now = timezone.now()
+    for case, moment in zip(cases, LATE_PAST, strict=False):
+        case.refresh_from_db()
+        target = getattr(case, moment)
+        if target is None:
+            continue
+        shift = target - (now - dt.timedelta(hours=1))
+        for model, rows in ((Case, Case.objects.filter(pk=case.pk)), (CaseEvent, CaseEvent.objects.filter(case=case)),
+                            (CasePart, CasePart.objects.filter(case=case)),
+                            (DeadlineWatch, DeadlineWatch.objects.filter(case=case))):  # fmt: skip
+            moments = [f.name for f in model._meta.concrete_fields if isinstance(f, models.DateTimeField)]
+            rows.update(**{name: F(name) - shift for name in moments})
+    if cases:
+        supervision.deadlines_scan(tenant_id=tenant.pk, now=now)
