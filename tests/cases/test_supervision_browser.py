@@ -67,6 +67,12 @@ def test_township_reads_supervision_and_inbox_and_the_department_replies(
     assert "督办单" in text and "黄牌" in text and "导出 Excel" in text
     assert "Orders" not in text and "Export" not in text
     assert _fits(township)
+    # On a phone each order is a stack of labelled lines, not a column of bare values.
+    first = township.locator("table.list tbody tr").first
+    assert first.locator("td").first.get_attribute("data-label") == "等级"
+    assert "等级" in township.evaluate(
+        "el => getComputedStyle(el, '::before').content", first.locator("td").first.element_handle()
+    )
 
     township.goto(f"{live_server.url}/inbox/")
     body = township.inner_text("body")
