@@ -1,8 +1,9 @@
 """`make bench-http [SCALE=small|province]`: HTTP under bounded load, each endpoint beside a bare view.
 
 Serves the `make bench` dataset (built by bench/run.py, in `ruian_bench_<scale>`) with gunicorn, two
-sync workers, production settings (DEBUG off, Redis cache), and a URL conf that adds one bare view
-(bench/bench_urls.py, never in the product's). Then, endpoint after endpoint, CLIENTS threads send
+sync workers, production settings (DEBUG off, Redis cache), and a URL conf that adds bare views
+(bench/bench_urls.py, never in the product's: the baseline, and the floors of an API call and of a page).
+Then, endpoint after endpoint, CLIENTS threads send
 requests back to back for SECONDS each (a closed loop: a client sends its next request when the last
 one is answered) and the table gives requests per second, p50/p95/p99 latency and errors, and each
 endpoint's throughput as a share of the bare view's. Goal: 0 errors, each main endpoint >= 40% of the
@@ -269,6 +270,9 @@ def main() -> None:
 
         endpoints: list[tuple[str, str, str, Session, Any]] = [
             ("bare Django view (baseline)", "GET", "/bench/bare/", township, None),
+            # The floors (bench/bench_urls.py): what every API call and every page costs before its work.
+            ("floor: bare DRF view (sign-in, user, rate limit)", "GET", "/bench/bare-api/", township, None),
+            ("floor: empty page (sign-in, user, frame)", "GET", "/bench/bare-page/", township, None),
             ("API case list, township user", "GET", "/api/v1/cases/", township, None),
             ("HTML case list, township user", "GET", "/cases/", township, None),
             ("case page, township user", "GET", f"/cases/{ids['case']}/", township, None),
@@ -299,7 +303,7 @@ def main() -> None:
     width = max(len(r["endpoint"]) for r in rows)
     print(f"\n{'endpoint':<{width}}  {'req/s':>7}  {'p50':>7}  {'p95':>7}  {'p99':>7}  errors  of bare  goal")
     for r in rows:
-        goal = "" if r is rows[0] else ">=40%"
+        goal = "" if r is rows[0] else "(floor)" if r["endpoint"].startswith("floor") else ">=40%"
         print(
             f"{r['endpoint']:<{width}}  {r['rps']:>7.1f}  {r['p50_ms']:>5.0f}ms  {r['p95_ms']:>5.0f}ms  "
             f"{r['p99_ms']:>5.0f}ms  {r['errors']:>6}  {r['share_of_bare']:>6.0%}  {goal}"
