@@ -11,15 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from django.db import models, transaction
-from django.db.models import F
-from django.utils import timezone
+from django.db import transaction
 
 from grids.models import GridNode, Level, Tenant
 from teams.models import Unit, UnitKind, User
 
 from . import services
-from .models import CalendarDay, Case, CaseKind, LimitUnit, Severity, Source, Step, SubKind, TimePolicy
+from .models import CalendarDay, Case, CaseKind, Grade, LimitUnit, Severity, Source, Step, SubKind, TimePolicy
 
 # (step, kind, severity, tier, limit, unit): the city's defaults, editable in the admin.
 POLICY: tuple[tuple[str, str, str, str, int, str], ...] = (
@@ -184,34 +182,24 @@ def _seed_cases(tenant: Tenant, *, actor: User, count: int, seed: int) -> int:
         services.case_close(
             actor=actor, case=case, satisfaction="satisfied", callback_note="电话回访，群众表示满意"
         )
-    _make_late(in_hand[: len(LATE_PAST)], tenant)
+    _supervise(in_hand[: len(DEMO_ORDERS)], actor)
     return created
 
 
-# How far past which of its moments three of the demo's cases in hand are set, so that the supervision
-# pages, the cards and the inbox have something in them from the first sign-in: just overdue (an
-# ordinary order), past the yellow-card threshold, past the red-card threshold.
-LATE_PAST = ("due_at", "yellow_card_at", "red_card_at")
+# Orders the city issues by hand on three of the demo's cases in hand, one of each grade, so that the
+# supervision pages, the cards and the inbox have something in them from the first sign-in. (The
+# demo's cases are all recorded now, so none is late yet: the scan raises its own orders as their
+# deadlines pass.)
+DEMO_ORDERS = (
+    (Grade.ORDINARY, "群众多次来电催办，请尽快处置并反馈"),
+    (Grade.YELLOW, "处置进度缓慢，请于答复期限内说明原因和整改措施"),
+    (Grade.RED, "已造成不良影响，请主要负责人亲自督促办理"),
+)
 
 
-def _make_late(cases: list[Case], tenant: Tenant) -> None:
-    """Move each case's whole history back in time (every moment of the case, its timeline and its
-    assisting parts, by the same amount) until its `LATE_PAST` moment lies an hour ago, then run the
-    deadline scan as the worker would. Only cases created by this run come here: a rerun moves nothing."""
+def _supervise(cases: list[Case], actor: User) -> None:
+    """One order of each grade on the given cases (created by this run only: a rerun issues none)."""
     from . import supervision
-    from .models import CaseEvent, CasePart, DeadlineWatch
 
-    now = timezone.now()
-    for case, moment in zip(cases, LATE_PAST, strict=False):
-        case.refresh_from_db()
-        target = getattr(case, moment)
-        if target is None:
-            continue
-        shift = target - (now - dt.timedelta(hours=1))
-        for model, rows in ((Case, Case.objects.filter(pk=case.pk)), (CaseEvent, CaseEvent.objects.filter(case=case)),
-                            (CasePart, CasePart.objects.filter(case=case)),
-                            (DeadlineWatch, DeadlineWatch.objects.filter(case=case))):  # fmt: skip
-            moments = [f.name for f in model._meta.concrete_fields if isinstance(f, models.DateTimeField)]
-            rows.update(**{name: F(name) - shift for name in moments})
-    if cases:
-        supervision.deadlines_scan(tenant_id=tenant.pk, now=now)
+    for case, (grade, reason) in zip(cases, DEMO_ORDERS, strict=False):
+        supervision.order_issue(actor=actor, case=case, grade=grade, reason=reason)

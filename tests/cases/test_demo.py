@@ -50,7 +50,7 @@ def test_seeding_notifies_nobody_but_real_events_still_do(cast):
     assert list(notices.values_list("key", flat=True)) == [f"cases.event_notify:{case.events.get().pk}"]
 
 
-def test_the_demo_has_late_cases_with_orders_of_each_grade_and_inbox_items(cast):
+def test_the_demo_has_an_order_of_each_grade_in_the_inbox_of_the_units_concerned(cast):
     """A newcomer's first look at the supervision pages and the inbox is not empty."""
     from cases.models import Grade, SupervisionOrder
     from teams.models import InboxItem
@@ -59,13 +59,13 @@ def test_the_demo_has_late_cases_with_orders_of_each_grade_and_inbox_items(cast)
     seed_case_policy(cast.ruian)
     seed_cases(cast.ruian, actor=cast.city_admin, count=40)
     orders = SupervisionOrder.objects.filter(tenant=cast.ruian)
-    late = Case.objects.filter(pk__in=orders.values("case_id"))
-    assert late.count() == 3
-    assert all(case.is_overdue() for case in late)
-    # Each case's history moved back whole: it was recorded before its deadline, not after.
-    assert all(case.created_at < case.due_at for case in late)
-    assert set(orders.values_list("grade", flat=True)) == {Grade.ORDINARY, Grade.YELLOW, Grade.RED}
-    assert InboxItem.objects.filter(tenant=cast.ruian).exists()
+    assert sorted(orders.values_list("grade", flat=True)) == [Grade.ORDINARY, Grade.YELLOW, Grade.RED]
+    assert all(order.case.status == "in_hand" and order.reason for order in orders)
+    for order in orders:
+        assert CaseEvent.objects.filter(case=order.case, action="supervision_order").exists()
+        members = set(order.unit.members.values_list("pk", flat=True))
+        delivered = InboxItem.objects.filter(kind="supervision_order", about_id=order.pk)
+        assert members and members <= set(delivered.values_list("user_id", flat=True))
     written = orders.count(), InboxItem.objects.count()
     assert seed_cases(cast.ruian, actor=cast.city_admin, count=40) == 0
     assert (orders.count(), InboxItem.objects.count()) == written
