@@ -330,6 +330,8 @@ REGISTRY_HASH_KEY = (
 REGISTRY_HASH_ALGORITHM = env.str("REGISTRY_HASH_ALGORITHM", default="sha256")
 REGISTRY_IMPORT_MAX_BYTES = env.int("REGISTRY_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 REGISTRY_IMPORT_BATCH = env.int("REGISTRY_IMPORT_BATCH", default=2000)
+# On PostgreSQL, write each batch on a second connection while the next is checked (decision 1104).
+REGISTRY_IMPORT_OVERLAP = env.bool("REGISTRY_IMPORT_OVERLAP", default=True)
 # The registry's tasks live in grids/registry/tasks.py, which autodiscovery (grids.tasks) does not reach.
 CELERY_IMPORTS = ["grids.registry.tasks"]
 # Distinct OpenAPI names for the registry's choice sets (several models have a "kind" and a "status").

@@ -6,12 +6,14 @@ the importing user, the import as the reason) are streamed. That is several time
 `bulk_create`, whose per-field preparation dominated the 100,000-row import. Elsewhere (SQLite) it
 falls back to simple-history's `bulk_create_with_history`. Only plain field types are used by the
 registry models (text, integers, foreign-key ids, aware datetimes), which COPY adapts as they are.
+`create_later` splits the PostgreSQL path in two: the ids and the COPY text now, the COPY itself
+later, on the import's writer connection.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from operator import attrgetter, itemgetter
 from typing import Any
 
@@ -142,6 +144,17 @@ def create_with_history(model: type[models.Model], objs: list[Any], *, user: Any
         return bulk_create_with_history(
             objs, model, batch_size=1000, default_user=user, default_change_reason=reason
         )
+    create_later(model, objs, user=user, reason=reason)()
+    return objs
+
+
+def create_later(model: type[models.Model], objs: list[Any], *, user: Any, reason: str) -> Callable[[], None]:
+    """PostgreSQL only: draw the ids of `objs` (set on them now) and write their rows' COPY text now;
+    return the write itself, to run later on whichever connection the calling thread has then (the
+    import's writer thread). The rows are taken as they are now: later changes to `objs` are not
+    written."""
+    if not objs:
+        return _nothing
     meta = model._meta
     now = timezone.now()
     fields = list(meta.concrete_fields)
@@ -159,30 +172,43 @@ def create_with_history(model: type[models.Model], objs: list[Any], *, user: Any
             obj.__dict__[pk_name] = pk
             obj._state.adding = False
             obj._state.db = alias
-        history = model.history.model  # type: ignore[attr-defined]
-        tracked = [f for f in history._meta.concrete_fields if f.attname not in HISTORY_FIELDS]
-        extra = ["history_date", "history_change_reason", "history_type", "history_user_id"]
-        h_columns = [f.column for f in tracked] + [
-            history._meta.get_field(n.removesuffix("_id")).column for n in extra
-        ]
-        tail = (now, reason, "+", getattr(user, "pk", None))
-        # The table's columns in the history table's order first, so that each row's text, written
-        # once, is also the start of its history row's.
-        column_of = {f.attname: f.column for f in fields}
-        shared = [f.attname for f in tracked]
-        own = [f.attname for f in fields if f.attname not in set(shared)]
-        if set(shared) <= column_of.keys():
-            try:
-                lines, h_lines = _as_text(objs, shared, own, tail)
-            except _NotPlain:
-                pass
-            else:
-                columns = [column_of[a] for a in [*shared, *own]]
-                _copy_text(cursor.cursor, meta.db_table, columns, lines)
-                _copy_text(cursor.cursor, history._meta.db_table, h_columns, h_lines)
-                return objs
-        columns = [f.column for f in fields]
-        _copy(cursor.cursor, meta.db_table, columns, _values(objs, [f.attname for f in fields]))
-        h_rows = (row + tail for row in _values(objs, [f.attname for f in tracked]))
-        _copy(cursor.cursor, history._meta.db_table, h_columns, h_rows)
-    return objs
+    history = model.history.model  # type: ignore[attr-defined]
+    tracked = [f for f in history._meta.concrete_fields if f.attname not in HISTORY_FIELDS]
+    extra = ["history_date", "history_change_reason", "history_type", "history_user_id"]
+    h_columns = [f.column for f in tracked] + [
+        history._meta.get_field(n.removesuffix("_id")).column for n in extra
+    ]
+    tail = (now, reason, "+", getattr(user, "pk", None))
+    # The table's columns in the history table's order first, so that each row's text, written
+    # once, is also the start of its history row's.
+    column_of = {f.attname: f.column for f in fields}
+    shared = [f.attname for f in tracked]
+    own = [f.attname for f in fields if f.attname not in set(shared)]
+    if set(shared) <= column_of.keys():
+        try:
+            lines, h_lines = _as_text(objs, shared, own, tail)
+        except _NotPlain:
+            pass
+        else:
+            columns = [column_of[a] for a in [*shared, *own]]
+
+            def write_text() -> None:
+                with connection.cursor() as cursor:
+                    _copy_text(cursor.cursor, meta.db_table, columns, lines)
+                    _copy_text(cursor.cursor, history._meta.db_table, h_columns, h_lines)
+
+            return write_text
+    columns = [f.column for f in fields]
+    rows = list(_values(objs, [f.attname for f in fields]))
+    h_rows = [row + tail for row in _values(objs, [f.attname for f in tracked])]
+
+    def write_rows() -> None:
+        with connection.cursor() as cursor:
+            _copy(cursor.cursor, meta.db_table, columns, rows)
+            _copy(cursor.cursor, history._meta.db_table, h_columns, h_rows)
+
+    return write_rows
+
+
+def _nothing() -> None:
+    return None

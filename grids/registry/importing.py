@@ -6,13 +6,15 @@ shape with expat callbacks, shared strings spilled to a temporary file, so memor
 file grows), in batches; the cells are read, and ID and phone numbers parsed and hashed, in a thread of
 their own while the batches are written. Each batch is checked row
 by row (a refused row gets its reason), then written in one transaction with bulk inserts and updates
-(and their history rows), so a failure never leaves half a batch. Rows match on natural keys (household
+(and their history rows), so a failure never leaves half a batch. On PostgreSQL a resident import
+writes each batch on a second connection while the next one is checked (`_Writer`, decision 1104). Rows match on natural keys (household
 number, ID number's keyed hash, building code and room, credit code), so uploading the same file again
 adds and changes nothing. Numbers never go to logs; the uploaded file is deleted when the import ends.
 """
 
 from __future__ import annotations
 
+import copy
 import io
 import itertools
 import logging
@@ -20,6 +22,7 @@ import uuid
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
@@ -31,7 +34,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -468,6 +471,7 @@ class Importer:
     """Shared parts: the actor's plots, refusing rows, writing with history."""
 
     kind = ""
+    overlaps = False  # True: batches may be written on a second connection while the next is checked
 
     def __init__(self, job: ImportJob):
         self.job = job
@@ -498,6 +502,13 @@ class Importer:
             }
         self.seen: set[str | int] = set()
         self.seen_in_batch: list[str | int] = []  # this batch's keys, taken back if it rolls back
+        # When set, `write` checks and prepares a batch without writing it: the writes are collected
+        # here for the writer thread to run on its own connection (see `_Writer`).
+        self.later: list[Callable[[], None]] | None = None
+        # Rows the batch being written on the other connection made or changed, by natural key: the
+        # next batch's lookups read them here, as the database does not show them before that commit.
+        self.in_flight: dict[str, Any] = {}
+        self.touched: dict[str, Any] = {}  # what `write` made or changed, for `in_flight`
 
     @staticmethod
     def early(data: dict[str, str]) -> Any:
@@ -522,9 +533,9 @@ class Importer:
         self.seen.add(key)
         self.seen_in_batch.append(key)
 
-    def process(self, rows: list[Row], outcome: Outcome) -> None:
+    def process(self, rows: list[Row], outcome: Outcome, attempts: int = 2) -> None:
         """Check then write one batch; a lost race with a concurrent writer retries the batch once."""
-        for attempt in (1, 2):
+        for attempt in range(3 - attempts, 3):
             batch = Outcome()
             self.seen_in_batch = []
             try:
@@ -557,22 +568,40 @@ class Importer:
     def create(self, model: Any, objs: list[Any]) -> list[Any]:
         if objs and model not in self.written:
             self.written.append(model)
+        if self.later is not None:
+            self.later.append(bulk.create_later(model, objs, user=self.actor, reason=self.reason))
+            return objs
         return bulk.create_with_history(model, objs, user=self.actor, reason=self.reason)
 
     def update(self, model: Any, objs: list[Any], fields: list[str]) -> None:
         if objs and model not in self.written:
             self.written.append(model)
-        if objs:
-            bulk_update_with_history(
-                objs,
-                model,
-                [*fields, "updated_at"],
-                batch_size=1000,
-                default_user=self.actor,
-                default_change_reason=self.reason,
-            )
-            for obj in objs:
-                obj.updated_at = timezone.now()
+        if not objs:
+            return
+        if self.later is not None:
+            # Copies: the next batch, checked meanwhile, may change the same household again.
+            snapshot = [copy.copy(obj) for obj in objs]
+            self.later.append(lambda: self._update(model, snapshot, fields))
+        else:
+            self._update(model, objs, fields)
+        for obj in objs:
+            obj.updated_at = timezone.now()
+
+    def _update(self, model: Any, objs: list[Any], fields: list[str]) -> None:
+        bulk_update_with_history(
+            objs,
+            model,
+            [*fields, "updated_at"],
+            batch_size=1000,
+            default_user=self.actor,
+            default_change_reason=self.reason,
+        )
+
+    def tally(self, changes: dict[services.Place, int]) -> None:
+        if self.later is not None:
+            self.later.append(lambda: services.tally_change(changes))
+        else:
+            services.tally_change(changes)
 
     @staticmethod
     def changed(obj: Any, values: dict[str, Any]) -> list[str]:
@@ -588,6 +617,7 @@ def _field_of(column: str) -> str:
 
 class ResidentImporter(Importer):
     kind = ImportKind.RESIDENTS
+    overlaps = True
 
     @staticmethod
     def early(data: dict[str, str]) -> Any:
@@ -661,6 +691,9 @@ class ResidentImporter(Importer):
             h.number: h
             for h in bulk.matching(Household.objects.filter(tenant_id=self.tenant_id), "number", numbers)
         }
+        # Households the batch still being written made or changed, as that batch left them. (A
+        # resident cannot be in two batches: `once` refuses the second row with the same ID.)
+        households.update((n, h) for n, h in self.in_flight.items() if n in numbers)
         hashes = [r.parsed["id_hash"] for r in good]
         residents = {
             p.id_number_hash: p
@@ -737,7 +770,8 @@ class ResidentImporter(Importer):
         # New households, and deregistered ones the file brings back, count in their plot's tally.
         tally: Counter[services.Place] = Counter(services.place_key(h) for h in new_households.values())
         tally.update(services.place_key(h) for h, diff in changed_households.values() if "status" in diff)
-        services.tally_change(dict(tally))
+        self.tally(dict(tally))
+        self.touched = {**new_households, **{n: h for n, (h, _d) in changed_households.items()}}
 
         new_residents: list[Resident] = []
         changed_residents: list[Resident] = []
@@ -995,6 +1029,114 @@ class EstablishmentImporter(Importer):
         self.update(Establishment, changed, sorted(fields))
 
 
+@dataclass
+class _Plan:
+    """A batch checked and prepared on the main connection, its writes not yet run."""
+
+    rows: list[Row]
+    last_row: int
+    outcome: Outcome
+    writes: list[Callable[[], None]]
+    seen: list[str | int]
+    touched: dict[str, Any]
+    done: Future[None] | None = None
+
+
+class _Writer:
+    """Writes each batch on a second connection while the main thread checks the next one.
+
+    The Python work of a batch (checking rows, encrypting numbers, writing COPY's text) and the
+    database's (COPY, indexes, the foreign-key checks at commit) used to take turns; here they
+    overlap, one batch apart. The next batch's lookups do not wait for the previous commit: the
+    households that batch made or changed are kept (`Importer.in_flight`) and read in place of the
+    database's. A batch's outcome counts only once it has committed; if its transaction fails on a
+    lost race (an IntegrityError), the batch checked meanwhile is set aside, the failed one is checked
+    and written again on the main connection (its one retry), then the set-aside one is checked
+    again. PostgreSQL only, and never inside a caller's transaction (a second connection would not
+    see its rows); decision 1104.
+    """
+
+    def __init__(self, importer: Importer, outcome: Outcome, job: ImportJob):
+        self.importer, self.outcome, self.job = importer, outcome, job
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
+        self.pending: _Plan | None = None
+
+    def flush(self, rows: list[Row], last_row: int) -> None:
+        if not rows:
+            self.finish()
+            _progress(self.job, self.outcome, last_row)
+            return
+        plan = self._plan(rows, last_row)
+        if self.pending is not None and not self.finish():
+            self._forget(plan)  # checked against a batch that was then written again: check again
+            plan = self._plan(rows, last_row)
+        plan.done = self.pool.submit(self._write, plan.writes)
+        self.pending = plan
+        self.importer.in_flight = plan.touched
+
+    def _plan(self, rows: list[Row], last_row: int) -> _Plan:
+        importer = self.importer
+        importer.later, importer.seen_in_batch, importer.touched = [], [], {}
+        outcome = Outcome()
+        try:
+            importer.write(rows, outcome)
+            return _Plan(rows, last_row, outcome, importer.later, importer.seen_in_batch, importer.touched)
+        finally:
+            importer.later = None
+
+    def _forget(self, plan: _Plan) -> None:
+        self.importer.seen.difference_update(plan.seen)
+
+    @staticmethod
+    def _write(writes: list[Callable[[], None]]) -> None:
+        with transaction.atomic():
+            for write in writes:
+                write()
+
+    def finish(self) -> bool:
+        """Wait for the batch being written; False when it failed and was written again here."""
+        plan, self.pending = self.pending, None
+        if plan is None or plan.done is None:
+            return True
+        try:
+            plan.done.result()
+        except IntegrityError:
+            self._forget(plan)
+            self.importer.in_flight = {}
+            self.importer.process(plan.rows, self.outcome, attempts=1)
+            _progress(self.job, self.outcome, plan.last_row)
+            return False
+        self.outcome.added += plan.outcome.added
+        self.outcome.updated += plan.outcome.updated
+        self.outcome.unchanged += plan.outcome.unchanged
+        self.outcome.refused.extend(plan.outcome.refused)
+        _progress(self.job, self.outcome, plan.last_row)
+        return True
+
+    def close(self) -> None:
+        """Wait for the last batch (even when the import stops on an error), then end the thread."""
+        try:
+            if self.pending is not None:
+                self.finish()
+        finally:
+            self.pool.submit(_close_connection).result()  # the writer thread's own connection
+            self.pool.shutdown()
+
+
+def _close_connection() -> None:
+    """Close the calling thread's connection (`connection` names the caller's own)."""
+    connection.close()
+
+
+def _overlaps(importer: Importer) -> bool:
+    return (
+        importer.overlaps
+        and settings.REGISTRY_IMPORT_OVERLAP
+        and connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+    )
+
+
 IMPORTERS: dict[str, type[Importer]] = {
     ImportKind.RESIDENTS: ResidentImporter,
     ImportKind.BUILDINGS: BuildingImporter,
@@ -1022,6 +1164,7 @@ def run_import(job_id: int) -> ImportJob:
             prepared: Generator[tuple[int, tuple[Any, ...], str, dict[str, str], Any], None, None] | None = (
                 None
             )
+            writer: _Writer | None = None
             try:
                 job.total_rows = max((sheet.max_row or 1) - 1, 0) or None
                 top = _head(rows)  # a title may sit above the headers
@@ -1032,6 +1175,7 @@ def run_import(job_id: int) -> ImportJob:
                 prepared = read_ahead(
                     _prepare(itertools.chain(top[at + 1 :], rows), columns, job.kind, importer.early)
                 )
+                writer = _Writer(importer, outcome, job) if _overlaps(importer) else None
                 batch: list[Row] = []
                 for number, values, problem, data, early in prepared:
                     if problem:
@@ -1039,10 +1183,18 @@ def run_import(job_id: int) -> ImportJob:
                         continue
                     batch.append(Row(number=number, values=values, data=data, early=early))
                     if len(batch) >= settings.REGISTRY_IMPORT_BATCH:
-                        _flush(importer, batch, outcome, job, number)
+                        if writer is not None:
+                            writer.flush(batch, number)
+                        else:
+                            _flush(importer, batch, outcome, job, number)
                         batch = []
-                _flush(importer, batch, outcome, job, number)
+                if writer is not None:
+                    writer.flush(batch, number)
+                else:
+                    _flush(importer, batch, outcome, job, number)
             finally:
+                if writer is not None:
+                    writer.close()  # the batch on the other connection is in (or refused) first
                 if prepared is not None:
                     prepared.close()  # the reading thread ends first
                 rows.close()
@@ -1104,6 +1256,10 @@ def _prepare(
 def _flush(importer: Importer, batch: list[Row], outcome: Outcome, job: ImportJob, last_row: int) -> None:
     if batch:
         importer.process(batch, outcome)
+    _progress(job, outcome, last_row)
+
+
+def _progress(job: ImportJob, outcome: Outcome, last_row: int) -> None:
     job.processed_rows = max(last_row - 1, 0)
     job.added, job.updated, job.unchanged, job.refused = (
         outcome.added,

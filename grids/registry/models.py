@@ -13,6 +13,7 @@ deregistered, and django-simple-history keeps every version with who and when.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -38,6 +39,30 @@ def list_indexes(short: str, *order: str, city: bool = True) -> list[models.Inde
     if city:
         found.insert(0, models.Index(fields=["tenant", *order], name=f"grids_{short}_by_city"))
     return found
+
+
+def _copied_tenant() -> models.ForeignKey[Tenant, Tenant]:
+    """The tenant column of a household or resident: a copy of its plot's tenant, protected in the ORM
+    but not checked again by a database constraint (decision 1104)."""
+    return models.ForeignKey(
+        Tenant, on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant"), db_constraint=False
+    )
+
+
+def _copied_node(label: Any, *, null: bool = True) -> models.ForeignKey[Any, Any]:
+    """A city, township or cell column of a household or resident: a copy of its plot's ancestor,
+    written from the plot (or from the household the plot's copies were written to) in the same
+    statement as the row. `on_delete=PROTECT` still stops the ORM deleting a node it names; the
+    plot's own foreign key stays checked by the database (decision 1104)."""
+    return models.ForeignKey(
+        GridNode,
+        on_delete=models.PROTECT,
+        null=null,
+        blank=null,
+        related_name="+",
+        verbose_name=label,
+        db_constraint=False,
+    )
 
 
 class Status(models.TextChoices):
@@ -156,6 +181,11 @@ class Household(GridScoped):
 
     FOLLOWS_GRID = True
 
+    # Copies of the plot's tenant and ancestors: indexed, not checked again at commit (decision 1104).
+    tenant = _copied_tenant()
+    city = _copied_node(_("city"), null=False)
+    township = _copied_node(_("township"))
+    cell = _copied_node(_("cell"))
     plot = models.ForeignKey(GridNode, on_delete=models.PROTECT, related_name="+", verbose_name=_("plot"))
     number = models.CharField(_("household number"), max_length=32)
     address = models.CharField(_("address"), max_length=200, blank=True)
@@ -285,6 +315,11 @@ class Resident(GridScoped):
 
     FOLLOWS_GRID = True
 
+    # Copies of the plot's tenant and ancestors: indexed, not checked again at commit (decision 1104).
+    tenant = _copied_tenant()
+    city = _copied_node(_("city"), null=False)
+    township = _copied_node(_("township"))
+    cell = _copied_node(_("cell"))
     plot = models.ForeignKey(GridNode, on_delete=models.PROTECT, related_name="+", verbose_name=_("plot"))
     household = models.ForeignKey(
         Household, on_delete=models.PROTECT, related_name="residents", verbose_name=_("household")
