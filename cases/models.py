@@ -7,7 +7,6 @@ through `cases.selectors`. A case keeps the grid it was recorded in (`FOLLOWS_GR
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -16,7 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from grids.models import GridNode, GridScoped, Level, Tenant, position_constraint
+from grids.models import GridNode, GridScoped, Level, Tenant, copied_node, position_constraint
 from teams.models import Unit, Visit
 
 # Longest free texts accepted (forms, API and services check them; a longer text is refused, not cut).
@@ -803,20 +802,6 @@ class OrderStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("case finished")
 
 
-def _copied_node(label: Any, *, null: bool = True) -> models.ForeignKey[Any, Any]:
-    """A grid column a bulk-written row copies from its case: protected in the ORM, not checked
-    again by a database constraint (decision 1002)."""
-    return models.ForeignKey(
-        GridNode,
-        on_delete=models.PROTECT,
-        null=null,
-        blank=null,
-        related_name="+",
-        verbose_name=label,
-        db_constraint=False,
-    )
-
-
 class SupervisionOrder(GridScoped):
     """A supervision order (督办单) from a tier to the unit responsible for an overdue case or part,
     or for other late work a higher app follows up (a monthly review not signed off, a meeting
@@ -843,10 +828,10 @@ class SupervisionOrder(GridScoped):
     # Copies of the case's (or subject's) grid columns, written in the same statement as the order
     # from rows the database has checked: no constraint of their own to check again at commit (the
     # ORM still refuses to delete a node they name: PROTECT). Decision 1002.
-    city = _copied_node(_("city"), null=False)
-    township = _copied_node(_("township"))
-    cell = _copied_node(_("cell"))
-    plot = _copied_node(_("plot"))
+    city = copied_node(_("city"), null=False)
+    township = copied_node(_("township"))
+    cell = copied_node(_("cell"))
+    plot = copied_node(_("plot"))
     case = models.ForeignKey(
         Case,
         on_delete=models.PROTECT,

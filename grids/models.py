@@ -3,6 +3,8 @@
 The tree is written only by `grids.tree`; read access is decided only by `grids.scoping`.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -178,6 +180,21 @@ def position_constraint(prefix: str) -> models.CheckConstraint:
         condition=Q(latitude__isnull=True, longitude__isnull=True)
         | Q(latitude__isnull=False, longitude__isnull=False),
         name=f"{prefix}_position_both_or_neither",
+    )
+
+
+def copied_node(label: Any, *, null: bool = True) -> models.ForeignKey[Any, Any]:
+    """A grid column a row copies from another row written with it (a case's, a plot's ancestors):
+    `on_delete=PROTECT` in the ORM, not checked again by a database constraint (decisions 1002 and
+    1104: the row it is copied from keeps its own checked key)."""
+    return models.ForeignKey(
+        GridNode,
+        on_delete=models.PROTECT,
+        null=null,
+        blank=null,
+        related_name="+",
+        verbose_name=label,
+        db_constraint=False,
     )
 
 

@@ -13,7 +13,6 @@ deregistered, and django-simple-history keeps every version with who and when.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -22,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from grids.models import GridNode, GridScoped, Tenant, position_constraint
+from grids.models import GridNode, GridScoped, Tenant, copied_node, position_constraint
 
 
 def list_indexes(short: str, *order: str, city: bool = True) -> list[models.Index]:
@@ -46,22 +45,6 @@ def _copied_tenant() -> models.ForeignKey[Tenant, Tenant]:
     but not checked again by a database constraint (decision 1104)."""
     return models.ForeignKey(
         Tenant, on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant"), db_constraint=False
-    )
-
-
-def _copied_node(label: Any, *, null: bool = True) -> models.ForeignKey[Any, Any]:
-    """A city, township or cell column of a household or resident: a copy of its plot's ancestor,
-    written from the plot (or from the household the plot's copies were written to) in the same
-    statement as the row. `on_delete=PROTECT` still stops the ORM deleting a node it names; the
-    plot's own foreign key stays checked by the database (decision 1104)."""
-    return models.ForeignKey(
-        GridNode,
-        on_delete=models.PROTECT,
-        null=null,
-        blank=null,
-        related_name="+",
-        verbose_name=label,
-        db_constraint=False,
     )
 
 
@@ -183,9 +166,9 @@ class Household(GridScoped):
 
     # Copies of the plot's tenant and ancestors: indexed, not checked again at commit (decision 1104).
     tenant = _copied_tenant()
-    city = _copied_node(_("city"), null=False)
-    township = _copied_node(_("township"))
-    cell = _copied_node(_("cell"))
+    city = copied_node(_("city"), null=False)
+    township = copied_node(_("township"))
+    cell = copied_node(_("cell"))
     plot = models.ForeignKey(GridNode, on_delete=models.PROTECT, related_name="+", verbose_name=_("plot"))
     number = models.CharField(_("household number"), max_length=32)
     address = models.CharField(_("address"), max_length=200, blank=True)
@@ -317,9 +300,9 @@ class Resident(GridScoped):
 
     # Copies of the plot's tenant and ancestors: indexed, not checked again at commit (decision 1104).
     tenant = _copied_tenant()
-    city = _copied_node(_("city"), null=False)
-    township = _copied_node(_("township"))
-    cell = _copied_node(_("cell"))
+    city = copied_node(_("city"), null=False)
+    township = copied_node(_("township"))
+    cell = copied_node(_("cell"))
     plot = models.ForeignKey(GridNode, on_delete=models.PROTECT, related_name="+", verbose_name=_("plot"))
     household = models.ForeignKey(
         Household, on_delete=models.PROTECT, related_name="residents", verbose_name=_("household")
