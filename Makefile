@@ -62,7 +62,7 @@ test: system-deps messages lint
 	  SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" ALLOWED_HOSTS=grid.example.org \
 	  REGISTRY_ENCRYPTION_KEYS="k1:$$(key)" REGISTRY_HASH_KEY="$$(key)" DATABASE_URL=sqlite:///:memory: \
 	  $(PY) manage.py check --deploy --fail-level WARNING
-	$(VENV)/bin/pytest -n 2 --dist loadfile -q
+	$(VENV)/bin/pytest -n 2 --dist loadfile -q --durations=25  # the slowest, to keep the suite in budget
 
 # Schemathesis over every API operation with many more examples than `make test` runs (6 each).
 FUZZ_EXAMPLES ?= 300
