@@ -18,7 +18,12 @@ from tests.reports.test_dashboard import close
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
+
+def today():
+    """Read at each use, not once at collection: a run may cross midnight in Asia/Shanghai."""
+    return timezone.localdate()
+
+
 INDICATORS = [
     {"name": "按时办结率", "source": Source.ON_TIME_RATE, "weight": 40},
     {"name": "走访覆盖率", "source": Source.VISIT_COVERAGE, "weight": 20},
@@ -33,8 +38,8 @@ def make_scheme(cast, **kw) -> Scheme:
         "actor": cast.city_admin,
         "tenant": cast.ruian,
         "name": "2026年度平安考核",
-        "period_start": TODAY.replace(day=1),
-        "period_end": TODAY,
+        "period_start": today().replace(day=1),
+        "period_end": today(),
         "indicators": INDICATORS,
         "vetoes": VETOES,
         "min_cases": 2,
@@ -242,7 +247,7 @@ def test_round_view_reads_the_snapshot_once_published(cast, scored):
     Scorecard.objects.filter(round=rnd).update(total=Decimal("1.00"))  # even a write behind the services
     view = selectors.round_view(cast.city_admin, rnd)
     assert all(c["total"] != 1.0 for c in view["scorecards"] if not c["insufficient"])
-    assert dt.date.fromisoformat(view["scheme"]["period_end"]) == TODAY
+    assert dt.date.fromisoformat(view["scheme"]["period_end"]) == today()
 
 
 def test_round_and_scorecard_pages_and_exports(cast, scored, client):

@@ -19,7 +19,10 @@ from tests.cases.conftest import record
 
 pytestmark = pytest.mark.django_db
 
-THIS_MONTH = timezone.localdate().replace(day=1)
+
+def this_month():
+    """Read at each use, not once at collection: a run may cross midnight in Asia/Shanghai."""
+    return timezone.localdate().replace(day=1)
 
 
 def at_month(month: dt.date, day: int = 10) -> dt.datetime:
@@ -49,7 +52,7 @@ def figures(cast, units, field):
     """In township A: 2 incidents this month (one in each cell), one a year ago, one hazard two
     months ago; a petition this month in township B. One case closed satisfied (on time), one closed
     unsatisfied after going overdue; a yellow card in cell A1; one household of plot A1 visited twice."""
-    year_ago = selectors.add_months(THIS_MONTH, -12)
+    year_ago = selectors.add_months(this_month(), -12)
     i1 = record(cast, kind="incident", sub_kind="burglary", title="入室盗窃")
     i2 = record(
         cast, node=cast.plot_a3, actor=cast.township_a_staff, kind="incident", sub_kind="fight", title="打架"
@@ -57,7 +60,7 @@ def figures(cast, units, field):
     old = record(cast, kind="incident", sub_kind="theft", title="盗窃")
     backdate(old, year_ago)
     hazard = record(cast, kind="hazard", sub_kind="fire", title="消防通道堵塞")
-    backdate(hazard, selectors.add_months(THIS_MONTH, -2))
+    backdate(hazard, selectors.add_months(this_month(), -2))
     petition = record(
         cast, node=cast.plot_b1, actor=cast.city_admin, kind="petition", sub_kind="other", title="信访"
     )
@@ -74,13 +77,13 @@ def figures(cast, units, field):
     for day in (1, 2):
         team_services.visit_record(
             actor=field.member, client_id=uuid.uuid4(), household_id=household.pk,
-            visited_on=THIS_MONTH + dt.timedelta(days=day - 1),
+            visited_on=this_month() + dt.timedelta(days=day - 1),
         )  # fmt: skip
     return {"petition": petition, "i2": i2}
 
 
 def test_city_dashboard_counts_each_figure_per_township(cast, figures):
-    dash = selectors.dashboard(actor=cast.city_admin, node=cast.city, month=THIS_MONTH)
+    dash = selectors.dashboard(actor=cast.city_admin, node=cast.city, month=this_month())
     rows = {node.name: row for node, row in dash.children}
     a, b = rows["上望街道"], rows["塘下镇"]
     assert (a.incidents, a.hazards, a.petitions) == (2, 0, 0)
@@ -103,18 +106,18 @@ def test_city_dashboard_counts_each_figure_per_township(cast, figures):
 
 
 def test_township_dashboard_groups_by_cell_and_a_past_month_counts_that_month(cast, figures):
-    dash = selectors.dashboard(actor=cast.township_a_staff, node=cast.township_a, month=THIS_MONTH)
+    dash = selectors.dashboard(actor=cast.township_a_staff, node=cast.township_a, month=this_month())
     rows = {node.pk: row for node, row in dash.children}
     assert rows[cast.cell_a1.pk].incidents == 1 and rows[cast.cell_a2.pk].incidents == 1
     assert rows[cast.cell_a1.pk].plots == 2 and rows[cast.cell_a1.pk].plots_covered == 1
-    earlier = selectors.add_months(THIS_MONTH, -2)
+    earlier = selectors.add_months(this_month(), -2)
     past = selectors.dashboard(actor=cast.township_a_staff, node=cast.township_a, month=earlier)
     assert past.outcomes["hazards"].value == 1 and past.outcomes["incidents"].value == 0
     assert past.total.closed == 0 and past.total.visited == 0
 
 
 def test_cell_dashboard_lists_its_plots(cast, figures):
-    dash = selectors.dashboard(actor=cast.village_member, node=cast.cell_a1, month=THIS_MONTH)
+    dash = selectors.dashboard(actor=cast.village_member, node=cast.cell_a1, month=this_month())
     rows = {node.pk: row for node, row in dash.children}
     assert set(rows) == {cast.plot_a1.pk, cast.plot_a2.pk}
     assert rows[cast.plot_a1.pk].plots_covered == 1 and rows[cast.plot_a2.pk].plots_covered == 0
@@ -239,7 +242,7 @@ def test_boundaries_become_map_features(cast, figures):
         "coordinates": [[[120.6, 27.7], [120.7, 27.7], [120.7, 27.8], [120.6, 27.7]]],
     }
     GridNode.objects.filter(pk=cast.township_a.pk).update(boundary=square)
-    dash = selectors.dashboard(actor=cast.city_admin, node=cast.city, month=THIS_MONTH)
+    dash = selectors.dashboard(actor=cast.city_admin, node=cast.city, month=this_month())
     geo = selectors.boundaries(dash)
     assert [f["properties"]["name"] for f in geo["features"]] == ["上望街道"]
 

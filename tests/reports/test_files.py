@@ -26,7 +26,11 @@ from tests.reports.test_dashboard import close
 pytestmark = pytest.mark.django_db
 
 TZ = ZoneInfo("Asia/Shanghai")
-THIS_YEAR = timezone.localdate().year
+
+
+def this_year():
+    """Read at each use, not once at collection: a run may cross midnight in Asia/Shanghai."""
+    return timezone.localdate().year
 
 
 def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
@@ -148,10 +152,10 @@ def test_the_file_counts_equal_its_cases_in_a_fixed_number_of_queries(cast, unit
 
     def measured() -> tuple[files.PerformanceFile, int]:
         with CaptureQueriesContext(connection) as queries:
-            f = files.performance_file(cast.city_admin, person, THIS_YEAR)
+            f = files.performance_file(cast.city_admin, person, this_year())
         return f, len(queries)
 
-    files.performance_file(cast.city_admin, person, THIS_YEAR)  # the admin's grants, read once a request
+    files.performance_file(cast.city_admin, person, this_year())  # the admin's grants, read once a request
     f, first = measured()
     assert {r.case.pk for r in f.cases} == {c.pk for c in [*closed, still_open]}
     assert other.pk not in {r.case.pk for r in f.cases}
@@ -212,7 +216,12 @@ def test_the_file_page_and_its_exports_are_in_chinese(cast, units, client):
 
 
 def submit(cast, units, **kw) -> WorkReport:
-    values = {"actor": cast.department_user, "unit": units.police, "year": THIS_YEAR, "text": "全年工作总结"}
+    values = {
+        "actor": cast.department_user,
+        "unit": units.police,
+        "year": this_year(),
+        "text": "全年工作总结",
+    }
     values.update(kw)
     return work_reports.work_report_submit(**values)
 
@@ -225,23 +234,23 @@ def test_a_second_submission_for_the_year_is_refused_and_the_database_refuses_it
     assert WorkReport.objects.count() == 1
     with pytest.raises(IntegrityError), transaction.atomic():
         WorkReport.objects.create(
-            tenant=cast.ruian, unit=units.police, year=THIS_YEAR, submitted_by=cast.department_user
+            tenant=cast.ruian, unit=units.police, year=this_year(), submitted_by=cast.department_user
         )
     client.force_login(cast.department_user)
     response = client.post(
-        "/api/v1/reports/work-reports/", {"unit": units.police.pk, "year": THIS_YEAR, "text": "再交一次"},
+        "/api/v1/reports/work-reports/", {"unit": units.police.pk, "year": this_year(), "text": "再交一次"},
         content_type="application/json", HTTP_ACCEPT_LANGUAGE="zh-hans",
     )  # fmt: skip
     assert response.status_code == 400
-    assert response.json()["year"][0] == f"市公安局 已提交过 {THIS_YEAR} 年度的述职报告。"
+    assert response.json()["year"][0] == f"市公安局 已提交过 {this_year()} 年度的述职报告。"
     assert WorkReport.objects.count() == 1
     # On the page the refusal is shown in Chinese and what was typed is still in the form.
     page = client.post(
-        "/reports/work-reports/", {"unit": units.police.pk, "year": THIS_YEAR, "text": "再交一次的<全文>"},
+        "/reports/work-reports/", {"unit": units.police.pk, "year": this_year(), "text": "再交一次的<全文>"},
         HTTP_ACCEPT_LANGUAGE="zh-hans",
     )  # fmt: skip
     body = page.content.decode()
-    assert page.status_code == 200 and f"市公安局 已提交过 {THIS_YEAR} 年度的述职报告。" in body
+    assert page.status_code == 200 and f"市公安局 已提交过 {this_year()} 年度的述职报告。" in body
     assert "再交一次的&lt;全文&gt;</textarea>" in body
     assert WorkReport.objects.count() == 1
 
@@ -252,7 +261,7 @@ def test_submission_is_the_departments_own(cast, units):
     with pytest.raises(ValidationError):
         submit(cast, units, text="")  # neither text nor file
     with pytest.raises(ValidationError):
-        submit(cast, units, year=THIS_YEAR + 1)
+        submit(cast, units, year=this_year() + 1)
     assert WorkReport.objects.count() == 0
 
 
@@ -396,7 +405,7 @@ def test_the_file_shows_the_departments_published_result_and_work_report(cast, u
     rnd = department_round(cast)
     services.round_compute(actor=cast.city_admin, rnd=rnd)
     services.round_publish(actor=cast.city_admin, rnd=rnd)
-    f = files.performance_file(cast.city_admin, cast.department_user, THIS_YEAR)
+    f = files.performance_file(cast.city_admin, cast.department_user, this_year())
     assert [s.department_id for s in f.results] == [units.police.pk]
     assert [w.pk for w in f.work_reports] == [report.pk]
 

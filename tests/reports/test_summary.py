@@ -17,12 +17,15 @@ from reports.models import MonthlyFigure
 from reports.payload import dashboard_payload
 from teams import services as team_services
 from tests.cases.conftest import record
-from tests.reports.test_dashboard import THIS_MONTH, _add_townships, at_month, close
+from tests.reports.test_dashboard import _add_townships, at_month, close, this_month
 from tests.reports.test_dashboard import figures as figures  # noqa: F401 - the fixture, re-exported
 
 pytestmark = pytest.mark.django_db
 
-LAST_MONTH = selectors.add_months(THIS_MONTH, -1)
+
+def last_month():
+    """Read at each use, not once at collection: a run may cross midnight in Asia/Shanghai."""
+    return selectors.add_months(this_month(), -1)
 
 
 @pytest.fixture
@@ -33,16 +36,16 @@ def history(cast, units, field, figures):
     household visited last month; a red warning raised two months ago on the dispute closed before."""
     late = Case.objects.get(title="邻里纠纷")
     Case.objects.filter(status="closed").update(
-        created_at=at_month(LAST_MONTH, 5), closed_at=at_month(LAST_MONTH, 20)
+        created_at=at_month(last_month(), 5), closed_at=at_month(last_month(), 20)
     )
-    DeadlineAlert.objects.filter(case=late).update(created_at=at_month(LAST_MONTH, 12))
-    SupervisionOrder.objects.update(created_at=at_month(LAST_MONTH, 13))
+    DeadlineAlert.objects.filter(case=late).update(created_at=at_month(last_month(), 12))
+    SupervisionOrder.objects.update(created_at=at_month(last_month(), 13))
     open_hazard = record(cast, kind="hazard", sub_kind="fire", title="电线老化")
-    Case.objects.filter(pk=open_hazard.pk).update(created_at=at_month(LAST_MONTH, 3))
+    Case.objects.filter(pk=open_hazard.pk).update(created_at=at_month(last_month(), 3))
     old = close(cast, units, record(cast, kind="dispute", title="宅基地纠纷"), "basically")
     Case.objects.filter(pk=old.pk).update(
-        created_at=at_month(selectors.add_months(THIS_MONTH, -4)),
-        closed_at=at_month(selectors.add_months(THIS_MONTH, -3)),
+        created_at=at_month(selectors.add_months(this_month(), -4)),
+        closed_at=at_month(selectors.add_months(this_month(), -3)),
     )
     # A red warning raised after the case closed (a month later): it went overdue in no month.
     DeadlineAlert.objects.create(
@@ -50,10 +53,10 @@ def history(cast, units, field, figures):
         case=old,
         deadline_seq=1,
         level=2,
-        created_at=at_month(selectors.add_months(THIS_MONTH, -2)),
+        created_at=at_month(selectors.add_months(this_month(), -2)),
     )
     team_services.visit_record(
-        actor=field.member, client_id=uuid.uuid4(), household_id=field.mine[1].pk, visited_on=LAST_MONTH
+        actor=field.member, client_id=uuid.uuid4(), household_id=field.mine[1].pk, visited_on=last_month()
     )
     return figures
 
@@ -83,19 +86,19 @@ def test_refresh_twice_leaves_the_same_rows(cast, history):
 
 def test_refresh_forgets_what_the_cases_no_longer_say(cast, history):
     summary.refresh(tenant_id=cast.ruian.pk)
-    hazard = MonthlyFigure.objects.get(node=cast.township_a, month=LAST_MONTH)
+    hazard = MonthlyFigure.objects.get(node=cast.township_a, month=last_month())
     # open at the month's end: this hazard, the one of two months ago, the incident of a year ago
     assert (hazard.hazards, hazard.open) == (1, 3)
     Case.objects.filter(title="电线老化").update(kind="request")
     summary.refresh(tenant_id=cast.ruian.pk)
-    hazard = MonthlyFigure.objects.get(node=cast.township_a, month=LAST_MONTH)
+    hazard = MonthlyFigure.objects.get(node=cast.township_a, month=last_month())
     assert (hazard.hazards, hazard.open) == (0, 3)
 
 
 @pytest.mark.parametrize("months_ago", [0, 1, 2, 3, 4, 12])
 def test_dashboard_from_the_summary_shows_the_live_figures(cast, history, months_ago):
     summary.refresh(tenant_id=cast.ruian.pk)
-    month = selectors.add_months(THIS_MONTH, -months_ago)
+    month = selectors.add_months(this_month(), -months_ago)
     views = [
         (cast.city_admin, cast.city),
         (cast.township_a_staff, cast.township_a),
@@ -112,7 +115,7 @@ def test_dashboard_from_the_summary_shows_the_live_figures(cast, history, months
 
 def test_summary_figures_are_the_expected_ones(cast, history):
     summary.refresh(tenant_id=cast.ruian.pk)
-    data = _payload(cast.city_admin, cast.city, LAST_MONTH)
+    data = _payload(cast.city_admin, cast.city, last_month())
     assert data["cases"] == {"open": 3, "overdue": 1, "closed": 2, "closed_on_time": 1, "on_time_rate": 50.0}
     assert data["cards"] == {"yellow": 1, "red": 0}
     assert data["outcomes"]["satisfaction"]["value"] == 50.0
@@ -125,25 +128,25 @@ def test_summary_figures_are_the_expected_ones(cast, history):
 def test_past_months_come_from_the_summary_until_the_next_refresh(cast, history):
     summary.refresh(tenant_id=cast.ruian.pk)
     Case.objects.filter(title="电线老化").update(kind="petition")  # behind the services' back
-    data = _payload(cast.city_admin, cast.city, LAST_MONTH)
+    data = _payload(cast.city_admin, cast.city, last_month())
     assert data["outcomes"]["hazards"]["value"] == 1  # the summary, until ...
     summary.refresh(tenant_id=cast.ruian.pk)
-    data = _payload(cast.city_admin, cast.city, LAST_MONTH)
+    data = _payload(cast.city_admin, cast.city, last_month())
     assert (data["outcomes"]["hazards"]["value"], data["outcomes"]["petitions"]["value"]) == (0, 1)
 
 
 def test_this_month_is_always_live(cast, history):
     summary.refresh(tenant_id=cast.ruian.pk)
-    before = _payload(cast.city_admin, cast.city, THIS_MONTH)["outcomes"]["incidents"]["value"]
+    before = _payload(cast.city_admin, cast.city, this_month())["outcomes"]["incidents"]["value"]
     record(cast, kind="incident", sub_kind="theft", title="盗窃电动车")
-    assert _payload(cast.city_admin, cast.city, THIS_MONTH)["outcomes"]["incidents"]["value"] == before + 1
+    assert _payload(cast.city_admin, cast.city, this_month())["outcomes"]["incidents"]["value"] == before + 1
 
 
 def test_summarised_month_takes_the_same_queries_whatever_the_number_of_townships(
     cast, history, client, django_assert_max_num_queries
 ):
     client.force_login(cast.city_admin)
-    url = f"/api/v1/reports/dashboard/?node={cast.city.pk}&month={LAST_MONTH:%Y-%m}"
+    url = f"/api/v1/reports/dashboard/?node={cast.city.pk}&month={last_month():%Y-%m}"
     summary.refresh(tenant_id=cast.ruian.pk)
     client.get(url)  # warm the session and the content types
     # 1 user, 2 the node in scope, 3 children with plots and covered plots, 4 the summary rows of the
@@ -167,7 +170,7 @@ def test_page_says_how_fresh_the_figures_are(cast, history, client):
     client.force_login(cast.city_admin)
     assert 'id="freshness"' in client.get(f"/reports/{cast.city.pk}/").content.decode()
     summary.refresh(tenant_id=cast.ruian.pk)
-    page = client.get(f"/reports/{cast.city.pk}/?month={LAST_MONTH:%Y-%m}").content.decode()
+    page = client.get(f"/reports/{cast.city.pk}/?month={last_month():%Y-%m}").content.decode()
     assert "每小时" in page
 
 

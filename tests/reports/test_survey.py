@@ -19,7 +19,12 @@ from reports.survey_models import Survey, SurveyLink, SurveyResponse, SurveyStat
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
+
+def today():
+    """Read at each use, not once at collection: a run may cross midnight in Asia/Shanghai."""
+    return timezone.localdate()
+
+
 QUESTIONS = [
     {"text": "您觉得您所在的村（社区）治安状况怎么样？", "kind": "safety"},
     {"text": "您对本地平安建设工作满意吗？", "kind": "satisfaction"},
@@ -32,8 +37,8 @@ def open_survey(cast) -> Survey:
         actor=cast.city_admin,
         tenant=cast.ruian,
         title="第四季度群众安全感满意度测评",
-        period_start=TODAY,
-        period_end=TODAY + dt.timedelta(days=14),
+        period_start=today(),
+        period_end=today() + dt.timedelta(days=14),
         questions=QUESTIONS,
     )
     return surveys.survey_open(actor=cast.city_admin, survey=item)
@@ -90,7 +95,7 @@ def test_resident_answers_on_a_phone_without_signing_in_and_nothing_personal_is_
     assert response.status_code == 200 and "感谢" in response.content.decode()
     row = SurveyResponse.objects.get()
     assert (row.survey_id, row.cell_id, row.township_id, row.answered_on) == (
-        open_survey.pk, cast.cell_a1.pk, cast.township_a.pk, TODAY
+        open_survey.pk, cast.cell_a1.pk, cast.township_a.pk, today()
     )  # fmt: skip
     assert row.points == 87.5  # (5-1)x25 and (4-1)x25, averaged
     # No name, phone, address, user, time of day or network address: only these columns.
@@ -122,7 +127,7 @@ def test_the_database_refuses_a_second_answer_whatever_the_check(cast, open_surv
     first = submit(link, (3, 3), "phone-1" * 6)
     with pytest.raises(IntegrityError), transaction.atomic():
         SurveyResponse.objects.create(
-            survey=open_survey, tenant_id=first.tenant_id, city_id=first.city_id, answered_on=TODAY,
+            survey=open_survey, tenant_id=first.tenant_id, city_id=first.city_id, answered_on=today(),
             answers={}, points=50, device_hash=first.device_hash,
         )  # fmt: skip
     with pytest.raises(surveys.SurveyRefused) as refused:
@@ -133,7 +138,7 @@ def test_the_database_refuses_a_second_answer_whatever_the_check(cast, open_surv
 
 def test_the_same_phone_answers_another_survey_under_another_hash(cast, open_survey):
     other = surveys.survey_create(
-        actor=cast.city_admin, tenant=cast.ruian, title="另一次测评", period_start=TODAY, period_end=TODAY,
+        actor=cast.city_admin, tenant=cast.ruian, title="另一次测评", period_start=today(), period_end=today(),
         questions=QUESTIONS,
     )  # fmt: skip
     other = surveys.survey_open(actor=cast.city_admin, survey=other)
@@ -156,7 +161,7 @@ def test_answer_after_the_survey_closed_is_refused_and_nothing_written(cast, ope
 
 def test_answer_after_the_period_ended_is_refused(cast, open_survey):
     Survey.objects.filter(pk=open_survey.pk).update(
-        period_start=TODAY - dt.timedelta(days=30), period_end=TODAY - dt.timedelta(days=1)
+        period_start=today() - dt.timedelta(days=30), period_end=today() - dt.timedelta(days=1)
     )
     response = post_answer(Client(), link_of(open_survey, cast.cell_a1))
     assert response.status_code == 410 and not SurveyResponse.objects.exists()
@@ -228,7 +233,7 @@ def test_unknown_token_is_404(cast, open_survey):
 
 def test_a_draft_survey_has_no_links_yet(cast):
     item = surveys.survey_create(
-        actor=cast.city_admin, tenant=cast.ruian, title="草稿", period_start=TODAY, period_end=TODAY,
+        actor=cast.city_admin, tenant=cast.ruian, title="草稿", period_start=today(), period_end=today(),
         questions=QUESTIONS,
     )  # fmt: skip
     assert item.status == SurveyStatus.DRAFT and not SurveyLink.objects.filter(survey=item).exists()
@@ -289,7 +294,7 @@ def test_township_staff_sees_only_its_own_cells_results(cast, open_survey, answe
 
 
 def test_dashboard_reads_the_survey_index(cast, open_survey, answered, client):
-    dash = selectors.dashboard(actor=cast.city_admin, node=cast.township_a, month=TODAY.replace(day=1))
+    dash = selectors.dashboard(actor=cast.city_admin, node=cast.township_a, month=today().replace(day=1))
     assert dash.outcomes["survey_index"].value == answered["township_a"]
     assert dash.outcomes["survey_index"].rated == 13
     rows = {node.pk: row for node, row in dash.children}
@@ -305,8 +310,8 @@ def test_dashboard_reads_the_survey_index(cast, open_survey, answered, client):
 
 def test_assessment_scores_the_survey_index(cast, open_survey, answered):
     scheme = services.scheme_create(
-        actor=cast.city_admin, tenant=cast.ruian, name="测评考核", period_start=TODAY.replace(day=1),
-        period_end=TODAY, indicators=[{"name": "群众安全感满意度", "source": "survey_index", "weight": 100}],
+        actor=cast.city_admin, tenant=cast.ruian, name="测评考核", period_start=today().replace(day=1),
+        period_end=today(), indicators=[{"name": "群众安全感满意度", "source": "survey_index", "weight": 100}],
     )  # fmt: skip
     rnd = services.round_open(actor=cast.city_admin, scheme=scheme, name="第一轮")
     services.round_compute(actor=cast.city_admin, rnd=rnd)
@@ -324,8 +329,8 @@ def test_assessment_scores_the_survey_index(cast, open_survey, answered):
 def test_assessment_marks_a_township_with_too_few_answers_insufficient(cast, open_survey):
     submit(link_of(open_survey, cast.cell_a1), (5, 5), "only-one-" * 5)
     scheme = services.scheme_create(
-        actor=cast.city_admin, tenant=cast.ruian, name="测评考核", period_start=TODAY.replace(day=1),
-        period_end=TODAY, indicators=[{"source": "survey_index", "weight": 100}],
+        actor=cast.city_admin, tenant=cast.ruian, name="测评考核", period_start=today().replace(day=1),
+        period_end=today(), indicators=[{"source": "survey_index", "weight": 100}],
     )  # fmt: skip
     rnd = services.round_open(actor=cast.city_admin, scheme=scheme, name="第一轮")
     services.round_compute(actor=cast.city_admin, rnd=rnd)
@@ -338,7 +343,7 @@ def test_assessment_marks_a_township_with_too_few_answers_insufficient(cast, ope
 
 def test_city_admin_sets_opens_and_closes_a_survey_through_the_api(cast, client):
     client.force_login(cast.city_admin)
-    body = {"title": "测评", "period_start": str(TODAY), "period_end": str(TODAY), "questions": QUESTIONS}
+    body = {"title": "测评", "period_start": str(today()), "period_end": str(today()), "questions": QUESTIONS}
     created = client.post("/api/v1/reports/surveys/", body, content_type="application/json")
     assert created.status_code == 201, created.content
     pk = created.json()["id"]
@@ -353,7 +358,7 @@ def test_city_admin_sets_opens_and_closes_a_survey_through_the_api(cast, client)
 
 def test_a_survey_without_questions_is_refused_in_chinese(cast, client):
     client.force_login(cast.city_admin)
-    body = {"title": "测评", "period_start": str(TODAY), "period_end": str(TODAY), "questions": []}
+    body = {"title": "测评", "period_start": str(today()), "period_end": str(today()), "questions": []}
     response = client.post("/api/v1/reports/surveys/", body, content_type="application/json")
     assert response.status_code == 400 and "请至少设置一个问题" in response.content.decode()
     assert not Survey.objects.exists()
@@ -361,7 +366,12 @@ def test_a_survey_without_questions_is_refused_in_chinese(cast, client):
 
 def test_township_staff_cannot_set_or_open_a_survey(cast, client, open_survey):
     client.force_login(cast.township_a_staff)
-    body = {"title": "测评2", "period_start": str(TODAY), "period_end": str(TODAY), "questions": QUESTIONS}
+    body = {
+        "title": "测评2",
+        "period_start": str(today()),
+        "period_end": str(today()),
+        "questions": QUESTIONS,
+    }
     assert client.post("/api/v1/reports/surveys/", body, content_type="application/json").status_code == 403
     assert client.post(f"/api/v1/reports/surveys/{open_survey.pk}/close/").status_code == 403
     assert Survey.objects.count() == 1 and Survey.objects.get().status == SurveyStatus.OPEN
@@ -428,7 +438,7 @@ def test_survey_pages_show_the_index_and_export_it(cast, client, open_survey, an
 
 def test_city_admin_sets_a_survey_on_the_page(cast, client):
     client.force_login(cast.city_admin)
-    form = {"title": "页面测评", "period_start": str(TODAY), "period_end": str(TODAY)}
+    form = {"title": "页面测评", "period_start": str(today()), "period_end": str(today())}
     form.update({"q1_text": "治安状况怎么样？", "q1_kind": "safety"})
     form.update({f"q{i}_kind": "satisfaction" for i in range(2, 6)})
     response = client.post("/reports/surveys/", form)
@@ -449,7 +459,7 @@ def test_survey_lists_take_the_same_queries_whatever_their_length(
         assert len(client.get("/api/v1/reports/surveys/").json()) == 1
     for i in range(5):
         surveys.survey_create(
-            actor=cast.city_admin, tenant=cast.ruian, title=f"测评{i}", period_start=TODAY, period_end=TODAY,
+            actor=cast.city_admin, tenant=cast.ruian, title=f"测评{i}", period_start=today(), period_end=today(),
             questions=QUESTIONS,
         )  # fmt: skip
     with django_assert_max_num_queries(2):
